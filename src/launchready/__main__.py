@@ -1,0 +1,7 @@
+"""``python -m launchready``."""
+
+import sys
+
+from launchready.cli import main
+
+sys.exit(main())

@@ -1,0 +1,108 @@
+"""What a check is: a family of rule IDs that gathers facts through probes, then judges them.
+
+``gather`` is the only async, I/O-touching half (through ``ctx.probes``); ``evaluate`` is a pure
+function of the observations, so tests can drive it with hand-made facts.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Generic, TypeVar
+
+from launchready.model import (
+    CheckMeta,
+    Finding,
+    Location,
+    Measurement,
+    Severity,
+    Table,
+    fingerprint_of,
+)
+
+if TYPE_CHECKING:
+    from launchready.config.models import Config
+    from launchready.probes import Probes
+
+Obs = TypeVar("Obs")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Context:
+    """Everything a check may use: config, probes, environment and a fixed clock."""
+
+    config: Config
+    probes: Probes
+    environ: Mapping[str, str]
+    now: datetime
+    timeout: float
+
+
+@dataclass(frozen=True, kw_only=True)
+class Outcome:
+    """What a family's ``evaluate`` returns."""
+
+    findings: tuple[Finding, ...] = ()
+    measurements: tuple[Measurement, ...] = ()
+    tables: tuple[Table, ...] = ()
+    # rule IDs the family could not judge this run (e.g. target unreachable), with the reason
+    errors: Mapping[str, str] = field(default_factory=dict)
+
+
+class CheckFamily(abc.ABC, Generic[Obs]):
+    """A small family of related rule IDs sharing one gather step."""
+
+    #: the rule IDs this family can produce (each must be in the catalog)
+    rule_ids: tuple[str, ...] = ()
+    #: whether the family needs the network; when every network check of a run errors, the run
+    #: could not complete (exit code 3)
+    network: bool = True
+
+    @abc.abstractmethod
+    def skip_reason(self, ctx: Context) -> str | None:
+        """Why this family cannot run with this config (missing section/target), or None."""
+
+    @abc.abstractmethod
+    async def gather(self, ctx: Context) -> Obs:
+        """Collect observations through ``ctx.probes``. The only place with I/O."""
+
+    @abc.abstractmethod
+    def evaluate(self, obs: Obs, ctx: Context) -> Outcome:
+        """Judge the observations; pure."""
+
+
+def make_finding(
+    meta: CheckMeta,
+    *,
+    target: str,
+    evidence: str,
+    impact: str,
+    fix: str,
+    identity: str = "",
+    severity: Severity | None = None,
+    title: str | None = None,
+    location: Location | None = None,
+    effort_minutes: int | None = None,
+) -> Finding:
+    """Build a finding from its catalog entry; ``identity`` keeps the fingerprint stable.
+
+    The fingerprint depends on rule, target and identity only, never on evidence that changes
+    from run to run (days left, latencies) and never on a secret value.
+    """
+    return Finding(
+        rule_id=meta.id,
+        title=title or meta.title,
+        severity=severity or meta.severity,
+        stage=meta.stage,
+        target=target,
+        evidence=evidence,
+        impact=impact,
+        fix=fix,
+        fix_window=meta.fix_window,
+        effort_minutes=meta.effort_minutes if effort_minutes is None else effort_minutes,
+        fingerprint=fingerprint_of(meta.id, target, identity),
+        references=meta.references,
+        location=location,
+    )

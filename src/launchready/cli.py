@@ -1,0 +1,266 @@
+"""The ``launchready`` command: parse arguments, load config, call the library, render, exit.
+
+Exit codes (SPEC §2): 0 nothing unsuppressed at or above --fail-on; 1 findings at or above it;
+2 usage or config error; 3 the run itself could not complete.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, NoReturn
+
+from launchready._version import __version__
+from launchready.baseline import load_baseline, write_baseline
+from launchready.checks.catalog import CATALOG, meta
+from launchready.checks.registry import implemented_ids
+from launchready.config.loader import find_config, load_config
+from launchready.config.models import AppConfig, Config, NetworkConfig, parse_resolve
+from launchready.demo.run import demo_command
+from launchready.email.cli import spf_command
+from launchready.engine import Selection, arun_audit
+from launchready.errors import ConfigError, LaunchreadyError, RunError, UsageError
+from launchready.model import Severity
+from launchready.output import EXIT_INCOMPLETE, EXIT_OK, EXIT_USAGE, emit, exit_code
+from launchready.report import Format
+
+_NOT_YET = ("secrets", "logs", "env", "dns", "smoke", "perf", "db", "monitor", "handover",
+            "init")
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that raises UsageError instead of exiting, so main() owns the exit code."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{self.prog}: {message}")
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("common options")
+    g.add_argument("--config", metavar="PATH",
+                   help="config file (default ./launchready.toml, else [tool.launchready] in "
+                        "./pyproject.toml)")
+    g.add_argument("--format", dest="formats", action="append", default=[],
+                   choices=[f.value for f in Format], help="output format (repeatable)")
+    g.add_argument("-o", "--output", dest="outputs", action="append", default=[],
+                   metavar="FILE", help="write the n-th --format to FILE (repeatable)")
+    g.add_argument("--fail-on", default="high",
+                   choices=[s.value for s in Severity] + ["never"],
+                   help="exit 1 when an unsuppressed finding is at least this severe")
+    g.add_argument("--only", default="", metavar="PREFIX,...", help="run only these check IDs")
+    g.add_argument("--skip", default="", metavar="PREFIX,...", help="skip these check IDs")
+    g.add_argument("--baseline", metavar="FILE", help="suppress findings listed in FILE")
+    g.add_argument("--write-baseline", metavar="FILE",
+                   help="write the fingerprints of this run's findings to FILE")
+    g.add_argument("--resolve", action="append", default=[], metavar="HOST:PORT:ADDR",
+                   help="connect to ADDR for HOST:PORT, like curl (repeatable)")
+    g.add_argument("--resolver", metavar="ADDR[:PORT]", help="DNS resolver to query")
+    g.add_argument("--ca-bundle", metavar="FILE", help="trust these CA certificates")
+    g.add_argument("--timeout", type=float, metavar="SECONDS", help="network timeout")
+    g.add_argument("-q", "--quiet", action="store_true", help="no progress display")
+    g.add_argument("-v", "--verbose", action="store_true", help="more detail on errors")
+    g.add_argument("--no-color", action="store_true", help="no colour (NO_COLOR is honoured)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser for every command."""
+    parser = _Parser(prog="launchready", description="Make a SaaS prototype safe to demo: one "
+                     "config, one command, one ranked risk list.")
+    parser.add_argument("--version", action="version", version=f"launchready {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    p = sub.add_parser("audit", help="run every configured check and print the risk list")
+    _common(p)
+    p = sub.add_parser("checks", help="list every check ID with title, severity and docs")
+    p.add_argument("ids", nargs="*", help="show the full doc of these IDs")
+    _common(p)
+    p = sub.add_parser("web", help="TLS, HSTS, redirects and headers of a URL")
+    p.add_argument("url", nargs="?", help="URL to check (default: app.canonical)")
+    _common(p)
+    p = sub.add_parser("demo", help="start the bundled demo prototype locally and audit it")
+    p.add_argument("--fixed", action="store_true", help="serve the repaired demo app")
+    p.add_argument("--keep-running", action="store_true",
+                   help="keep the demo servers up after the audit until Ctrl-C")
+    _common(p)
+    p.set_defaults(fail_on="never")  # the demo is flawed on purpose; `make demo` must succeed
+    p = sub.add_parser("email", help="email authentication checks")
+    email_sub = p.add_subparsers(dest="email_command", metavar="SUBCOMMAND", parser_class=_Parser)
+    spf = email_sub.add_parser("spf", help="evaluate SPF check_host() for DOMAIN and IP")
+    spf.add_argument("domain")
+    spf.add_argument("ip")
+    spf.add_argument("--sender", default="", help="MAIL FROM address (empty: check HELO)")
+    spf.add_argument("--helo", default=None, help="HELO/EHLO name")
+    _common(spf)
+    _common(p)
+    for name in _NOT_YET:
+        p = sub.add_parser(name, help="(not available in this release)")
+        p.add_argument("rest", nargs=argparse.REMAINDER)
+    return parser
+
+
+def _split(value: str) -> tuple[str, ...]:
+    return tuple(x.strip() for x in value.split(",") if x.strip())
+
+
+def _network_overrides(args: argparse.Namespace, config: Config) -> Config:
+    net = config.network
+    update: dict[str, Any] = {}
+    if args.resolve:
+        for entry in args.resolve:
+            try:
+                parse_resolve(entry)
+            except ValueError as exc:
+                raise UsageError(f"--resolve: {exc}") from None
+        update["resolve"] = [*net.resolve, *args.resolve]
+    if args.resolver:
+        update["resolver"] = args.resolver
+    if args.ca_bundle:
+        if not Path(args.ca_bundle).is_file():
+            raise UsageError(f"--ca-bundle: {args.ca_bundle} does not exist")
+        update["ca_bundle"] = args.ca_bundle
+    if args.timeout is not None:
+        if not 0 < args.timeout <= 300:
+            raise UsageError("--timeout must be between 0 and 300 seconds")
+        update["timeout"] = args.timeout
+    if not update:
+        return config
+    new_net = NetworkConfig.model_validate({**net.model_dump(), **update})
+    return config.model_copy(update={"network": new_net})
+
+
+def _progress(args: argparse.Namespace) -> Callable[[str, int, int], None] | None:
+    if args.quiet or not sys.stdout.isatty():
+        return None
+
+    def hook(name: str, done: int, total: int) -> None:
+        sys.stderr.write(f"\r  checks finished: {done}/{total}")
+        if done == total:
+            sys.stderr.write("\n")
+        sys.stderr.flush()
+
+    return hook
+
+
+def run_report(config: Config, args: argparse.Namespace,
+               selection: Selection | None = None) -> int:
+    """Audit ``config`` with the CLI's options, emit the report, return the exit code."""
+    config = _network_overrides(args, config)
+    sel = selection or Selection(only=_split(args.only), skip=_split(args.skip))
+    if selection is not None and (args.only or args.skip):
+        sel = Selection(only=_split(args.only) or selection.only,
+                        skip=_split(args.skip) + selection.skip)
+    baseline_path: str | None = args.baseline or (
+        config.secrets.baseline if config.secrets else None)
+    suppress = load_baseline(baseline_path) if baseline_path else frozenset()
+    report = asyncio.run(arun_audit(config, selection=sel, suppress=suppress,
+                                    progress=_progress(args)))
+    emit(report, args)
+    if args.write_baseline:
+        n = write_baseline(args.write_baseline, report.findings)
+        if not args.quiet:
+            sys.stderr.write(f"wrote {n} fingerprints to {args.write_baseline}\n")
+    return exit_code(report, args.fail_on)
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    """``launchready audit``."""
+    return run_report(load_config(args.config), args)
+
+
+def cmd_web(args: argparse.Namespace) -> int:
+    """``launchready web [URL]``: works without a config file when given a URL."""
+    found = find_config(args.config) if args.config or not args.url else None
+    config = load_config(args.config) if found else Config()
+    if args.url:
+        if not args.url.startswith(("http://", "https://")):
+            raise UsageError(f"web: {args.url!r} is not an http(s) URL")
+        app = AppConfig.model_validate({**config.app.model_dump(), "canonical": args.url,
+                                        "domain": None})
+        config = config.model_copy(update={"app": app})
+    elif config.app.canonical is None:
+        raise ConfigError("no URL given and app.canonical is not set", key="app.canonical",
+                          fix="pass a URL: launchready web https://app.example.com")
+    return run_report(config, args, Selection(only=("TLS", "WEB", "SEC004", "SEC009")))
+
+
+def cmd_checks(args: argparse.Namespace) -> int:
+    """``launchready checks [ID...]``."""
+    built = implemented_ids()
+    if args.ids:
+        for rid in args.ids:
+            try:
+                m = meta(rid.upper())
+            except KeyError:
+                raise UsageError(f"checks: unknown check ID {rid!r}") from None
+            state = "available" if m.id in built else "not in this release"
+            sys.stdout.write(f"{m.id} — {m.title} [{m.severity.value}, {m.stage.value}, "
+                             f"{state}]\n\n{m.doc}\n\n")
+        return EXIT_OK
+    if Format.JSON.value in args.formats:
+        rows = [{"id": m.id, "title": m.title, "severity": m.severity.value,
+                 "stage": m.stage.value, "available": m.id in built, "doc": m.doc}
+                for m in CATALOG]
+        sys.stdout.write(json.dumps(rows, indent=2) + "\n")
+        return EXIT_OK
+    for m in CATALOG:
+        mark = " " if m.id in built else "-"
+        sys.stdout.write(f"{mark} {m.id:<9} {m.severity.value:<8} {m.title}\n")
+    sys.stdout.write("\n'-' marks checks not available in this release. "
+                     "`launchready checks ID` prints a check's doc.\n")
+    return EXIT_OK
+
+
+def cmd_email(args: argparse.Namespace) -> int:
+    """``launchready email spf DOMAIN IP``."""
+    if args.email_command != "spf":
+        raise UsageError("email: only `email spf DOMAIN IP` is available in this release")
+    return spf_command(args)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """``launchready demo [--fixed]``."""
+    return demo_command(args)
+
+
+def _not_yet(args: argparse.Namespace) -> int:
+    raise UsageError(f"`launchready {args.command}` is not available in this release; "
+                     f"see README.md for what is")
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "audit": cmd_audit, "web": cmd_web, "checks": cmd_checks, "email": cmd_email,
+    "demo": cmd_demo, **dict.fromkeys(_NOT_YET, _not_yet),
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point; returns the exit code and never lets an expected error become a traceback."""
+    parser = build_parser()
+    args: argparse.Namespace | None = None
+    try:
+        args = parser.parse_args(argv)
+        if args.command is None:
+            parser.print_help()
+            return EXIT_USAGE
+        return COMMANDS[args.command](args)
+    except (ConfigError, UsageError) as exc:
+        sys.stderr.write(f"error: {exc}\n")
+        return EXIT_USAGE
+    except RunError as exc:
+        sys.stderr.write(f"error: the run could not complete: {exc}\n")
+        return EXIT_INCOMPLETE
+    except LaunchreadyError as exc:
+        sys.stderr.write(f"error: {exc}\n")
+        return EXIT_INCOMPLETE
+    except KeyboardInterrupt:
+        sys.stderr.write("interrupted\n")
+        return 130
+    except Exception as exc:
+        if args is not None and getattr(args, "verbose", False):
+            raise
+        sys.stderr.write(f"internal error: {type(exc).__name__}; run again with -v for "
+                         f"details and report it\n")
+        return EXIT_INCOMPLETE

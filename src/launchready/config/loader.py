@@ -1,0 +1,129 @@
+"""Find, read, expand and validate the configuration; every failure is a ConfigError."""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from launchready.config.expand import expand
+from launchready.config.models import Config
+from launchready.errors import ConfigError
+
+DEFAULT_NAME = "launchready.toml"
+
+
+def find_config(path: str | Path | None, cwd: Path | None = None) -> tuple[Path, bool] | None:
+    """The config file to read and whether it is a pyproject.toml; None when there is none.
+
+    An explicit ``path`` must exist. Otherwise ``./launchready.toml``, else
+    ``[tool.launchready]`` in ``./pyproject.toml``.
+    """
+    base = cwd or Path.cwd()
+    if path is not None:
+        p = Path(path)
+        if not p.is_file():
+            raise ConfigError(f"config file {p} does not exist",
+                              fix="pass an existing file to --config, or run `launchready init`")
+        return p, p.name == "pyproject.toml"
+    own = base / DEFAULT_NAME
+    if own.is_file():
+        return own, False
+    pyproject = base / "pyproject.toml"
+    if pyproject.is_file():
+        try:
+            data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError, OSError):
+            return None
+        if "launchready" in data.get("tool", {}):
+            return pyproject, True
+    return None
+
+
+def load_config(path: str | Path | None = None, *, environ: Mapping[str, str] | None = None,
+                cwd: Path | None = None) -> Config:
+    """Load and validate the configuration (SPEC §3); raise ConfigError with the key path."""
+    found = find_config(path, cwd)
+    if found is None:
+        raise ConfigError(f"no {DEFAULT_NAME} here and no [tool.launchready] in pyproject.toml",
+                          fix="run `launchready init` or pass --config PATH")
+    file, is_pyproject = found
+    try:
+        text = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read {file}: {exc}") from None
+    return load_config_text(text, source=str(file), pyproject=is_pyproject, environ=environ)
+
+
+def load_config_text(text: str, *, source: str = DEFAULT_NAME, pyproject: bool = False,
+                     environ: Mapping[str, str] | None = None) -> Config:
+    """Validate config given as TOML text."""
+    env = os.environ if environ is None else environ
+    try:
+        raw: dict[str, Any] = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"not valid TOML: {exc}", source=source,
+                          fix="check quoting and brackets on that line") from None
+    if pyproject:
+        raw = raw.get("tool", {}).get("launchready", {})
+    try:
+        expanded, book = expand(raw, env)
+    except ConfigError as exc:
+        raise ConfigError(str(exc), source=_where(source, text, exc.key)) from None
+    try:
+        config = Config.model_validate(expanded)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        key = _key_path(err["loc"])
+        message = _message(err)
+        more = len(exc.errors()) - 1
+        if more:
+            message += f" (and {more} more problem{'s' if more > 1 else ''})"
+        raise ConfigError(message, key=key, source=_where(source, text, key),
+                          fix=_fix(err, key)) from None
+    return config.model_copy(update={"source": source,
+                                     "literal_credentials": tuple(book.literal_credentials)})
+
+
+def _key_path(loc: tuple[int | str, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif part.startswith("function-") or part in ("function-after", "function-before"):
+            continue
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+def _message(err: Any) -> str:
+    if err["type"] == "extra_forbidden":
+        return "unknown key"
+    msg = str(err["msg"])
+    return msg.removeprefix("Value error, ")
+
+
+def _fix(err: Any, key: str) -> str | None:
+    if err["type"] == "extra_forbidden":
+        return f"remove {key.rsplit('.', 1)[-1]!r} or check its spelling against the README"
+    if err["type"] == "missing":
+        return f"add {key.rsplit('.', 1)[-1]} = ..."
+    return None
+
+
+def _where(source: str, text: str, key: str | None) -> str:
+    """``file:line`` for the key where it can be found in the text (best effort)."""
+    if not key:
+        return source
+    last = re.sub(r"\[\d+\]", "", key).rsplit(".", 1)[-1]
+    pattern = re.compile(rf"^\s*(\[+\s*)?[\w.\"]*\b{re.escape(last)}\b\s*(=|\]|\.)", re.M)
+    m = pattern.search(text)
+    if not m:
+        return source
+    return f"{source}:{text.count(chr(10), 0, m.start()) + 1}"

@@ -1,0 +1,262 @@
+"""The configuration schema (SPEC §3) as pydantic models.
+
+Every section forbids unknown keys, so a typo is reported with its key path instead of being
+ignored. Credential fields are ``SecretStr``: their values never appear in a repr, log or report.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SecretStr,
+    field_validator,
+    model_validator,
+)
+
+from launchready.config.expect import Expectation, ExpectationError, parse_expectation
+
+
+def _parse_exp(value: Any) -> Expectation:
+    if isinstance(value, Expectation):
+        return value
+    if not isinstance(value, str):
+        raise ValueError("an expectation is a string such as \"status == 200\"")
+    try:
+        return parse_expectation(value)
+    except ExpectationError as exc:
+        raise ValueError(f"bad expectation {value!r}: {exc}") from None
+
+
+Expect = Annotated[Expectation, BeforeValidator(_parse_exp)]
+_DURATION = re.compile(r"^(\d+(?:\.\d+)?)(ms|s|m|h)$")
+
+
+def parse_duration(value: str) -> float:
+    """``"30s"``/``"500ms"``/``"2m"``/``"1h"`` -> seconds."""
+    m = _DURATION.match(value.strip())
+    if not m:
+        raise ValueError(f"{value!r} is not a duration; write e.g. 30s, 500ms, 2m")
+    return float(m.group(1)) * {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}[m.group(2)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True,
+                              populate_by_name=True)
+
+
+class AppConfig(_Model):
+    name: str = "My App"
+    domain: str | None = None
+    canonical: str | None = None
+    environment: str = "production"
+
+    @field_validator("canonical")
+    @classmethod
+    def _https_url(cls, v: str | None) -> str | None:
+        if v is not None and not re.match(r"^https?://[^/\s]+", v):
+            raise ValueError("canonical must be a URL such as https://app.example.com")
+        return v
+
+    @field_validator("domain")
+    @classmethod
+    def _bare_domain(cls, v: str | None) -> str | None:
+        if v is not None and ("/" in v or ":" in v):
+            raise ValueError("domain is a bare name such as example.com (no scheme or path)")
+        return v.rstrip(".").lower() if v else v
+
+
+_RESOLVE = re.compile(r"^(?P<host>[^:\s]+):(?P<port>\d{1,5}):(?P<addr>\[[0-9a-fA-F:.]+\]|[^\s]+)$")
+
+
+def parse_resolve(entry: str) -> tuple[str, int, str]:
+    """curl-style ``HOST:PORT:ADDR`` -> (host, port, addr)."""
+    m = _RESOLVE.match(entry.strip())
+    if not m:
+        raise ValueError(f"{entry!r} is not HOST:PORT:ADDR (e.g. app.example.com:443:127.0.0.1)")
+    return m.group("host").lower(), int(m.group("port")), m.group("addr").strip("[]")
+
+
+class NetworkConfig(_Model):
+    resolver: str | None = None
+    resolve: list[str] = Field(default_factory=list)
+    ca_bundle: str | None = None
+    timeout: float = Field(default=10.0, gt=0, le=300)
+
+    @field_validator("resolve")
+    @classmethod
+    def _resolve_entries(cls, v: list[str]) -> list[str]:
+        for entry in v:
+            parse_resolve(entry)
+        return v
+
+    def resolve_map(self) -> dict[tuple[str, int], str]:
+        """``{(host, port): addr}`` from the ``resolve`` entries."""
+        return {(h, p): a for h, p, a in (parse_resolve(e) for e in self.resolve)}
+
+
+RecordType = Literal["A", "AAAA", "CNAME", "MX", "TXT", "NS", "CAA", "SRV"]
+
+
+class DnsRecordSpec(_Model):
+    name: str
+    type: RecordType
+    values: list[str]
+    ttl: int | None = None
+
+
+class DnsConfig(_Model):
+    provider: str | None = None
+    records: list[DnsRecordSpec] = Field(default_factory=list)
+
+
+class EmailConfig(_Model):
+    domains: list[str] = Field(default_factory=list)
+    senders: list[str] = Field(default_factory=list)
+    dkim_selectors: list[str] = Field(default_factory=list)
+    dmarc_min_policy: Literal["none", "quarantine", "reject"] = "quarantine"
+
+
+class EnvConfig(_Model):
+    environment_file: str | None = None
+    required: list[str] = Field(default_factory=list)
+    preview_file: str | None = None
+    public_prefixes: list[str] = Field(default_factory=lambda: [
+        "NEXT_PUBLIC_", "VITE_", "REACT_APP_", "PUBLIC_", "NUXT_PUBLIC_", "EXPO_PUBLIC_"])
+
+
+class SecretsConfig(_Model):
+    paths: list[str] = Field(default_factory=lambda: ["."])
+    history: bool = True
+    bundles: list[str] = Field(default_factory=list)
+    logs: list[str] = Field(default_factory=list)
+    baseline: str | None = None
+
+
+HttpMethod = Literal["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
+
+
+class SmokeStep(_Model):
+    name: str
+    method: HttpMethod = "GET"
+    path: str
+    headers: dict[str, str] = Field(default_factory=dict)
+    json_body: Any = Field(default=None, alias="json")
+    form: dict[str, str] | None = None
+    expect: list[Expect] = Field(default_factory=list)
+
+    @field_validator("method", mode="before")
+    @classmethod
+    def _upper(cls, v: Any) -> Any:
+        return v.upper() if isinstance(v, str) else v
+
+
+class SmokeConfig(_Model):
+    base_url: str | None = None
+    steps: list[SmokeStep] = Field(default_factory=list)
+
+
+class PerfEndpoint(_Model):
+    name: str
+    path: str
+    endpoint_class: Literal["core", "heavy"] = Field(default="core", alias="class")
+    method: HttpMethod = "GET"
+    budget_ms: float | None = Field(default=None, gt=0)
+    expect: list[Expect] = Field(default_factory=list)
+
+
+class PerfConfig(_Model):
+    base_url: str | None = None
+    auth: Literal["smoke", "none"] = "none"
+    requests: int = Field(default=200, ge=1, le=100_000)
+    concurrency: int = Field(default=10, ge=1, le=1000)
+    max_regression: str = "20%"
+    endpoints: list[PerfEndpoint] = Field(default_factory=list)
+
+    @field_validator("max_regression")
+    @classmethod
+    def _percent(cls, v: str) -> str:
+        if not re.fullmatch(r"\d+(\.\d+)?%", v.strip()):
+            raise ValueError(f"{v!r} is not a percentage such as \"20%\"")
+        return v.strip()
+
+
+class MonitorCheck(_Model):
+    name: str
+    url: str | None = None
+    flow: str | None = None
+    expect: list[Expect] = Field(default_factory=list)
+    owner: str | None = None
+    interval: str | None = None
+    timeout: str | None = None
+    allow_private: bool = False
+
+    @model_validator(mode="after")
+    def _one_target(self) -> MonitorCheck:
+        if (self.url is None) == (self.flow is None):
+            raise ValueError(f"monitor check {self.name!r} needs exactly one of url or flow")
+        if self.url is not None and not re.match(r"^https?://", self.url, re.IGNORECASE):
+            raise ValueError(f"monitor check {self.name!r}: only http:// and https:// URLs "
+                             f"are allowed, got scheme of {self.url.split(':', 1)[0]!r}")
+        for field_name in ("interval", "timeout"):
+            value = getattr(self, field_name)
+            if value is not None:
+                parse_duration(value)
+        return self
+
+
+class AlertRoute(_Model):
+    url: SecretStr
+    name: str | None = None
+
+
+class MonitorConfig(_Model):
+    interval: str = "30s"
+    failure_threshold: int = Field(default=2, ge=1, le=100)
+    success_threshold: int = Field(default=2, ge=1, le=100)
+    database: str = "sqlite:///launchready.db"
+    listen: str = "127.0.0.1:8787"
+    allow_private: bool = False
+    checks: list[MonitorCheck] = Field(default_factory=list)
+    alerts: list[AlertRoute] = Field(default_factory=list)
+
+    @field_validator("interval")
+    @classmethod
+    def _interval(cls, v: str) -> str:
+        parse_duration(v)
+        return v
+
+
+class HandoverConfig(_Model):
+    owners: dict[str, str] = Field(default_factory=dict)
+    admins: list[str] = Field(default_factory=list)
+    credentials_stored_in: str | None = None
+
+
+class DatabaseConfig(_Model):
+    url: SecretStr
+    queries: list[str] = Field(default_factory=list)
+
+
+class Config(_Model):
+    """The whole configuration; sections left out are ``None`` (their checks are skipped)."""
+
+    app: AppConfig = Field(default_factory=AppConfig)
+    network: NetworkConfig = Field(default_factory=NetworkConfig)
+    dns: DnsConfig | None = None
+    email: EmailConfig | None = None
+    env: EnvConfig | None = None
+    secrets: SecretsConfig | None = None
+    smoke: SmokeConfig | None = None
+    perf: PerfConfig | None = None
+    monitor: MonitorConfig | None = None
+    handover: HandoverConfig | None = None
+    database: DatabaseConfig | None = None
+    # filled by the loader, not by the file
+    source: str | None = Field(default=None, exclude=True)
+    literal_credentials: tuple[str, ...] = Field(default=(), exclude=True)

@@ -1,0 +1,88 @@
+"""``launchready demo``: serve the bundled prototype on 127.0.0.1 and audit it.
+
+Everything runs in this process with no network beyond loopback and no system packages: the
+demo app over HTTPS with a throwaway CA, a plain-HTTP listener, and an in-process authoritative
+DNS server for the demo zone. The report is printed and written to ``launchready-report.html``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import secrets
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from launchready.config.models import Config
+from launchready.demo.dnsserver import ZoneServer
+from launchready.demo.server import DemoSite, start_site
+from launchready.engine import arun_audit
+from launchready.model import Report
+from launchready.output import emit, exit_code
+from launchready.report import Format, render
+
+DOMAIN = "acme.test"
+REPORT_FILE = "launchready-report.html"
+
+
+def demo_zone(*, fixed: bool) -> dict[str, list[tuple[str, object]]]:
+    """The demo zone: every name points at 127.0.0.1."""
+    zone: dict[str, list[tuple[str, object]]] = {
+        DOMAIN: [("A", "127.0.0.1"), ("NS", f"ns1.{DOMAIN}."),
+                 ("MX", f"10 mail.{DOMAIN}.")],
+        f"www.{DOMAIN}": [("A", "127.0.0.1")],
+        f"app.{DOMAIN}": [("A", "127.0.0.1")],
+        f"ns1.{DOMAIN}": [("A", "127.0.0.1")],
+        f"mail.{DOMAIN}": [("A", "127.0.0.1")],
+    }
+    return zone
+
+
+def demo_config(site: DemoSite, dns_port: int) -> Config:
+    """The config a founder would write for the demo app, pointed at the local servers."""
+    return Config.model_validate({
+        "app": {"name": "Acme Dashboard", "domain": DOMAIN, "canonical": site.canonical},
+        "network": {"resolver": f"127.0.0.1:{dns_port}", "resolve": site.resolve,
+                    "ca_bundle": str(site.ca_bundle), "timeout": 5},
+    })
+
+
+@dataclass(frozen=True, kw_only=True)
+class DemoRun:
+    """What one demo run produced."""
+
+    report: Report
+    config: Config
+
+
+async def run_demo(*, fixed: bool, workdir: Path, keep_running: bool = False) -> DemoRun:
+    """Start the demo servers, audit them, stop them."""
+    password = secrets.token_urlsafe(18)
+    site = await start_site(fixed=fixed, workdir=workdir, password=password)
+    zone = ZoneServer(demo_zone(fixed=fixed))
+    _, dns_port = await zone.start()
+    try:
+        config = demo_config(site, dns_port)
+        report = await arun_audit(config)
+        if keep_running:
+            sys.stderr.write(f"demo serving {site.canonical} (resolve: "
+                             f"{' '.join(site.resolve)}); Ctrl-C to stop\n")
+            await asyncio.Event().wait()
+        return DemoRun(report=report, config=config)
+    finally:
+        await zone.stop()
+        await site.stop()
+
+
+def demo_command(args: argparse.Namespace) -> int:
+    """CLI glue: run the demo, print the risk list, write the HTML report."""
+    with tempfile.TemporaryDirectory(prefix="launchready-demo-") as tmp:
+        result = asyncio.run(run_demo(fixed=args.fixed, workdir=Path(tmp),
+                                      keep_running=args.keep_running))
+    emit(result.report, args)
+    Path(REPORT_FILE).write_text(render(result.report, Format.HTML), encoding="utf-8")
+    if not args.quiet:
+        sys.stderr.write(f"wrote {REPORT_FILE}\n")
+    return exit_code(result.report, args.fail_on)

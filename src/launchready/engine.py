@@ -1,0 +1,187 @@
+"""Run check families concurrently, each under its own timeout and a whole-run deadline.
+
+The one broad ``except`` of the code base lives here: a family that raises something that is
+not a :class:`~launchready.errors.LaunchreadyError` is recorded as status ``error`` with reason
+"bug: <type>" — the run goes on and the user sees which check broke, never a traceback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import os
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from launchready._version import __version__
+from launchready.checks.base import CheckFamily, Context, Outcome
+from launchready.checks.catalog import BY_ID
+from launchready.checks.registry import FAMILIES
+from launchready.config.models import Config
+from launchready.errors import LaunchreadyError
+from launchready.model import CheckResult, CheckStatus, Finding, Measurement, Report, Table
+from launchready.probes import Probes
+from launchready.rank import rank, score, summarize
+
+ProgressHook = Callable[[str, int, int], None]  # (what finished, done, total)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Selection:
+    """Which rule IDs run: ``only``/``skip`` are ID prefixes (``TLS``, ``SEC00``, ``DNS001``)."""
+
+    only: tuple[str, ...] = ()
+    skip: tuple[str, ...] = ()
+
+    def wants(self, rule_id: str) -> bool:
+        """True when ``rule_id`` is selected."""
+        rid = rule_id.upper()
+        if self.only and not any(rid.startswith(p.upper()) for p in self.only):
+            return False
+        return not any(rid.startswith(p.upper()) for p in self.skip)
+
+
+@dataclass(frozen=True, kw_only=True)
+class _FamilyRun:
+    family: CheckFamily[Any]
+    outcome: Outcome | None
+    status: CheckStatus
+    reason: str | None
+    duration_ms: int
+
+
+async def _run_family(family: CheckFamily[Any], ctx: Context, timeout: float) -> _FamilyRun:
+    started = time.perf_counter()
+
+    def done(outcome: Outcome | None, status: CheckStatus, reason: str | None) -> _FamilyRun:
+        return _FamilyRun(family=family, outcome=outcome, status=status, reason=reason,
+                          duration_ms=int((time.perf_counter() - started) * 1000))
+
+    reason = family.skip_reason(ctx)
+    if reason is not None:
+        return done(None, CheckStatus.SKIPPED, reason)
+    try:
+        async with asyncio.timeout(timeout):
+            obs = await family.gather(ctx)
+        outcome = family.evaluate(obs, ctx)
+    except TimeoutError:
+        return done(None, CheckStatus.ERROR, f"timeout after {timeout:g}s")
+    except LaunchreadyError as exc:
+        return done(None, CheckStatus.ERROR, str(exc))
+    except Exception as exc:  # the engine is the one place that must not crash
+        return done(None, CheckStatus.ERROR, f"bug: {type(exc).__name__} in "
+                                             f"{type(family).__name__}")
+    return done(outcome, CheckStatus.PASS, None)
+
+
+def _results(run: _FamilyRun, wanted: Sequence[str], findings: Sequence[Finding]
+             ) -> list[CheckResult]:
+    out = []
+    errors = run.outcome.errors if run.outcome else {}
+    for rid in wanted:
+        status: CheckStatus
+        reason: str | None
+        if run.status is not CheckStatus.PASS:
+            status, reason = run.status, run.reason
+        elif any(f.rule_id == rid and not f.suppressed for f in findings):
+            status, reason = CheckStatus.FAIL, None
+        elif rid in errors:
+            status, reason = CheckStatus.ERROR, errors[rid]
+        else:
+            status, reason = CheckStatus.PASS, None
+        out.append(CheckResult(id=rid, status=status, duration_ms=run.duration_ms,
+                               error=reason if status is CheckStatus.ERROR else None))
+    return out
+
+
+async def arun_audit(
+    config: Config,
+    *,
+    selection: Selection | None = None,
+    suppress: frozenset[str] = frozenset(),
+    environ: Mapping[str, str] | None = None,
+    now: datetime | None = None,
+    families: Iterable[CheckFamily[Any]] | None = None,
+    probes: Probes | None = None,
+    check_timeout: float | None = None,
+    deadline: float = 600.0,
+    progress: ProgressHook | None = None,
+) -> Report:
+    """Run every selected check family concurrently and build the ranked report."""
+    started_at = datetime.now(UTC)
+    sel = selection or Selection()
+    fams = list(families) if families is not None else [make() for make in FAMILIES]
+    own_probes = probes is None
+    run_probes = probes or Probes.from_network(config.network)
+    per_check = check_timeout or max(config.network.timeout * 6, 30.0)
+    ctx = Context(config=config, probes=run_probes,
+                  environ=os.environ if environ is None else environ,
+                  now=now or started_at, timeout=config.network.timeout)
+    picked = [(f, [r for r in f.rule_ids if sel.wants(r)]) for f in fams]
+    picked = [(f, ids) for f, ids in picked if ids]
+    total = len(picked)
+    finished = 0
+
+    async def one(family: CheckFamily[Any]) -> _FamilyRun:
+        nonlocal finished
+        result = await _run_family(family, ctx, per_check)
+        finished += 1
+        if progress is not None:
+            progress(type(family).__name__, finished, total)
+        return result
+
+    try:
+        tasks = [asyncio.ensure_future(one(f)) for f, _ in picked]
+        done, pending = await asyncio.wait(tasks, timeout=deadline) if tasks else (set(), set())
+        for task in pending:
+            task.cancel()
+        if pending:
+            await asyncio.gather(*pending, return_exceptions=True)
+    finally:
+        if own_probes:
+            await run_probes.aclose()
+
+    findings: list[Finding] = []
+    measurements: list[Measurement] = []
+    tables: list[Table] = []
+    checks: list[CheckResult] = []
+    notes: list[str] = []
+    for task, (family, ids) in zip(tasks, picked, strict=True):
+        if task in done and not task.cancelled():
+            run = task.result()
+        else:
+            run = _FamilyRun(family=family, outcome=None, status=CheckStatus.ERROR,
+                             reason=f"run deadline of {deadline:g}s reached", duration_ms=0)
+        fam_findings: list[Finding] = []
+        if run.outcome is not None:
+            wanted = set(ids)
+            for f in run.outcome.findings:
+                if f.rule_id in wanted:
+                    fam_findings.append(dataclasses.replace(
+                        f, suppressed=f.suppressed or f.fingerprint in suppress))
+            measurements.extend(run.outcome.measurements)
+            tables.extend(run.outcome.tables)
+        if run.status is CheckStatus.SKIPPED and run.reason:
+            notes.append(f"skipped {', '.join(ids)}: {run.reason}")
+        findings.extend(fam_findings)
+        checks.extend(_results(run, ids, fam_findings))
+    ranked = rank(findings)
+    checks.sort(key=lambda c: c.id)
+    return Report(
+        tool_version=__version__, started_at=started_at, finished_at=datetime.now(UTC),
+        score=score(ranked), summary=summarize(ranked), checks=tuple(checks),
+        findings=ranked, measurements=tuple(measurements), tables=tuple(tables),
+        title=f"{config.app.name} — launch readiness", notes=tuple(notes))
+
+
+def run_audit(config: Config, **kwargs: Any) -> Report:
+    """Synchronous wrapper around :func:`arun_audit`."""
+    return asyncio.run(arun_audit(config, **kwargs))
+
+
+def all_rule_ids() -> tuple[str, ...]:
+    """Every catalog ID, sorted."""
+    return tuple(sorted(BY_ID))

@@ -1,0 +1,185 @@
+"""The finding model: severities, stages, findings, check results and the report.
+
+Everything here is a frozen, keyword-only dataclass with no I/O, so values can cross module
+boundaries (checks -> engine -> rank -> renderers) without anyone mutating them.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+class Severity(enum.StrEnum):
+    """How bad a finding is; the order of members is the ranking order (worst first)."""
+
+    CRITICAL = "critical"
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+    INFO = "info"
+
+    @property
+    def rank(self) -> int:
+        """0 for critical ... 4 for info."""
+        return list(Severity).index(self)
+
+    def at_least(self, other: Severity) -> bool:
+        """True when this severity is as bad as ``other`` or worse."""
+        return self.rank <= other.rank
+
+
+class Stage(enum.StrEnum):
+    """The launch stage a check belongs to (SPEC §1)."""
+
+    AUDIT = "audit"
+    DNS_EMAIL = "dns-email"
+    DEPLOY = "deploy"
+    PERFORMANCE = "performance"
+    RELIABILITY = "reliability"
+    HANDOVER = "handover"
+
+
+class FixWindow(enum.StrEnum):
+    """When a finding should be fixed: inside the 48-hour plan, or later."""
+
+    H48 = "48h"
+    LATER = "later"
+
+
+class CheckStatus(enum.StrEnum):
+    """Outcome of one check ID in one run."""
+
+    FAIL = "fail"
+    PASS = "pass"  # noqa: S105 - a status name, not a password
+    ERROR = "error"
+    SKIPPED = "skipped"
+
+
+@dataclass(frozen=True, kw_only=True)
+class CheckMeta:
+    """The permanent description of one check ID (see ``checks.catalog``)."""
+
+    id: str
+    title: str
+    severity: Severity
+    stage: Stage
+    doc: str
+    fix_window: FixWindow = FixWindow.H48
+    effort_minutes: int = 15
+    references: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class Location:
+    """A place in a file, for repository findings (SARIF carries it)."""
+
+    path: str
+    line: int | None = None
+    column: int | None = None
+
+
+def fingerprint_of(rule_id: str, target: str, identity: str) -> str:
+    """Stable hash used by baselines; never contains the secret or value it describes."""
+    digest = hashlib.sha256(f"{rule_id}\x00{target}\x00{identity}".encode()).hexdigest()
+    return digest[:24]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Finding:
+    """One problem found by one check, in the shape of SPEC §4."""
+
+    rule_id: str
+    title: str
+    severity: Severity
+    stage: Stage
+    target: str
+    evidence: str
+    impact: str
+    fix: str
+    fix_window: FixWindow
+    effort_minutes: int
+    fingerprint: str
+    suppressed: bool = False
+    references: tuple[str, ...] = ()
+    location: Location | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Measurement:
+    """Numbers behind a timing check, reported whether or not they produced a finding."""
+
+    check: str
+    target: str
+    requests: int
+    errors: int
+    p50_ms: float
+    p95_ms: float
+    p99_ms: float
+    max_ms: float
+    rps: float
+    model: str = "closed"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Table:
+    """A table of facts a check contributes to the report (e.g. the TLS/redirect matrix)."""
+
+    title: str
+    columns: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class CheckResult:
+    """Outcome of one check ID: its status, timing and (for errors) the reason."""
+
+    id: str
+    status: CheckStatus
+    duration_ms: int
+    error: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Summary:
+    """Counts of unsuppressed findings per severity, plus the suppressed count."""
+
+    critical: int = 0
+    high: int = 0
+    medium: int = 0
+    low: int = 0
+    info: int = 0
+    suppressed: int = 0
+
+    def count(self, severity: Severity) -> int:
+        """Unsuppressed findings of exactly this severity."""
+        return int(getattr(self, severity.value))
+
+
+@dataclass(frozen=True, kw_only=True)
+class Report:
+    """Everything one run produced; every renderer is a pure function of this."""
+
+    tool_version: str
+    started_at: datetime
+    finished_at: datetime
+    score: int
+    summary: Summary
+    checks: tuple[CheckResult, ...]
+    findings: tuple[Finding, ...]  # already ranked
+    measurements: tuple[Measurement, ...] = ()
+    tables: tuple[Table, ...] = ()
+    title: str = "launchready report"
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def unsuppressed(self) -> tuple[Finding, ...]:
+        """Findings that count towards the score and the exit code."""
+        return tuple(f for f in self.findings if not f.suppressed)
+
+    @property
+    def plan_48h(self) -> tuple[Finding, ...]:
+        """The 48-hour fix plan: unsuppressed findings whose window is 48h, in rank order."""
+        return tuple(f for f in self.unsuppressed if f.fix_window is FixWindow.H48)

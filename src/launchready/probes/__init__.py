@@ -1,0 +1,34 @@
+"""Probes: the only code that touches the network, files of other programs, or the clock."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from launchready.config.models import NetworkConfig
+from launchready.probes.dns import DnsProbe
+from launchready.probes.http import HttpProbe
+from launchready.probes.tls import TlsProbe
+
+
+@dataclass
+class Probes:
+    """The probes one run shares, built from ``[network]``."""
+
+    dns: DnsProbe
+    http: HttpProbe
+    tls: TlsProbe
+
+    @classmethod
+    def from_network(cls, network: NetworkConfig) -> Probes:
+        """Build every probe with the run's resolver, --resolve map, CA bundle and timeout."""
+        mapping = network.resolve_map()
+        return cls(
+            dns=DnsProbe(resolver=network.resolver, timeout=min(network.timeout, 5.0)),
+            http=HttpProbe(resolve=mapping, ca_bundle=network.ca_bundle,
+                           timeout=network.timeout),
+            tls=TlsProbe(ca_bundle=network.ca_bundle, resolve=mapping, timeout=network.timeout),
+        )
+
+    async def aclose(self) -> None:
+        """Release connections."""
+        await self.http.aclose()

@@ -1,0 +1,204 @@
+"""HTTP probe on aiohttp: one client per run, redirects recorded hop by hop, bodies capped.
+
+aiohttp was chosen by measurement: at 50 concurrent connections to a local nginx it served
+~17k requests/s at ~57 ms CPU per 1,000 requests, where httpx managed ~0.5k at ~1.9 s; the
+monitor and the perf burst share this layer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import ssl
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import aiohttp
+from aiohttp.abc import AbstractResolver, ResolveResult
+from aiohttp.resolver import ThreadedResolver
+
+DEFAULT_MAX_BODY = 1 << 20  # 1 MiB: results are computed from the prefix of a larger body
+USER_AGENT = "launchready (+https://pypi.org/project/launchready/)"
+
+
+@dataclass(frozen=True, kw_only=True)
+class HttpResponse:
+    """One request's outcome; ``error`` is set (and ``status`` None) when there was no answer."""
+
+    url: str
+    method: str = "GET"
+    status: int | None = None
+    headers: tuple[tuple[str, str], ...] = ()
+    body: bytes = b""
+    truncated: bool = False
+    elapsed_ms: float = 0.0
+    ttfb_ms: float | None = None
+    error: str | None = None
+    peer: str | None = None
+
+    def header(self, name: str) -> str | None:
+        """First value of a header (case-insensitive), or None."""
+        lname = name.lower()
+        for k, v in self.headers:
+            if k.lower() == lname:
+                return v
+        return None
+
+    def header_all(self, name: str) -> tuple[str, ...]:
+        """Every value of a header (case-insensitive)."""
+        lname = name.lower()
+        return tuple(v for k, v in self.headers if k.lower() == lname)
+
+    @property
+    def location(self) -> str | None:
+        """Absolute redirect target, when this is a redirect."""
+        loc = self.header("location")
+        if self.status is None or not 300 <= self.status < 400 or loc is None:
+            return None
+        return urljoin(self.url, loc)
+
+    @property
+    def text(self) -> str:
+        """Body decoded leniently as UTF-8."""
+        return self.body.decode("utf-8", errors="replace")
+
+
+@dataclass(frozen=True, kw_only=True)
+class RedirectChain:
+    """Every hop from a start URL until a non-redirect, a loop, an error or the hop cap."""
+
+    start: str
+    hops: tuple[HttpResponse, ...]
+    loop: bool = False
+    capped: bool = False
+
+    @property
+    def final(self) -> HttpResponse:
+        """The last response."""
+        return self.hops[-1]
+
+
+class _MappedResolver(AbstractResolver):
+    """curl-style ``--resolve``: fixed addresses for (host, port), the system resolver else."""
+
+    def __init__(self, mapping: Mapping[tuple[str, int], str]) -> None:
+        self._mapping = {(h.lower(), p): a for (h, p), a in mapping.items()}
+        self._fallback = ThreadedResolver()
+
+    async def resolve(self, host: str, port: int = 0,
+                      family: socket.AddressFamily = socket.AF_INET) -> list[ResolveResult]:
+        addr = self._mapping.get((host.lower(), port))
+        if addr is None:
+            return await self._fallback.resolve(host, port, family)
+        fam = socket.AF_INET6 if ":" in addr else socket.AF_INET
+        return [ResolveResult(hostname=host, host=addr, port=port, family=fam, proto=0,
+                              flags=socket.AI_NUMERICHOST)]
+
+    async def close(self) -> None:
+        await self._fallback.close()
+
+
+def ssl_context(ca_bundle: str | None) -> ssl.SSLContext:
+    """A verifying client context trusting ``ca_bundle`` (or the system store)."""
+    return ssl.create_default_context(cafile=ca_bundle) if ca_bundle \
+        else ssl.create_default_context()
+
+
+@dataclass
+class HttpProbe:
+    """Async HTTP client for checks. Call :meth:`aclose` when done."""
+
+    resolve: Mapping[tuple[str, int], str] = field(default_factory=dict)
+    ca_bundle: str | None = None
+    timeout: float = 10.0
+    per_host: int = 8
+    _session: aiohttp.ClientSession | None = field(default=None, init=False, repr=False)
+
+    def _client(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            connector = aiohttp.TCPConnector(
+                resolver=_MappedResolver(self.resolve), ssl=ssl_context(self.ca_bundle),
+                limit=128, limit_per_host=self.per_host, ttl_dns_cache=None,
+                use_dns_cache=False)
+            self._session = aiohttp.ClientSession(
+                connector=connector, cookie_jar=aiohttp.DummyCookieJar(),
+                headers={"User-Agent": USER_AGENT}, auto_decompress=True)
+        return self._session
+
+    async def aclose(self) -> None:
+        """Close the client and its connections."""
+        if self._session is not None and not self._session.closed:
+            await self._session.close()
+
+    async def fetch(self, url: str, *, method: str = "GET",
+                    headers: Mapping[str, str] | None = None, json: Any = None,
+                    data: Any = None, max_body: int = DEFAULT_MAX_BODY,
+                    timeout: float | None = None) -> HttpResponse:
+        """One request without following redirects; never raises for network outcomes."""
+        limit = self.timeout if timeout is None else timeout
+        started = time.perf_counter()
+        try:
+            async with asyncio.timeout(limit):
+                async with self._client().request(
+                        method, url, headers=dict(headers or {}), json=json, data=data,
+                        allow_redirects=False,
+                        timeout=aiohttp.ClientTimeout(total=None)) as resp:
+                    ttfb = (time.perf_counter() - started) * 1000
+                    body = await resp.content.read(max_body + 1)
+                    peer = None
+                    if resp.connection is not None and resp.connection.transport is not None:
+                        info = resp.connection.transport.get_extra_info("peername")
+                        peer = str(info[0]) if info else None
+                    return HttpResponse(
+                        url=url, method=method, status=resp.status,
+                        headers=raw_headers(resp.raw_headers),
+                        body=body[:max_body], truncated=len(body) > max_body,
+                        elapsed_ms=(time.perf_counter() - started) * 1000, ttfb_ms=ttfb,
+                        peer=peer)
+        except TimeoutError:
+            error = f"timeout after {limit:g}s"
+        except aiohttp.ClientConnectorCertificateError as exc:
+            error = f"tls: {exc.certificate_error}"
+        except aiohttp.ClientSSLError as exc:
+            error = f"tls: {exc}"
+        except aiohttp.ClientConnectorError as exc:
+            error = f"connect: {exc.os_error.strerror or exc.os_error}"
+        except (aiohttp.ClientError, OSError, ValueError) as exc:
+            error = f"{type(exc).__name__}: {exc}"
+        return HttpResponse(url=url, method=method, error=error,
+                            elapsed_ms=(time.perf_counter() - started) * 1000)
+
+    async def follow(self, url: str, *, max_hops: int = 10,
+                     headers: Mapping[str, str] | None = None) -> RedirectChain:
+        """Follow redirects by hand, recording every hop; stop on a loop or at ``max_hops``."""
+        hops: list[HttpResponse] = []
+        seen: set[str] = set()
+        current = url
+        origin = _origin(url)
+        while True:
+            # credentials never travel to another origin (CVE-2023-32681 class of bug)
+            send = dict(headers or {}) if _origin(current) == origin else {}
+            resp = await self.fetch(current, headers=send)
+            hops.append(resp)
+            nxt = resp.location
+            if nxt is None or urlsplit(nxt).scheme not in ("http", "https"):
+                return RedirectChain(start=url, hops=tuple(hops))
+            if nxt in seen or nxt == current:
+                return RedirectChain(start=url, hops=tuple(hops), loop=True)
+            if len(hops) >= max_hops:
+                return RedirectChain(start=url, hops=tuple(hops), capped=True)
+            seen.add(current)
+            current = nxt
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    return parts.scheme, (parts.hostname or "").lower(), parts.port
+
+
+def raw_headers(pairs: Sequence[tuple[bytes, bytes]]) -> tuple[tuple[str, str], ...]:
+    """Decode raw header pairs leniently (latin-1, as HTTP/1.1 allows)."""
+    return tuple((k.decode("latin-1"), v.decode("latin-1")) for k, v in pairs)

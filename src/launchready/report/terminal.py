@@ -1,0 +1,315 @@
+"""Terminal report (rich): score and counts, the 48-hour plan, then the ranked risk list.
+
+Order: header (score, counts, run), "48-hour plan", the risk list grouped by severity (rule ID,
+title, target, evidence, impact, fix), suppressed findings, checks that could not run,
+measurements, tables, notes and the list of passed/skipped checks.
+
+Every value that came from a scanned system is wrapped in ``rich.text.Text`` (never parsed as
+markup) and has control characters made visible, so a hostile server cannot restyle the output
+or send escape sequences to the user's terminal.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Iterator
+
+from rich import box
+from rich.console import Console, Group, RenderableType
+from rich.padding import Padding
+from rich.panel import Panel
+from rich.rule import Rule
+from rich.table import Table as RichTable
+from rich.text import Text
+
+from launchready.model import CheckStatus, Finding, FixWindow, Measurement, Report, Severity, Table
+from launchready.report.json_out import iso_utc
+
+SEVERITY_STYLE: dict[Severity, str] = {
+    Severity.CRITICAL: "bold white on red",
+    Severity.HIGH: "bold red",
+    Severity.MEDIUM: "bold yellow",
+    Severity.LOW: "cyan",
+    Severity.INFO: "dim",
+}
+
+# C0 controls except tab/newline, DEL, C1 controls, and bidirectional overrides/isolates
+# (which can reorder what the terminal shows).
+_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def visible(value: str) -> str:
+    """``value`` with control and bidi-override characters shown as ``\\xNN``/``\\uNNNN``."""
+
+    def show(match: re.Match[str]) -> str:
+        code = ord(match.group())
+        return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+    return _UNSAFE.sub(show, value)
+
+
+def _t(value: str, style: str = "") -> Text:
+    return Text(visible(value), style=style)
+
+
+def minutes(total: int) -> str:
+    """``95`` → ``"1 h 35 min"``."""
+    hours, mins = divmod(max(total, 0), 60)
+    if hours and mins:
+        return f"{hours} h {mins} min"
+    return f"{hours} h" if hours else f"{mins} min"
+
+
+def _pad(renderable: RenderableType, left: int, *, bottom: int = 0) -> Padding:
+    return Padding(renderable, (0, 0, bottom, left), expand=False)
+
+
+def _badge(severity: Severity) -> Text:
+    return Text(f" {severity.value.upper()} ", style=SEVERITY_STYLE[severity])
+
+
+def _when(finding: Finding) -> str:
+    window = "within 48 hours" if finding.fix_window is FixWindow.H48 else "after launch"
+    return f"{window} · about {minutes(finding.effort_minutes)}"
+
+
+def _where(finding: Finding) -> str | None:
+    if finding.location is None:
+        return None
+    where = finding.location.path
+    if finding.location.line is not None:
+        where += f":{finding.location.line}"
+        if finding.location.column is not None:
+            where += f":{finding.location.column}"
+    return where
+
+
+def _header(report: Report) -> Panel:
+    summary = report.summary
+    counts = Text()
+    for severity in Severity:
+        if counts:
+            counts.append(" · ")
+        count = summary.count(severity)
+        counts.append(f"{count} {severity.value}", style=SEVERITY_STYLE[severity] if count else "")
+    counts.append(f" · {summary.suppressed} suppressed", style="dim")
+    score_style = (
+        "bold green" if report.score >= 80 else "bold yellow" if report.score >= 50 else "bold red"
+    )
+    score = Text.assemble(("Score ", "bold"), (f"{report.score}/100", score_style), "   ", counts)
+    seconds = (report.finished_at - report.started_at).total_seconds()
+    statuses = [c.status for c in report.checks]
+    run = Text(
+        f"{iso_utc(report.started_at)} → {iso_utc(report.finished_at)} "
+        f"({seconds:.0f} s) · launchready {visible(report.tool_version)}\n"
+        f"{len(statuses)} checks: {statuses.count(CheckStatus.FAIL)} failed, "
+        f"{statuses.count(CheckStatus.PASS)} passed, "
+        f"{statuses.count(CheckStatus.SKIPPED)} skipped, "
+        f"{statuses.count(CheckStatus.ERROR)} errored",
+        style="dim",
+    )
+    return Panel(
+        Group(score, run), title=_t(report.title, "bold"), title_align="left", box=box.ROUNDED
+    )
+
+
+def _plan(report: Report) -> Iterator[RenderableType]:
+    plan = report.plan_48h
+    effort = sum(f.effort_minutes for f in plan)
+    yield Text()
+    yield Rule(
+        Text(f"48-hour plan · {len(plan)} fixes · about {minutes(effort)}", style="bold"),
+        align="left",
+    )
+    if not plan:
+        yield _pad(Text("Nothing has to be fixed before the launch."), 2)
+        return
+    grid = RichTable.grid(padding=(0, 1))
+    grid.add_column(justify="right", no_wrap=True)
+    grid.add_column(no_wrap=True)
+    grid.add_column(no_wrap=True)
+    grid.add_column(overflow="fold")
+    for number, finding in enumerate(plan, start=1):
+        body = Text.assemble(
+            _t(finding.title, "bold"),
+            "\n",
+            _t(finding.target, "underline"),
+            (f" · {minutes(finding.effort_minutes)}", "dim"),
+        )
+        grid.add_row(f"{number}.", _badge(finding.severity), _t(finding.rule_id, "bold"), body)
+    yield _pad(grid, 1)
+
+
+def _finding(rank: int, finding: Finding) -> RenderableType:
+    head = Text.assemble(
+        (f"#{rank} ", "dim"), _t(finding.rule_id, "bold"), "  ", _t(finding.title, "bold")
+    )
+    fields = RichTable.grid(padding=(0, 2))
+    fields.add_column(style="dim", no_wrap=True)
+    fields.add_column(overflow="fold")
+    fields.add_row("target", _t(finding.target))
+    where = _where(finding)
+    if where is not None:
+        fields.add_row("location", _t(where))
+    fields.add_row("evidence", _t(finding.evidence))
+    fields.add_row("impact", _t(finding.impact))
+    fields.add_row("fix", _t(finding.fix, "green"))
+    fields.add_row("when", Text(_when(finding)))
+    for reference in finding.references:
+        fields.add_row("see", _t(reference))
+    return _pad(Group(head, _pad(fields, 4)), 2, bottom=1)
+
+
+def _risks(report: Report) -> Iterator[RenderableType]:
+    live = report.unsuppressed
+    yield Text()
+    yield Rule(
+        Text(f"Risk list · {len(live)} findings, most urgent first", style="bold"), align="left"
+    )
+    if not live:
+        yield _pad(Text("No open findings."), 2)
+    ranks = {id(f): n for n, f in enumerate(live, start=1)}
+    for severity in Severity:
+        group = [f for f in live if f.severity is severity]
+        if not group:
+            continue
+        yield _pad(Text.assemble(_badge(severity), f" {len(group)}"), 1, bottom=1)
+        for finding in group:
+            yield _finding(ranks[id(finding)], finding)
+    suppressed = [f for f in report.findings if f.suppressed]
+    if suppressed:
+        yield Text()
+        yield Rule(
+            Text(f"Suppressed by the baseline · {len(suppressed)}", style="bold"), align="left"
+        )
+        grid = RichTable.grid(padding=(0, 1))
+        grid.add_column(no_wrap=True)
+        grid.add_column(no_wrap=True)
+        grid.add_column(overflow="fold")
+        for finding in suppressed:
+            grid.add_row(
+                _badge(finding.severity),
+                _t(finding.rule_id),
+                Text.assemble(_t(finding.title), " — ", _t(finding.target, "dim")),
+            )
+        yield _pad(grid, 1)
+
+
+def _errored(report: Report) -> Iterator[RenderableType]:
+    errored = [c for c in report.checks if c.status is CheckStatus.ERROR]
+    if not errored:
+        return
+    yield Text()
+    yield Rule(Text(f"Checks that could not run · {len(errored)}", style="bold"), align="left")
+    grid = RichTable.grid(padding=(0, 2))
+    grid.add_column(style="bold red", no_wrap=True)
+    grid.add_column(overflow="fold")
+    for check in errored:
+        grid.add_row(_t(check.id), _t(check.error or "no reason recorded"))
+    yield _pad(grid, 2)
+
+
+def _ms(value: float) -> str:
+    return f"{value:,.1f}"
+
+
+def _measurements(measurements: tuple[Measurement, ...]) -> Iterator[RenderableType]:
+    if not measurements:
+        return
+    yield Text()
+    yield Rule(Text("Measurements (latency in ms)", style="bold"), align="left")
+    table = RichTable(box=box.SIMPLE_HEAD, show_edge=False, padding=(0, 1, 0, 0))
+    for name in (
+        "check",
+        "target",
+        "requests",
+        "errors",
+        "p50",
+        "p95",
+        "p99",
+        "max",
+        "rps",
+        "model",
+    ):
+        left = name in ("check", "target", "model")
+        table.add_column(name, justify="left" if left else "right", overflow="fold")
+    for m in measurements:
+        table.add_row(
+            _t(m.check),
+            _t(m.target),
+            str(m.requests),
+            Text(str(m.errors), style="red" if m.errors else ""),
+            _ms(m.p50_ms),
+            Text(_ms(m.p95_ms), style="bold"),
+            _ms(m.p99_ms),
+            _ms(m.max_ms),
+            _ms(m.rps),
+            _t(m.model),
+        )
+    yield _pad(table, 2)
+
+
+def _tables(tables: tuple[Table, ...]) -> Iterator[RenderableType]:
+    for table in tables:
+        yield Text()
+        yield Rule(_t(table.title, "bold"), align="left")
+        rich_table = RichTable(box=box.SIMPLE_HEAD, show_edge=False, padding=(0, 1, 0, 0))
+        for column in table.columns:
+            rich_table.add_column(_t(column), overflow="fold")
+        for row in table.rows:
+            rich_table.add_row(*(_t(cell) for cell in row))
+        yield _pad(rich_table, 2)
+
+
+def _tail(report: Report) -> Iterator[RenderableType]:
+    if report.notes:
+        yield Text()
+        yield Rule(Text("Notes", style="bold"), align="left")
+        for note in report.notes:
+            yield _pad(Text.assemble("• ", _t(note)), 2)
+    passed = [c.id for c in report.checks if c.status is CheckStatus.PASS]
+    skipped = [c for c in report.checks if c.status is CheckStatus.SKIPPED]
+    if passed or skipped:
+        yield Text()
+        yield Rule(Text("Other checks", style="bold"), align="left")
+    if passed:
+        yield _pad(Text.assemble(("passed  ", "green"), _t(", ".join(passed))), 2)
+    for check in skipped:
+        reason = f" ({check.error})" if check.error else ""
+        yield _pad(Text.assemble(("skipped ", "dim"), _t(check.id + reason)), 2)
+
+
+def renderables(report: Report) -> Iterator[RenderableType]:
+    """The report as rich renderables, in display order (useful for a live console)."""
+    yield _header(report)
+    yield from _plan(report)
+    yield from _risks(report)
+    yield from _errored(report)
+    yield from _measurements(report.measurements)
+    yield from _tables(report.tables)
+    yield from _tail(report)
+
+
+def render(report: Report, *, color: bool = False, width: int = 100) -> str:
+    """The report as terminal text; ANSI styles only when ``color`` is true."""
+    buffer = io.StringIO()
+    console = Console(
+        file=buffer,
+        width=width,
+        color_system="standard" if color else None,
+        force_terminal=color,
+        force_jupyter=False,
+        markup=False,
+        emoji=False,
+        highlight=False,
+        legacy_windows=False,
+        _environ={},  # rendering must not depend on the caller's COLUMNS, TERM or FORCE_COLOR
+    )
+    for renderable in renderables(report):
+        console.print(renderable)
+    text = buffer.getvalue()
+    if color:
+        return text
+    # Without styles, the padding rich adds to fill the width is just trailing noise.
+    return "".join(line.rstrip() + "\n" for line in text.splitlines())

@@ -1,0 +1,99 @@
+"""Config loading: the SPEC example, key-path errors, ${VAR} expansion and credentials."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from launchready.config import load_config, load_config_text
+from launchready.errors import ConfigError
+
+SPEC = Path(__file__).resolve().parents[1].parent / "shared" / "SPEC.md"
+ENV = {"SMOKE_EMAIL": "demo@acme.test", "SMOKE_PASSWORD": "pw-from-env",
+       "SLACK_ALERT_URL": "https://hooks.example.test/T000/B000/XXXX",
+       "DATABASE_URL": "postgresql://u:dbpass@127.0.0.1/app"}
+
+
+def spec_example() -> str:
+    text = SPEC.read_text(encoding="utf-8")
+    return re.search(r"```toml\n(.*?)```", text, re.S).group(1)  # type: ignore[union-attr]
+
+
+def test_spec_example_loads() -> None:
+    config = load_config_text(spec_example(), environ=ENV)
+    assert config.app.canonical == "https://app.acme.example"
+    assert [r.name for r in config.dns.records] == ["@", "www", "app"]  # type: ignore[union-attr]
+    steps = config.smoke.steps  # type: ignore[union-attr]
+    assert steps[0].json_body == {"email": "demo@acme.test", "password": "pw-from-env"}
+    assert steps[2].json_body == {"name": "smoke-${RUN_ID}"}  # filled in at run time
+    assert config.perf.endpoints[1].endpoint_class == "heavy"  # type: ignore[union-attr]
+    assert config.literal_credentials == ()
+    # credentials stay masked in reprs
+    assert "hooks.example.test" not in repr(config.monitor)
+    assert "dbpass" not in repr(config.database)
+
+
+def test_arrays_of_tables_load_like_inline_arrays() -> None:
+    inline = load_config_text('[dns]\nrecords = [{ name = "@", type = "A", values = ["1.2.3.4"] }]')
+    tables = load_config_text('[[dns.records]]\nname = "@"\ntype = "A"\nvalues = ["1.2.3.4"]\n')
+    assert inline.dns == tables.dns
+
+
+@pytest.mark.parametrize(("text", "env", "needle"), [
+    ('[app]\nnmae = "x"\n', {}, "app.nmae: unknown key"),
+    ('[app]\ncanonical = 5\n', {}, "app.canonical"),
+    ('[monitor]\ninterval = "soon"\n', {}, "monitor.interval"),
+    ('[smoke]\n[[smoke.steps]]\nname = "a"\npath = "/"\nexpect = ["status = 200"]\n', {},
+     "smoke.steps[0].expect[0]: bad expectation 'status = 200': unknown operator '='"),
+    ('[database]\nurl = "${DATABASE_URL}"\n', {},
+     "database.url: environment variable DATABASE_URL is not set"),
+    ('[smoke]\n[[smoke.steps]]\nname = "a"\npath = "/"\njson = { password = "${PW}" }\n',
+     {"PW": ""}, "environment variable PW is empty"),
+    ('[monitor]\nchecks = [{ name = "files", url = "file:///etc/passwd" }]\n', {},
+     "only http:// and https:// URLs"),
+    ('[network]\nresolve = ["nohost"]\n', {}, "HOST:PORT:ADDR"),
+    ("[app\n", {}, "not valid TOML"),
+], ids=["unknown-key", "wrong-type", "bad-duration", "bad-expectation", "unset-var",
+        "empty-credential", "file-scheme", "bad-resolve", "toml-syntax"])
+def test_config_errors_name_the_key(text: str, env: dict[str, str], needle: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        load_config_text(text, environ=env)
+    assert needle in str(info.value)
+
+
+def test_error_points_at_the_line() -> None:
+    with pytest.raises(ConfigError) as info:
+        load_config_text('[app]\nname = "x"\n\n[monitor]\nintervall = "30s"\n', source="lr.toml")
+    assert str(info.value).startswith("lr.toml:5: monitor.intervall: unknown key")
+
+
+def test_dollar_escapes() -> None:
+    config = load_config_text(
+        '[smoke]\n[[smoke.steps]]\nname = "a"\npath = "/p$$q"\n'
+        'json = { password = "${PW}", note = "cost $5" }\n', environ={"PW": "p@$$w0rd"})
+    step = config.smoke.steps[0]  # type: ignore[union-attr]
+    assert step.path == "/p$q"
+    # the environment value is taken as is: no second round of expansion
+    assert step.json_body == {"password": "p@$$w0rd", "note": "cost $5"}
+
+
+def test_literal_credentials_are_recorded_by_path_only() -> None:
+    config = load_config_text(
+        '[smoke]\n[[smoke.steps]]\nname = "a"\npath = "/"\njson = { password = "hunter2" }\n'
+        '[monitor]\nalerts = [{ url = "https://hooks.slack.com/services/T/B/secret" }]\n'
+        '[database]\nurl = "postgresql://app:s3cret@db/app"\n')
+    assert config.literal_credentials == ("smoke.steps[0].json.password",
+                                          "monitor.alerts[0].url", "database.url")
+
+
+def test_pyproject_section(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "x"\n\n[tool.launchready.app]\nname = "From pyproject"\n')
+    assert load_config(cwd=tmp_path, environ={}).app.name == "From pyproject"
+
+
+def test_missing_config_says_how_to_make_one(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="launchready init"):
+        load_config(cwd=tmp_path, environ={})

@@ -1,0 +1,29 @@
+"""`launchready demo`: serves the bundled prototype on 127.0.0.1, audits it, writes the report."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+from pathlib import Path
+
+from launchready.demo.run import run_demo
+from launchready.model import CheckStatus, Severity
+
+
+def test_demo_command_writes_the_report(tmp_path: Path) -> None:
+    proc = subprocess.run([sys.executable, "-m", "launchready", "demo", "-q"], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert "Acme Dashboard" in proc.stdout
+    html = (tmp_path / "launchready-report.html").read_text(encoding="utf-8")
+    assert "Acme Dashboard" in html
+    assert "Content-Security-Policy" in html
+
+
+def test_fixed_demo_audits_clean(tmp_path: Path) -> None:
+    result = asyncio.run(run_demo(fixed=True, workdir=tmp_path))
+    statuses = {c.id: c.status for c in result.report.checks}
+    assert statuses["TLS001"] is CheckStatus.PASS
+    assert not [f for f in result.report.unsuppressed if f.severity.at_least(Severity.LOW)]
+    assert not [c for c in result.report.checks if c.status is CheckStatus.ERROR]

@@ -1,0 +1,170 @@
+"""The HTML report opened in a real headless Chromium: readable, inert and self-contained.
+
+Each page load records every request, dialog, console error and page error. JavaScript stays
+enabled in the browser, so an escaping bug would show up as a script that actually runs; the
+hostile-value test also runs with the page's CSP bypassed, so escaping alone must hold.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, ConsoleMessage, Dialog, Page, expect, sync_playwright
+
+from launchready.report import Format, render
+from reportfactory import ATTRIBUTE_PAYLOAD, JAVASCRIPT_URL, SCRIPT_PAYLOAD, sample_report
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+# Runs before any page script: records whether anything called alert() (which the hostile
+# payloads do) while still letting the dialog open, so the dialog listener sees it too.
+TRIPWIRE = """
+window.__pwned = false;
+const realAlert = window.alert.bind(window);
+window.alert = (message) => { window.__pwned = true; return realAlert(message); };
+"""
+
+pytestmark = [
+    pytest.mark.chromium,
+    pytest.mark.skipif(
+        not CHROMIUM.exists(), reason="needs /usr/bin/chromium (apt-get install -y chromium)"
+    ),
+]
+
+
+@dataclass
+class LoadedReport:
+    """A report page in the browser, with everything it did while loading."""
+
+    page: Page
+    url: str
+    requests: list[str] = field(default_factory=list)
+    dialogs: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+def _open(browser: Browser, path: Path, *, bypass_csp: bool = False) -> Iterator[LoadedReport]:
+    context = browser.new_context(bypass_csp=bypass_csp, java_script_enabled=True)
+    try:
+        context.add_init_script(TRIPWIRE)
+        page = context.new_page()
+        loaded = LoadedReport(page=page, url=path.as_uri())
+
+        def on_dialog(dialog: Dialog) -> None:
+            loaded.dialogs.append(dialog.message)
+            dialog.dismiss()
+
+        def on_console(message: ConsoleMessage) -> None:
+            if message.type == "error":
+                loaded.errors.append(message.text)
+
+        page.on("request", lambda request: loaded.requests.append(request.url))
+        page.on("dialog", on_dialog)
+        page.on("console", on_console)
+        page.on("pageerror", lambda error: loaded.errors.append(str(error)))
+        page.goto(loaded.url, wait_until="load")
+        yield loaded
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def report_file(tmp_path: Path) -> Path:
+    path = tmp_path / "launchready-report.html"
+    path.write_text(render(sample_report(), Format.HTML), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def report(browser: Browser, report_file: Path) -> Iterator[LoadedReport]:
+    yield from _open(browser, report_file)
+
+
+def test_the_plan_and_risk_list_are_visible_in_order(report: LoadedReport) -> None:
+    page = report.page
+    first = sample_report().unsuppressed[0]
+    expect(page.locator("#plan li").first).to_contain_text(first.title)
+    expect(page.locator("#risks article").first.get_by_role("heading")).to_have_text(first.title)
+    expect(page.locator("#risks article").first).to_be_visible()
+    headings = page.locator("h2").all_inner_texts()
+    assert headings[:2] == ["48-hour plan", "Risk list"]
+    assert headings[-1] == "Checks"
+    expect(page.locator("#risks .badge.critical").first).to_be_visible()
+
+
+def test_checks_are_collapsed_until_opened(report: LoadedReport) -> None:
+    page = report.page
+    errored = page.locator("details.checks-error")
+    expect(errored.locator("summary")).to_have_text("Could not run (1)")
+    expect(errored.get_by_text("connection refused")).to_be_hidden()
+    errored.locator("summary").click()
+    expect(errored.get_by_text("connection refused")).to_be_visible()
+
+
+@pytest.mark.parametrize("bypass_csp", [False, True], ids=["csp", "csp-bypassed"])
+def test_hostile_values_show_as_text_and_never_run(
+    browser: Browser, report_file: Path, bypass_csp: bool
+) -> None:
+    for loaded in _open(browser, report_file, bypass_csp=bypass_csp):
+        page = loaded.page
+        # Nothing ran and nothing became markup ...
+        assert loaded.dialogs == []
+        assert page.evaluate("window.__pwned") is False
+        assert loaded.errors == []
+        assert page.evaluate("document.querySelectorAll('script, img, iframe').length") == 0
+        assert page.evaluate("document.querySelectorAll('[onerror], [onload]').length") == 0
+        # ... and the payloads are on screen, literally.
+        expect(page.locator("#risks pre", has_text=SCRIPT_PAYLOAD)).to_be_visible()
+        expect(page.locator("#notes li", has_text=SCRIPT_PAYLOAD)).to_be_visible()
+        expect(page.locator("#risks pre", has_text=ATTRIBUTE_PAYLOAD)).to_be_visible()
+        expect(page.locator("td", has_text=ATTRIBUTE_PAYLOAD)).to_be_visible()
+
+
+def test_javascript_target_is_text_not_a_link(report: LoadedReport) -> None:
+    page = report.page
+    target = page.locator("#risks dd.target", has_text=JAVASCRIPT_URL)
+    expect(target).to_be_visible()
+    assert target.evaluate("el => el.querySelector('a') === null")
+    assert page.locator("a", has_text=JAVASCRIPT_URL).count() == 0
+    hrefs = page.evaluate(
+        "[...document.querySelectorAll('[href]')].map(e => e.getAttribute('href'))"
+    )
+    assert hrefs
+    assert all(h.startswith(("https://", "http://", "#")) for h in hrefs)
+    # Clicking the text goes nowhere and runs nothing.
+    target.get_by_text(JAVASCRIPT_URL).click()
+    assert page.url == report.url
+    assert page.evaluate("window.__pwned") is False
+    assert report.dialogs == []
+
+
+def test_the_page_requests_nothing_but_itself(report: LoadedReport) -> None:
+    page = report.page
+    for summary in page.locator("details summary").all():
+        summary.click()
+    page.get_by_role("link", name=sample_report().unsuppressed[0].title).click()
+    page.wait_for_load_state("load")
+    assert report.requests == [report.url]
+    assert report.errors == []
