@@ -27,7 +27,7 @@ system-deps:
 	bash scripts/system-deps.sh
 
 lint: $(VENV)/.dev
-	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff check src tests $(wildcard bench)
 
 typecheck: $(VENV)/.dev
 	$(BIN)/mypy --strict src/launchready
