@@ -1,5 +1,6 @@
-"""Suite-wide fixtures: the certificate zoo (real HTTPS servers on 127.0.0.1)."""
+"""Suite-wide fixtures: the certificate zoo and a private PostgreSQL (real servers, loopback)."""
 
 from certzoo import cert_zoo_fixture
+from pgharness import postgres_fixture
 
-__all__ = ["cert_zoo_fixture"]
+__all__ = ["cert_zoo_fixture", "postgres_fixture"]

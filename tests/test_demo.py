@@ -21,6 +21,20 @@ def test_demo_command_writes_the_report(tmp_path: Path) -> None:
     assert "Content-Security-Policy" in html
 
 
+#: every deliberate flaw of the demo and the rule that must catch it
+FLAWS = {
+    "revenue report scans the invoices table": "DB002",
+    "invoices.account_id has no index": "DB003",
+}
+
+
+def test_flawed_demo_reports_every_flaw(tmp_path: Path) -> None:
+    result = asyncio.run(run_demo(fixed=False, workdir=tmp_path))
+    found = {f.rule_id for f in result.report.unsuppressed}
+    missed = {flaw: rule for flaw, rule in FLAWS.items() if rule not in found}
+    assert not missed
+
+
 def test_fixed_demo_audits_clean(tmp_path: Path) -> None:
     result = asyncio.run(run_demo(fixed=True, workdir=tmp_path))
     statuses = {c.id: c.status for c in result.report.checks}

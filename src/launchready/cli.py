@@ -7,29 +7,30 @@ Exit codes (SPEC §2): 0 nothing unsuppressed at or above --fail-on; 1 findings 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import sys
 from collections.abc import Callable, Sequence
-from pathlib import Path
-from typing import Any, NoReturn
+from types import ModuleType
+from typing import NoReturn
 
 from launchready._version import __version__
-from launchready.baseline import load_baseline, write_baseline
 from launchready.checks.catalog import CATALOG, meta
 from launchready.checks.registry import implemented_ids
+from launchready.commands import db as db_command
+from launchready.commands.common import run_report
 from launchready.config.loader import find_config, load_config
-from launchready.config.models import AppConfig, Config, NetworkConfig, parse_resolve
+from launchready.config.models import AppConfig, Config
 from launchready.demo.run import demo_command
 from launchready.email.cli import spf_command
-from launchready.engine import Selection, arun_audit
+from launchready.engine import Selection
 from launchready.errors import ConfigError, LaunchreadyError, RunError, UsageError
 from launchready.model import Severity
-from launchready.output import EXIT_INCOMPLETE, EXIT_OK, EXIT_USAGE, emit, exit_code
+from launchready.output import EXIT_INCOMPLETE, EXIT_OK, EXIT_USAGE
 from launchready.report import Format
 
-_NOT_YET = ("secrets", "logs", "env", "dns", "smoke", "perf", "db", "monitor", "handover",
-            "init")
+_NOT_YET = ("secrets", "logs", "env", "dns", "smoke", "perf", "monitor", "handover", "init")
+#: commands living in ``launchready.commands``: name -> module with add_arguments() and run()
+PLUGINS: dict[str, ModuleType] = {"db": db_command}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -95,74 +96,14 @@ def build_parser() -> argparse.ArgumentParser:
     spf.add_argument("--helo", default=None, help="HELO/EHLO name")
     _common(spf)
     _common(p)
+    for name, module in PLUGINS.items():
+        p = sub.add_parser(name, help=(module.run.__doc__ or "").strip().splitlines()[0])
+        module.add_arguments(p)
+        _common(p)
     for name in _NOT_YET:
         p = sub.add_parser(name, help="(not available in this release)")
         p.add_argument("rest", nargs=argparse.REMAINDER)
     return parser
-
-
-def _split(value: str) -> tuple[str, ...]:
-    return tuple(x.strip() for x in value.split(",") if x.strip())
-
-
-def _network_overrides(args: argparse.Namespace, config: Config) -> Config:
-    net = config.network
-    update: dict[str, Any] = {}
-    if args.resolve:
-        for entry in args.resolve:
-            try:
-                parse_resolve(entry)
-            except ValueError as exc:
-                raise UsageError(f"--resolve: {exc}") from None
-        update["resolve"] = [*net.resolve, *args.resolve]
-    if args.resolver:
-        update["resolver"] = args.resolver
-    if args.ca_bundle:
-        if not Path(args.ca_bundle).is_file():
-            raise UsageError(f"--ca-bundle: {args.ca_bundle} does not exist")
-        update["ca_bundle"] = args.ca_bundle
-    if args.timeout is not None:
-        if not 0 < args.timeout <= 300:
-            raise UsageError("--timeout must be between 0 and 300 seconds")
-        update["timeout"] = args.timeout
-    if not update:
-        return config
-    new_net = NetworkConfig.model_validate({**net.model_dump(), **update})
-    return config.model_copy(update={"network": new_net})
-
-
-def _progress(args: argparse.Namespace) -> Callable[[str, int, int], None] | None:
-    if args.quiet or not sys.stdout.isatty():
-        return None
-
-    def hook(name: str, done: int, total: int) -> None:
-        sys.stderr.write(f"\r  checks finished: {done}/{total}")
-        if done == total:
-            sys.stderr.write("\n")
-        sys.stderr.flush()
-
-    return hook
-
-
-def run_report(config: Config, args: argparse.Namespace,
-               selection: Selection | None = None) -> int:
-    """Audit ``config`` with the CLI's options, emit the report, return the exit code."""
-    config = _network_overrides(args, config)
-    sel = selection or Selection(only=_split(args.only), skip=_split(args.skip))
-    if selection is not None and (args.only or args.skip):
-        sel = Selection(only=_split(args.only) or selection.only,
-                        skip=_split(args.skip) + selection.skip)
-    baseline_path: str | None = args.baseline or (
-        config.secrets.baseline if config.secrets else None)
-    suppress = load_baseline(baseline_path) if baseline_path else frozenset()
-    report = asyncio.run(arun_audit(config, selection=sel, suppress=suppress,
-                                    progress=_progress(args)))
-    emit(report, args)
-    if args.write_baseline:
-        n = write_baseline(args.write_baseline, report.findings)
-        if not args.quiet:
-            sys.stderr.write(f"wrote {n} fingerprints to {args.write_baseline}\n")
-    return exit_code(report, args.fail_on)
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
@@ -233,6 +174,7 @@ def _not_yet(args: argparse.Namespace) -> int:
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "audit": cmd_audit, "web": cmd_web, "checks": cmd_checks, "email": cmd_email,
     "demo": cmd_demo, **dict.fromkeys(_NOT_YET, _not_yet),
+    **{name: module.run for name, module in PLUGINS.items()},
 }
 
 

@@ -6,12 +6,14 @@ from collections.abc import Callable
 from typing import Any
 
 from launchready.checks.base import CheckFamily
+from launchready.checks.db.queries import DatabaseChecks
 from launchready.checks.secrets.config_literals import ConfigLiteralCredentials
 from launchready.checks.tls.certificate import CertificateChecks
 
 FAMILIES: tuple[Callable[[], CheckFamily[Any]], ...] = (
     CertificateChecks,
     ConfigLiteralCredentials,
+    DatabaseChecks,
 )
 
 

@@ -241,6 +241,18 @@ class HandoverConfig(_Model):
 class DatabaseConfig(_Model):
     url: SecretStr
     queries: list[str] = Field(default_factory=list)
+    log_file: str | None = None  # PostgreSQL log written with log_min_duration_statement
+    slow_ms: float = Field(default=500.0, gt=0)  # DB001: mean time budget per statement
+    large_table_rows: int = Field(default=10_000, ge=1)  # DB002: "large" starts here
+    analyze: bool = False  # EXPLAIN ANALYZE executes the statement: opt-in only
+    statement_timeout_ms: int = Field(default=5_000, ge=100, le=600_000)
+
+    @field_validator("url")
+    @classmethod
+    def _scheme(cls, v: SecretStr) -> SecretStr:
+        if not re.match(r"^(postgres|postgresql|sqlite)://", v.get_secret_value()):
+            raise ValueError("url must start with postgresql:// or sqlite:///")
+        return v
 
 
 class Config(_Model):

@@ -46,6 +46,9 @@ def demo_config(site: DemoSite, dns_port: int) -> Config:
         "app": {"name": "Acme Dashboard", "domain": DOMAIN, "canonical": site.canonical},
         "network": {"resolver": f"127.0.0.1:{dns_port}", "resolve": site.resolve,
                     "ca_bundle": str(site.ca_bundle), "timeout": 5},
+        # the prototype's own SQLite file; the revenue report's statement is listed for EXPLAIN
+        "database": {"url": f"sqlite:///{site.db_path}",
+                     "queries": ["SELECT sum(amount) FROM invoices WHERE account_id = 42"]},
     })
 
 
