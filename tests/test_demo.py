@@ -25,6 +25,13 @@ def test_demo_command_writes_the_report(tmp_path: Path) -> None:
 FLAWS = {
     "revenue report scans the invoices table": "DB002",
     "invoices.account_id has no index": "DB003",
+    "Stripe secret key under NEXT_PUBLIC_": "ENV002",
+    "preview shares the production database": "ENV003",
+    "sk_test_ key in production": "ENV004",
+    "requests.get without a timeout": "PERF005",
+    "source map served publicly": "SEC004",
+    "no CSP / X-Content-Type-Options / Referrer-Policy / frame-ancestors": "WEB004",
+    "traceback and version on the error page": "WEB007",
 }
 
 

@@ -17,6 +17,7 @@ from launchready._version import __version__
 from launchready.checks.catalog import CATALOG, meta
 from launchready.checks.registry import implemented_ids
 from launchready.commands import db as db_command
+from launchready.commands import env as env_command
 from launchready.commands.common import run_report
 from launchready.config.loader import find_config, load_config
 from launchready.config.models import AppConfig, Config
@@ -28,9 +29,9 @@ from launchready.model import Severity
 from launchready.output import EXIT_INCOMPLETE, EXIT_OK, EXIT_USAGE
 from launchready.report import Format
 
-_NOT_YET = ("secrets", "logs", "env", "dns", "smoke", "perf", "monitor", "handover", "init")
+_NOT_YET = ("secrets", "logs", "dns", "smoke", "perf", "monitor", "handover", "init")
 #: commands living in ``launchready.commands``: name -> module with add_arguments() and run()
-PLUGINS: dict[str, ModuleType] = {"db": db_command}
+PLUGINS: dict[str, ModuleType] = {"env": env_command, "db": db_command}
 
 
 class _Parser(argparse.ArgumentParser):

@@ -7,12 +7,29 @@ from typing import Any
 
 from launchready.checks.base import CheckFamily
 from launchready.checks.db.queries import DatabaseChecks
+from launchready.checks.env.contract import EnvContractChecks
+from launchready.checks.env.timeouts import OutboundTimeoutChecks
 from launchready.checks.secrets.config_literals import ConfigLiteralCredentials
 from launchready.checks.tls.certificate import CertificateChecks
+from launchready.checks.web.caching import AssetCachingChecks, AuthCachingChecks
+from launchready.checks.web.cookies import CookieChecks
+from launchready.checks.web.cors import CorsChecks
+from launchready.checks.web.errors import ErrorPageChecks
+from launchready.checks.web.exposure import ExposureChecks
+from launchready.checks.web.headers import HeaderChecks
 
 FAMILIES: tuple[Callable[[], CheckFamily[Any]], ...] = (
     CertificateChecks,
+    HeaderChecks,
+    AssetCachingChecks,
+    AuthCachingChecks,
+    CookieChecks,
+    CorsChecks,
+    ErrorPageChecks,
+    ExposureChecks,
     ConfigLiteralCredentials,
+    EnvContractChecks,
+    OutboundTimeoutChecks,
     DatabaseChecks,
 )
 

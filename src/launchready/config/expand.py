@@ -37,7 +37,8 @@ def is_credential_path(path: str) -> bool:
     last = re.sub(r"\[\d+\]$", "", path.rsplit(".", 1)[-1])
     if CREDENTIAL_KEYS.search(last):
         return True
-    return bool(re.fullmatch(r"monitor\.alerts\[\d+\]\.url|database\.url", path))
+    return bool(re.fullmatch(r"monitor\.alerts\[\d+\]\.url|database\.url|web\.auth_(header|cookie)",
+                             path))
 
 
 def _expand_str(value: str, path: str, environ: Mapping[str, str], deferred: frozenset[str],

@@ -126,6 +126,9 @@ class EnvConfig(_Model):
     environment_file: str | None = None
     required: list[str] = Field(default_factory=list)
     preview_file: str | None = None
+    # where the app's code lives (relative to the config file): read for the env contract and
+    # for outbound calls without timeouts (PERF005)
+    source_paths: list[str] = Field(default_factory=lambda: ["."])
     public_prefixes: list[str] = Field(default_factory=lambda: [
         "NEXT_PUBLIC_", "VITE_", "REACT_APP_", "PUBLIC_", "NUXT_PUBLIC_", "EXPO_PUBLIC_"])
 
@@ -255,6 +258,30 @@ class DatabaseConfig(_Model):
         return v
 
 
+class WebConfig(_Model):
+    """Web checks: a session for authenticated responses and extra error paths to probe."""
+
+    auth_header: SecretStr | None = None  # "Authorization: Bearer ${WEB_TOKEN}"
+    auth_cookie: SecretStr | None = None  # "acme_session=${WEB_COOKIE}"
+    auth_paths: list[str] = Field(default_factory=list)  # e.g. ["/api/dashboard"]
+    error_paths: list[str] = Field(default_factory=list)  # e.g. ["/api/debug/crash"]
+
+    @field_validator("auth_header")
+    @classmethod
+    def _header_shape(cls, v: SecretStr | None) -> SecretStr | None:
+        if v is not None and ":" not in v.get_secret_value():
+            raise ValueError('auth_header is "Name: value", e.g. "Authorization: Bearer ${TOKEN}"')
+        return v
+
+    @field_validator("auth_paths", "error_paths")
+    @classmethod
+    def _paths(cls, v: list[str]) -> list[str]:
+        for path in v:
+            if not path.startswith("/"):
+                raise ValueError(f"paths start with /, got {path!r}")
+        return v
+
+
 class Config(_Model):
     """The whole configuration; sections left out are ``None`` (their checks are skipped)."""
 
@@ -269,6 +296,7 @@ class Config(_Model):
     monitor: MonitorConfig | None = None
     handover: HandoverConfig | None = None
     database: DatabaseConfig | None = None
+    web: WebConfig | None = None
     # filled by the loader, not by the file
     source: str | None = Field(default=None, exclude=True)
     literal_credentials: tuple[str, ...] = Field(default=(), exclude=True)

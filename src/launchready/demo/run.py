@@ -15,6 +15,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from launchready.checks.env.demo_project import write_demo_project
 from launchready.config.models import Config
 from launchready.demo.dnsserver import ZoneServer
 from launchready.demo.server import DemoSite, start_site
@@ -40,12 +41,17 @@ def demo_zone(*, fixed: bool) -> dict[str, list[tuple[str, object]]]:
     return zone
 
 
-def demo_config(site: DemoSite, dns_port: int) -> Config:
+def demo_config(site: DemoSite, dns_port: int, project: Path) -> Config:
     """The config a founder would write for the demo app, pointed at the local servers."""
     return Config.model_validate({
+        "env": {"environment_file": str(project / ".env.production"),
+                "preview_file": str(project / ".env.preview"),
+                "required": ["DATABASE_URL", "SESSION_SECRET", "STRIPE_SECRET_KEY"],
+                "source_paths": [str(project)]},
         "app": {"name": "Acme Dashboard", "domain": DOMAIN, "canonical": site.canonical},
         "network": {"resolver": f"127.0.0.1:{dns_port}", "resolve": site.resolve,
                     "ca_bundle": str(site.ca_bundle), "timeout": 5},
+        "web": {"error_paths": ["/api/debug/crash"]},
         # the prototype's own SQLite file; the revenue report's statement is listed for EXPLAIN
         "database": {"url": f"sqlite:///{site.db_path}",
                      "queries": ["SELECT sum(amount) FROM invoices WHERE account_id = 42"]},
@@ -63,11 +69,13 @@ class DemoRun:
 async def run_demo(*, fixed: bool, workdir: Path, keep_running: bool = False) -> DemoRun:
     """Start the demo servers, audit them, stop them."""
     password = secrets.token_urlsafe(18)
+    project = workdir / "project"
+    write_demo_project(project, fixed=fixed)
     site = await start_site(fixed=fixed, workdir=workdir, password=password)
     zone = ZoneServer(demo_zone(fixed=fixed))
     _, dns_port = await zone.start()
     try:
-        config = demo_config(site, dns_port)
+        config = demo_config(site, dns_port, project)
         report = await arun_audit(config)
         if keep_running:
             sys.stderr.write(f"demo serving {site.canonical} (resolve: "

@@ -1,0 +1,92 @@
+"""``launchready env [--environment NAME] [--env-file F]`` — the pre-deploy environment gate.
+
+Checks the target environment against the env contract (ENV001–ENV008, see
+:mod:`launchready.checks.env.contract`), prints the "Environment contract" table (variable →
+status) with the findings, and exits 1 when a required variable is missing or empty — whatever
+``--fail-on`` says, so a pipeline step ``launchready env --env-file .env.vercel.production``
+stops the deploy. Otherwise the usual exit codes apply (1 for findings at or above
+``--fail-on``, 2 for usage/config errors, 3 when the environment could not be read).
+
+The target is ``--env-file F`` (a dotenv file or a platform's JSON export), else ``[env]
+environment_file``, else the process environment. ``--environment NAME`` sets which rules
+apply (production gets all; see the contract module). Works without a config file: the code
+under the current directory is scanned and ``.env.example`` is read from there.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from pathlib import Path
+
+from launchready.baseline import load_baseline, write_baseline
+from launchready.checks.env.contract import EnvContractChecks
+from launchready.config.loader import find_config, load_config
+from launchready.config.models import Config, EnvConfig
+from launchready.engine import Selection, arun_audit
+from launchready.errors import ConfigError, UsageError
+from launchready.model import CheckStatus, Report, Severity
+from launchready.output import EXIT_FINDINGS, EXIT_INCOMPLETE, emit, exit_code
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Arguments of ``launchready env`` (the common options are added by the CLI)."""
+    parser.add_argument("--environment", metavar="NAME",
+                        help="environment to judge: production (default: [app] environment), "
+                             "preview, staging, development")
+    parser.add_argument("--env-file", metavar="F",
+                        help="dotenv file or platform JSON export holding the target "
+                             "environment (default: [env] environment_file, else the process "
+                             "environment)")
+
+
+def _split(value: str) -> tuple[str, ...]:
+    return tuple(x.strip() for x in value.split(",") if x.strip())
+
+
+def _config(args: argparse.Namespace) -> Config:
+    found = find_config(args.config)
+    config = load_config(args.config) if found else Config()
+    if config.env is None:
+        config = config.model_copy(update={"env": EnvConfig()})
+    env = config.env
+    base = Path(config.source).resolve().parent if config.source else Path.cwd()
+    if args.env_file is None and env is not None and env.environment_file and not (
+            base / env.environment_file).is_file():
+        raise ConfigError(f"{env.environment_file} does not exist",
+                          key="env.environment_file", source=config.source,
+                          fix="pull it from the platform (e.g. `vercel env pull "
+                              "--environment=production .env.production`) or pass --env-file")
+    return config
+
+
+def missing_required(report: Report) -> bool:
+    """True when the report has an unsuppressed critical ENV001 (missing/empty required var)."""
+    return any(f.rule_id == "ENV001" and f.severity is Severity.CRITICAL
+               for f in report.unsuppressed)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the env gate; return the exit code."""
+    if args.env_file is not None and not Path(args.env_file).is_file():
+        raise UsageError(f"--env-file: {args.env_file} does not exist")
+    config = _config(args)
+    env_file = str(Path(args.env_file).resolve()) if args.env_file else None
+    family = EnvContractChecks(environment=args.environment, env_file=env_file)
+    only = _split(args.only) or ("ENV",)
+    selection = Selection(only=only, skip=_split(args.skip))
+    suppress = load_baseline(args.baseline) if args.baseline else frozenset()
+    report = asyncio.run(arun_audit(config, families=[family], selection=selection,
+                                    suppress=suppress))
+    emit(report, args)
+    if args.write_baseline:
+        n = write_baseline(args.write_baseline, report.findings)
+        if not args.quiet:
+            sys.stderr.write(f"wrote {n} fingerprints to {args.write_baseline}\n")
+    if any(c.status is CheckStatus.ERROR for c in report.checks):
+        # the gate could not read what it had to judge: never report that as a pass
+        return EXIT_INCOMPLETE
+    if missing_required(report):
+        return EXIT_FINDINGS
+    return exit_code(report, args.fail_on)
