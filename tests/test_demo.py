@@ -32,6 +32,11 @@ FLAWS = {
     "source map served publicly": "SEC004",
     "no CSP / X-Content-Type-Options / Referrer-Policy / frame-ancestors": "WEB004",
     "traceback and version on the error page": "WEB007",
+    "SPF includes a newsletter service nobody approved": "MAIL006",
+    "SPF ends in ~all": "MAIL005",
+    "no DMARC record": "MAIL009",
+    "session still works after logout": "SMOKE003",
+    "dashboard cacheable by shared caches": "WEB006",
 }
 
 

@@ -17,7 +17,9 @@ from launchready._version import __version__
 from launchready.checks.catalog import CATALOG, meta
 from launchready.checks.registry import implemented_ids
 from launchready.commands import db as db_command
+from launchready.commands import email as email_command
 from launchready.commands import env as env_command
+from launchready.commands import smoke as smoke_command
 from launchready.commands.common import run_report
 from launchready.config.loader import find_config, load_config
 from launchready.config.models import AppConfig, Config
@@ -29,9 +31,10 @@ from launchready.model import Severity
 from launchready.output import EXIT_INCOMPLETE, EXIT_OK, EXIT_USAGE
 from launchready.report import Format
 
-_NOT_YET = ("secrets", "logs", "dns", "smoke", "perf", "monitor", "handover", "init")
+_NOT_YET = ("secrets", "logs", "dns", "perf", "monitor", "handover", "init")
 #: commands living in ``launchready.commands``: name -> module with add_arguments() and run()
-PLUGINS: dict[str, ModuleType] = {"env": env_command, "db": db_command}
+PLUGINS: dict[str, ModuleType] = {"env": env_command, "smoke": smoke_command,
+                                  "db": db_command}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -88,15 +91,20 @@ def build_parser() -> argparse.ArgumentParser:
                    help="keep the demo servers up after the audit until Ctrl-C")
     _common(p)
     p.set_defaults(fail_on="never")  # the demo is flawed on purpose; `make demo` must succeed
-    p = sub.add_parser("email", help="email authentication checks")
+    p = sub.add_parser("email", help="email authentication: SPF, DKIM, DMARC, MX, MTA-STS")
     email_sub = p.add_subparsers(dest="email_command", metavar="SUBCOMMAND", parser_class=_Parser)
+    check = email_sub.add_parser("check", help="MAIL checks of DOMAIN (default: [email] domains)")
+    email_command.add_arguments(check)
+    _common(check)
+    verify = email_sub.add_parser("verify", help="verify a real sent message (.eml)")
+    email_command.add_verify_arguments(verify)
+    _common(verify)
     spf = email_sub.add_parser("spf", help="evaluate SPF check_host() for DOMAIN and IP")
     spf.add_argument("domain")
     spf.add_argument("ip")
     spf.add_argument("--sender", default="", help="MAIL FROM address (empty: check HELO)")
     spf.add_argument("--helo", default=None, help="HELO/EHLO name")
     _common(spf)
-    _common(p)
     for name, module in PLUGINS.items():
         p = sub.add_parser(name, help=(module.run.__doc__ or "").strip().splitlines()[0])
         module.add_arguments(p)
@@ -156,9 +164,11 @@ def cmd_checks(args: argparse.Namespace) -> int:
 
 
 def cmd_email(args: argparse.Namespace) -> int:
-    """``launchready email spf DOMAIN IP``."""
+    """``launchready email [DOMAIN]``, ``email verify FILE``, ``email spf DOMAIN IP``."""
+    if args.email_command == "verify":
+        return email_command.run_verify(args)
     if args.email_command != "spf":
-        raise UsageError("email: only `email spf DOMAIN IP` is available in this release")
+        return email_command.run(args)
     return spf_command(args)
 
 
@@ -179,12 +189,20 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
 }
 
 
+def _email_default(argv: list[str]) -> list[str]:
+    """``email DOMAIN`` and a bare ``email`` mean ``email check ...``."""
+    if argv[:1] == ["email"] and (len(argv) == 1 or argv[1] not in (
+            "check", "verify", "spf", "-h", "--help")):
+        return ["email", "check", *argv[1:]]
+    return argv
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the exit code and never lets an expected error become a traceback."""
     parser = build_parser()
     args: argparse.Namespace | None = None
     try:
-        args = parser.parse_args(argv)
+        args = parser.parse_args(_email_default(list(sys.argv[1:] if argv is None else argv)))
         if args.command is None:
             parser.print_help()
             return EXIT_USAGE

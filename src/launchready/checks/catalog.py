@@ -185,13 +185,18 @@ CATALOG: tuple[CheckMeta, ...] = (
        "A mapped subdomain serves another app, a default page or an error.", effort=20),
     # --- SMOKE --------------------------------------------------------------------------------
     _m("SMOKE001", "Login fails", _C, _R,
-       "The smoke flow cannot log in: buyers cannot get past the first screen.", effort=30),
-    _m("SMOKE002", "Smoke step fails", _H, _R, "A step of the smoke flow fails its expectations.",
-       effort=30),
+       "The smoke flow's login step (login = true, else the step named \"login\", else the "
+       "first step) gets no answer, fails an expectation or misses a capture such as the "
+       "session cookie: buyers cannot get past the first screen.", effort=30),
+    _m("SMOKE002", "Smoke step fails", _H, _R,
+       "A step of the smoke flow after login gets no answer, fails an expectation other than "
+       "its time budget, or misses a capture.", effort=30),
     _m("SMOKE003", "Session survives logout", _H, _R,
-       "An authenticated request still works after logout.", effort=30),
-    _m("SMOKE004", "Smoke step over budget", _M, _F, "A step is slower than its time budget.",
-       _LATER, 60),
+       "After the logout step, the last authenticated GET replayed with the cookies and "
+       "credential headers it carried before logout still answers 2xx.", effort=30),
+    _m("SMOKE004", "Smoke step over budget", _M, _F,
+       "A smoke step fails its time budget (a `time < ...` expectation); every step's time is "
+       "also a measurement.", _LATER, 60),
     # --- PERF ---------------------------------------------------------------------------------
     _m("PERF001", "Core read p95 over budget", _H, _F,
        "p95 latency of a core read endpoint is over 500 ms (or its budget).", effort=120),

@@ -9,7 +9,16 @@ from launchready.checks.base import CheckFamily
 from launchready.checks.db.queries import DatabaseChecks
 from launchready.checks.env.contract import EnvContractChecks
 from launchready.checks.env.timeouts import OutboundTimeoutChecks
+from launchready.checks.mail import (
+    DkimChecks,
+    DmarcChecks,
+    MessageVerification,
+    MtaStsChecks,
+    MxChecks,
+    SpfChecks,
+)
 from launchready.checks.secrets.config_literals import ConfigLiteralCredentials
+from launchready.checks.smoke.flow import SmokeChecks
 from launchready.checks.tls.certificate import CertificateChecks
 from launchready.checks.web.caching import AssetCachingChecks, AuthCachingChecks
 from launchready.checks.web.cookies import CookieChecks
@@ -28,8 +37,15 @@ FAMILIES: tuple[Callable[[], CheckFamily[Any]], ...] = (
     ErrorPageChecks,
     ExposureChecks,
     ConfigLiteralCredentials,
+    SmokeChecks,
     EnvContractChecks,
     OutboundTimeoutChecks,
+    SpfChecks,
+    DkimChecks,
+    DmarcChecks,
+    MxChecks,
+    MtaStsChecks,
+    MessageVerification,
     DatabaseChecks,
 )
 

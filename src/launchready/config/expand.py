@@ -34,6 +34,8 @@ class Expansion:
 
 def is_credential_path(path: str) -> bool:
     """True for key paths holding credentials (alert URLs and database URLs included)."""
+    if re.fullmatch(r"smoke\.steps\[\d+\]\.capture\.[^.]+", path):
+        return False  # a capture says where a value comes from (json.token), not the value
     last = re.sub(r"\[\d+\]$", "", path.rsplit(".", 1)[-1])
     if CREDENTIAL_KEYS.search(last):
         return True
@@ -78,17 +80,31 @@ def _looks_literal(value: str) -> bool:
     return True
 
 
+def _smoke_captures(data: Any) -> frozenset[str]:
+    """Names that ``[smoke]`` steps capture: the smoke runner fills them, not the environment."""
+    steps = data.get("steps") if isinstance(data, dict) else None
+    names: set[str] = set()
+    for step in steps if isinstance(steps, list) else []:
+        capture = step.get("capture") if isinstance(step, dict) else None
+        if isinstance(capture, dict):
+            names.update(k for k in capture if isinstance(k, str))
+    return frozenset(names)
+
+
 def expand(data: Any, environ: Mapping[str, str], *, path: str = "",
-           book: Expansion | None = None) -> tuple[Any, Expansion]:
+           book: Expansion | None = None,
+           deferred: frozenset[str] = frozenset()) -> tuple[Any, Expansion]:
     """Return ``data`` with every string expanded, and the bookkeeping."""
     book = book if book is not None else Expansion()
-    deferred = RUNTIME_NAMES if path.startswith("smoke") else frozenset()
+    if path == "smoke":
+        deferred = RUNTIME_NAMES | _smoke_captures(data)
     if isinstance(data, str):
         return _expand_str(data, path, environ, deferred, book), book
     if isinstance(data, list):
-        return [expand(v, environ, path=f"{path}[{i}]", book=book)[0]
+        return [expand(v, environ, path=f"{path}[{i}]", book=book, deferred=deferred)[0]
                 for i, v in enumerate(data)], book
     if isinstance(data, dict):
-        return {k: expand(v, environ, path=f"{path}.{k}" if path else str(k), book=book)[0]
+        return {k: expand(v, environ, path=f"{path}.{k}" if path else str(k), book=book,
+                          deferred=deferred)[0]
                 for k, v in data.items()}, book
     return data, book

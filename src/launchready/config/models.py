@@ -20,6 +20,14 @@ from pydantic import (
 )
 
 from launchready.config.expect import Expectation, ExpectationError, parse_expectation
+from launchready.smoke.browser_steps import BrowserStep
+from launchready.smoke.captures import (
+    CAPTURE_NAME,
+    Capture,
+    CaptureError,
+    parse_capture,
+    references,
+)
 
 
 def _parse_exp(value: Any) -> Expectation:
@@ -145,23 +153,142 @@ HttpMethod = Literal["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 
 
 class SmokeStep(_Model):
-    name: str
+    """One request of the smoke flow (see :mod:`launchready.smoke.runner`).
+
+    ``capture`` maps names to captures (:mod:`launchready.smoke.captures`) that later steps use
+    as ``${name}``; ``login``/``logout`` mark the flow's login and logout steps (default: the
+    step named "login"/"logout"; without either, the first step is the login);
+    ``follow_redirects`` follows up to 5 redirects by hand, never sending credentials, cookies
+    or a body to another origin.
+    """
+
+    name: str = Field(min_length=1)
     method: HttpMethod = "GET"
     path: str
-    headers: dict[str, str] = Field(default_factory=dict)
-    json_body: Any = Field(default=None, alias="json")
-    form: dict[str, str] | None = None
+    # bodies and headers carry credentials: kept out of every repr
+    headers: dict[str, str] = Field(default_factory=dict, repr=False)
+    json_body: Any = Field(default=None, alias="json", repr=False)
+    form: dict[str, str] | None = Field(default=None, repr=False)
     expect: list[Expect] = Field(default_factory=list)
+    capture: dict[str, Capture] = Field(default_factory=dict)
+    login: bool | None = None
+    logout: bool | None = None
+    follow_redirects: bool = False
 
     @field_validator("method", mode="before")
     @classmethod
     def _upper(cls, v: Any) -> Any:
         return v.upper() if isinstance(v, str) else v
 
+    @field_validator("path")
+    @classmethod
+    def _relative_path(cls, v: str) -> str:
+        if not v.startswith("/"):
+            raise ValueError(f"path must start with / (it is joined to base_url), got {v!r}")
+        return v
+
+    @field_validator("capture", mode="before")
+    @classmethod
+    def _captures(cls, v: Any) -> Any:
+        if not isinstance(v, dict):
+            return v
+        parsed: dict[str, Any] = {}
+        for name, spec in v.items():
+            if not isinstance(name, str) or not CAPTURE_NAME.match(name) or name == "RUN_ID":
+                raise ValueError(f"capture name {name!r} must be a name such as token or "
+                                 f"csrf_token (letters, digits, _; not RUN_ID)")
+            if isinstance(spec, Capture):
+                parsed[name] = spec
+                continue
+            if not isinstance(spec, str):
+                raise ValueError(f"capture {name!r} must be a string such as \"json.token\"")
+            try:
+                parsed[name] = parse_capture(spec)
+            except CaptureError as exc:
+                raise ValueError(f"capture {name!r}: {exc}") from None
+        return parsed
+
+    @model_validator(mode="after")
+    def _one_body(self) -> SmokeStep:
+        if self.json_body is not None and self.form is not None:
+            raise ValueError(f"step {self.name!r} has both json and form; send one body")
+        if self.login and self.logout:
+            raise ValueError(f"step {self.name!r} cannot be both the login and the logout")
+        return self
+
 
 class SmokeConfig(_Model):
+    """The smoke flow: steps run in order against ``base_url`` (default ``app.canonical``)."""
+
     base_url: str | None = None
     steps: list[SmokeStep] = Field(default_factory=list)
+    # "browser": run the [[smoke.browser]] steps in headless Chromium instead of the HTTP steps
+    mode: Literal["http", "browser"] = "http"
+    browser: list[BrowserStep] = Field(default_factory=list)
+
+    @field_validator("base_url")
+    @classmethod
+    def _http_url(cls, v: str | None) -> str | None:
+        if v is not None and not re.match(r"^https?://[^/\s]+", v, re.IGNORECASE):
+            raise ValueError("base_url must be a URL such as https://app.example.com")
+        return v.rstrip("/") if v else v
+
+    @model_validator(mode="after")
+    def _flow(self) -> SmokeConfig:
+        if self.mode == "browser" and not self.browser:
+            raise ValueError('mode = "browser" needs [[smoke.browser]] steps')
+        labels = [b.label for b in self.browser]
+        for flag in ("login", "logout"):
+            if sum(1 for b in self.browser if getattr(b, flag)) > 1:
+                raise ValueError(f"only one browser step can set {flag} = true")
+        if len(set(labels)) != len(labels):
+            raise ValueError("browser step names must be unique; give repeated actions a name")
+        names = [s.name for s in self.steps]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"step names must be unique (they name findings and "
+                             f"measurements); repeated: {', '.join(dupes)}")
+        for flag in ("login", "logout"):
+            flagged = [s.name for s in self.steps if getattr(s, flag)]
+            if len(flagged) > 1:
+                raise ValueError(f"only one step can set {flag} = true; got {flagged}")
+        captured_later = {n for s in self.steps for n in s.capture}
+        known: set[str] = {"RUN_ID"}
+        for step in self.steps:
+            used = references([step.path, step.headers, step.json_body, step.form])
+            for name in sorted(used - known):
+                if name in captured_later:
+                    raise ValueError(f"step {step.name!r} uses ${{{name}}} before a step "
+                                     f"captures it; move the capturing step earlier")
+                if not name.isupper():
+                    raise ValueError(f"step {step.name!r} uses ${{{name}}}, which no earlier "
+                                     f"step captures; add capture = {{ {name} = "
+                                     f"\"json.{name}\" }} to the step that returns it")
+            known |= set(step.capture)
+        return self
+
+    def login_index(self) -> int | None:
+        """Index of the login step: flagged, else named "login", else the first step.
+
+        A first step with ``login = false`` opts out: the flow then has no login step.
+        """
+        found = self._role_index("login")
+        if found is None and self.steps and self.steps[0].login is not False:
+            return 0
+        return found
+
+    def logout_index(self) -> int | None:
+        """Index of the logout step: flagged, else named "logout", else None."""
+        return self._role_index("logout")
+
+    def _role_index(self, role: str) -> int | None:
+        for i, step in enumerate(self.steps):
+            if getattr(step, role) is True:
+                return i
+        for i, step in enumerate(self.steps):
+            if step.name.strip().lower() == role and getattr(step, role) is not False:
+                return i
+        return None
 
 
 class PerfEndpoint(_Model):

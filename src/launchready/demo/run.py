@@ -9,14 +9,20 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
+import os
 import secrets
 import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
 from launchready.checks.env.demo_project import write_demo_project
 from launchready.config.models import Config
+from launchready.demo.app import DEMO_EMAIL
 from launchready.demo.dnsserver import ZoneServer
 from launchready.demo.server import DemoSite, start_site
 from launchready.engine import arun_audit
@@ -28,16 +34,36 @@ DOMAIN = "acme.test"
 REPORT_FILE = "launchready-report.html"
 
 
+def dkim_record() -> list[bytes]:
+    """A fresh 2048-bit DKIM public key record, split into 255-byte strings as DNS needs."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    der = key.public_key().public_bytes(serialization.Encoding.DER,
+                                        serialization.PublicFormat.SubjectPublicKeyInfo)
+    text = b"v=DKIM1; k=rsa; p=" + base64.b64encode(der)
+    return [text[i:i + 255] for i in range(0, len(text), 255)]
+
+
 def demo_zone(*, fixed: bool) -> dict[str, list[tuple[str, object]]]:
-    """The demo zone: every name points at 127.0.0.1."""
+    """The demo zone: every name points at 127.0.0.1.
+
+    Flawed: SPF ends in ``~all`` and includes a newsletter service nobody approved; no DMARC.
+    Fixed: SPF lists only the approved sender and ends in ``-all``; DMARC ``p=reject``.
+    """
+    spf = ("v=spf1 include:spf.mailer.test -all" if fixed else
+           "v=spf1 include:spf.mailer.test include:spf.oldnewsletter.test ~all")
     zone: dict[str, list[tuple[str, object]]] = {
         DOMAIN: [("A", "127.0.0.1"), ("NS", f"ns1.{DOMAIN}."),
-                 ("MX", f"10 mail.{DOMAIN}.")],
+                 ("MX", f"10 mail.{DOMAIN}."), ("TXT", spf)],
         f"www.{DOMAIN}": [("A", "127.0.0.1")],
         f"app.{DOMAIN}": [("A", "127.0.0.1")],
         f"ns1.{DOMAIN}": [("A", "127.0.0.1")],
         f"mail.{DOMAIN}": [("A", "127.0.0.1")],
+        f"mail._domainkey.{DOMAIN}": [("TXT", dkim_record())],
+        "spf.mailer.test": [("TXT", "v=spf1 ip4:127.0.0.0/8 -all")],
+        "spf.oldnewsletter.test": [("TXT", "v=spf1 ip4:198.51.100.0/24 -all")],
     }
+    if fixed:
+        zone[f"_dmarc.{DOMAIN}"] = [("TXT", f"v=DMARC1; p=reject; rua=mailto:dmarc@{DOMAIN}")]
     return zone
 
 
@@ -52,6 +78,19 @@ def demo_config(site: DemoSite, dns_port: int, project: Path) -> Config:
         "network": {"resolver": f"127.0.0.1:{dns_port}", "resolve": site.resolve,
                     "ca_bundle": str(site.ca_bundle), "timeout": 5},
         "web": {"error_paths": ["/api/debug/crash"]},
+        # credentials stay ${VAR} references, filled from the run's environment by the runner
+        "smoke": {"base_url": site.canonical, "steps": [
+            {"name": "login", "method": "POST", "path": "/api/login",
+             "json": {"email": "${SMOKE_EMAIL}", "password": "${SMOKE_PASSWORD}"},
+             "expect": ["status == 200", "json.user.id exists"]},
+            {"name": "dashboard", "path": "/api/dashboard",
+             "expect": ["status == 200", "time < 1500ms"]},
+            {"name": "core action", "method": "POST", "path": "/api/projects",
+             "json": {"name": "smoke-${RUN_ID}"}, "expect": ["status == 201"]},
+            {"name": "logout", "method": "POST", "path": "/api/logout",
+             "expect": ["status == 204"]}]},
+        "email": {"domains": [DOMAIN], "senders": ["include:spf.mailer.test"],
+                  "dkim_selectors": ["mail"], "dmarc_min_policy": "quarantine"},
         # the prototype's own SQLite file; the revenue report's statement is listed for EXPLAIN
         "database": {"url": f"sqlite:///{site.db_path}",
                      "queries": ["SELECT sum(amount) FROM invoices WHERE account_id = 42"]},
@@ -76,7 +115,8 @@ async def run_demo(*, fixed: bool, workdir: Path, keep_running: bool = False) ->
     _, dns_port = await zone.start()
     try:
         config = demo_config(site, dns_port, project)
-        report = await arun_audit(config)
+        environ = {**os.environ, "SMOKE_EMAIL": DEMO_EMAIL, "SMOKE_PASSWORD": password}
+        report = await arun_audit(config, environ=environ)
         if keep_running:
             sys.stderr.write(f"demo serving {site.canonical} (resolve: "
                              f"{' '.join(site.resolve)}); Ctrl-C to stop\n")

@@ -384,7 +384,8 @@ class AuthPlan:
 
 
 def auth_plan(config: Any, *, headers: Mapping[str, str] | None = None,
-              paths: Sequence[str] | None = None, login: JsonLogin | None = None) -> AuthPlan:
+              paths: Sequence[str] | None = None, login: JsonLogin | None = None,
+              environ: Mapping[str, str] | None = None) -> AuthPlan:
     """Resolve the credential: constructor values, then ``[web]``, then the smoke login step.
 
     ``[web] auth_header = "Name: value"`` and ``auth_cookie = "name=value"`` give a fixed
@@ -405,7 +406,7 @@ def auth_plan(config: Any, *, headers: Mapping[str, str] | None = None,
     wanted = list(paths or ())
     if not wanted and web is not None:
         wanted = [str(p) for p in getattr(web, "auth_paths", None) or ()]
-    smoke_login, smoke_paths = smoke_session(config)
+    smoke_login, smoke_paths = smoke_session(config, environ or {})
     chosen = login or (None if fixed else smoke_login)
     if not wanted:
         wanted = list(smoke_paths)
@@ -425,7 +426,22 @@ def _is_login(step: Any, flagged: bool) -> bool:
     return "login" in name or "sign" in name or "login" in path or "session" in path
 
 
-def smoke_session(config: Any) -> tuple[JsonLogin | None, tuple[str, ...]]:
+_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def fill_env(value: Any, environ: Mapping[str, str]) -> Any:
+    """Fill ``${NAME}`` references the config left for run time (smoke credentials)."""
+    if isinstance(value, str):
+        return _ENV_REF.sub(lambda m: environ.get(m.group(1), m.group(0)), value)
+    if isinstance(value, list):
+        return [fill_env(v, environ) for v in value]
+    if isinstance(value, dict):
+        return {k: fill_env(v, environ) for k, v in value.items()}
+    return value
+
+
+def smoke_session(config: Any, environ: Mapping[str, str] | None = None
+                  ) -> tuple[JsonLogin | None, tuple[str, ...]]:
     """The smoke flow's JSON login step, and the GET paths that follow it."""
     smoke = getattr(config, "smoke", None)
     steps = list(getattr(smoke, "steps", None) or ())
@@ -436,7 +452,8 @@ def smoke_session(config: Any) -> tuple[JsonLogin | None, tuple[str, ...]]:
         path = str(getattr(step, "path", ""))
         method = str(getattr(step, "method", "GET")).upper()
         if login is None and _is_login(step, flagged):
-            login = JsonLogin(path=path, payload=getattr(step, "json_body", None))
+            login = JsonLogin(path=path, payload=fill_env(getattr(step, "json_body", None),
+                                                          environ or {}))
         elif (login is not None and method == "GET" and "logout" not in path.lower()
               and getattr(step, "logout", None) is not True):
             reads.append(path)

@@ -326,7 +326,7 @@ class AuthCachingChecks(CheckFamily[AuthObs]):
     async def gather(self, ctx: Context) -> AuthObs:
         page = page_url(ctx.config.app) or ""
         plan = auth_plan(ctx.config, headers=self._headers, paths=self._paths,
-                         login=self._login)
+                         login=self._login, environ=ctx.environ)
         headers = dict(plan.headers)
         if not headers and plan.login is not None:
             result = await json_login(ctx.probes.http, login_base(ctx.config, page), plan.login)

@@ -130,7 +130,7 @@ class CorsChecks(CheckFamily[CorsObs]):
     async def gather(self, ctx: Context) -> CorsObs:
         page = page_url(ctx.config.app) or ""
         plan = auth_plan(ctx.config, headers=self._headers, paths=self._paths,
-                         login=self._login)
+                         login=self._login, environ=ctx.environ)
         creds = dict(plan.headers)
         if not creds and plan.login is not None:
             result = await json_login(ctx.probes.http, login_base(ctx.config, page), plan.login)

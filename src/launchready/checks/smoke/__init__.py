@@ -1,0 +1,1 @@
+"""SMOKE — the post-deploy smoke flow (login → dashboard → core action → logout)."""

@@ -1,0 +1,80 @@
+"""``launchready email [DOMAIN]`` and ``launchready email verify MESSAGE.eml [--ip IP]``.
+
+``email [DOMAIN]`` runs the MAIL checks for DOMAIN (no config file needed), else for
+``[email] domains``. ``email verify`` authenticates one real message (MAIL013) and prints the
+selector, the SPF result and DMARC alignment. (``email spf`` lives in ``launchready.email.cli``.)
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import ipaddress
+from pathlib import Path
+
+from launchready.checks.mail import MessageVerification
+from launchready.commands.common import _network_overrides, run_report
+from launchready.config.loader import find_config, load_config
+from launchready.config.models import Config, EmailConfig
+from launchready.engine import Selection, arun_audit
+from launchready.errors import ConfigError, UsageError
+from launchready.output import emit, exit_code
+
+__all__ = ["add_arguments", "add_verify_arguments", "run", "run_verify"]
+
+MAX_MESSAGE = 25 * 1024 * 1024
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """``email [DOMAIN]``."""
+    parser.add_argument("domain", nargs="?", help="domain to check (default: [email] domains)")
+
+
+def add_verify_arguments(parser: argparse.ArgumentParser) -> None:
+    """``email verify MESSAGE.eml [--ip IP]``."""
+    parser.add_argument("message", metavar="MESSAGE.eml", help="a message the app sent, as .eml")
+    parser.add_argument("--ip", help="IP address of the server that sent it (default: from the "
+                                     "Received-SPF or topmost Received header)")
+
+
+def _config(args: argparse.Namespace) -> Config:
+    found = find_config(args.config) if args.config else find_config(None)
+    return load_config(args.config) if found else Config()
+
+
+def run(args: argparse.Namespace) -> int:
+    """Audit the MAIL checks for DOMAIN or ``[email] domains``."""
+    config = _config(args)
+    domain = getattr(args, "domain", None)
+    if domain:
+        name = domain.strip().rstrip(".").lower()
+        if not name or "/" in name or ":" in name or "." not in name:
+            raise UsageError(f"email: {domain!r} is not a domain name such as acme.example")
+        base = config.email or EmailConfig()
+        email = EmailConfig.model_validate({**base.model_dump(), "domains": [name]})
+        config = config.model_copy(update={"email": email})
+    elif config.email is None or not (config.email.domains or config.app.domain):
+        raise ConfigError("no domain to check", key="email.domains",
+                          fix="pass one (launchready email acme.example) or set "
+                              "[email] domains = [\"acme.example\"]")
+    return run_report(config, args, Selection(only=("MAIL",), skip=("MAIL013",)))
+
+
+def run_verify(args: argparse.Namespace) -> int:
+    """Verify one message: DKIM, SPF for the sending IP, DMARC alignment."""
+    path = Path(args.message)
+    if not path.is_file():
+        raise UsageError(f"email verify: {args.message} is not a file")
+    if path.stat().st_size > MAX_MESSAGE:
+        raise UsageError(f"email verify: {args.message} is larger than 25 MiB")
+    if args.ip:
+        try:
+            ipaddress.ip_address(args.ip)
+        except ValueError:
+            raise UsageError(f"email verify: --ip {args.ip!r} is not an IP address") from None
+    config = _network_overrides(args, _config(args))
+    family = MessageVerification(path.read_bytes(), ip=args.ip, source=path.name)
+    report = asyncio.run(arun_audit(config, families=[family],
+                                    selection=Selection(only=("MAIL013",))))
+    emit(report, args)
+    return exit_code(report, args.fail_on)
