@@ -1,6 +1,9 @@
-"""Suite-wide fixtures: the certificate zoo and a private PostgreSQL (real servers, loopback)."""
+"""Suite-wide fixtures: real servers on loopback — the certificate zoo (HTTPS), nginx, an
+authoritative DNS server (NSD) and a private PostgreSQL."""
 
+from authdns import authdns_fixture
 from certzoo import cert_zoo_fixture
+from nginxharness import nginx_factory_fixture
 from pgharness import postgres_fixture
 
-__all__ = ["cert_zoo_fixture", "postgres_fixture"]
+__all__ = ["authdns_fixture", "cert_zoo_fixture", "nginx_factory_fixture", "postgres_fixture"]

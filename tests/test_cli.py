@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,32 +23,48 @@ def run(*args: str, cwd: Path, env: dict[str, str] | None = None
                           capture_output=True, text=True, timeout=120, check=False)
 
 
+@pytest.fixture(scope="module", autouse=True)
+def local_resolver() -> Iterator[str]:
+    """Every name the CLI looks up goes to this empty zone on 127.0.0.1 (NXDOMAIN), never to
+    the machine's resolver."""
+    with ZoneServer({}).serve_in_thread() as (host, port):
+        global RESOLVER  # noqa: PLW0603 - one server for the module's subprocess runs
+        RESOLVER = f"{host}:{port}"
+        yield RESOLVER
+
+
+RESOLVER = ""
+
+
 def write_config(path: Path, zoo: CertZoo, case: str, extra: str = "") -> Path:
     resolve = ", ".join(f'"{e}"' for e in zoo.resolve_entries)
     path.write_text(
         f'[app]\nname = "CLI test"\ncanonical = "{zoo.url(case)}"\n\n'
-        f'[network]\nresolve = [{resolve}]\nca_bundle = "{zoo.ca_bundle}"\ntimeout = 1\n'
-        + extra, encoding="utf-8")
+        f'[network]\nresolve = [{resolve}]\nca_bundle = "{zoo.ca_bundle}"\ntimeout = 5\n'
+        f'resolver = "{RESOLVER}"\n' + extra, encoding="utf-8")
     return path
 
 
 def test_exit_0_when_clean(cert_zoo: CertZoo, tmp_path: Path) -> None:
     write_config(tmp_path / "launchready.toml", cert_zoo, "valid")
-    proc = run("audit", "-q", "--only", "TLS,SEC008", cwd=tmp_path)
+    proc = run("audit", "-q", "--only", "TLS001,TLS002,TLS003,TLS004,SEC008", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert "Score 100/100" in proc.stdout
 
 
 def test_exit_1_on_findings_and_fail_on(cert_zoo: CertZoo, tmp_path: Path) -> None:
     write_config(tmp_path / "launchready.toml", cert_zoo, "expired")
-    proc = run("audit", "-q", cwd=tmp_path)
-    assert proc.returncode == 1, proc.stderr
+    proc = run("audit", "-q", "--only", "TLS001,TLS002,TLS003,TLS004", cwd=tmp_path)
+    assert proc.returncode == 1, proc.stdout
     assert "TLS002" in proc.stdout
-    assert run("audit", "-q", "--fail-on", "never", cwd=tmp_path).returncode == 0
+    assert run("audit", "-q", "--only", "TLS001,TLS002,TLS003,TLS004", "--fail-on", "never",
+               cwd=tmp_path).returncode == 0
     # expiring (5 days left) is high: --fail-on critical lets it pass
     write_config(tmp_path / "launchready.toml", cert_zoo, "expiring")
-    assert run("audit", "-q", "--fail-on", "critical", cwd=tmp_path).returncode == 0
-    assert run("audit", "-q", "--fail-on", "high", cwd=tmp_path).returncode == 1
+    assert run("audit", "-q", "--only", "TLS001,TLS002,TLS003,TLS004", "--fail-on", "critical",
+               cwd=tmp_path).returncode == 0
+    assert run("audit", "-q", "--only", "TLS001,TLS002,TLS003,TLS004", "--fail-on", "high",
+               cwd=tmp_path).returncode == 1
 
 
 @pytest.mark.parametrize(("toml", "needle"), [
@@ -75,7 +92,7 @@ def test_exit_2_on_usage_errors(tmp_path: Path) -> None:
 
 def test_exit_3_when_no_network_check_could_connect(cert_zoo: CertZoo, tmp_path: Path) -> None:
     write_config(tmp_path / "launchready.toml", cert_zoo, "refused")
-    proc = run("audit", "-q", "--format", "json", cwd=tmp_path)
+    proc = run("audit", "-q", "--format", "json", "--only", "TLS,WEB", cwd=tmp_path)
     assert proc.returncode == 3, proc.stderr
     checks = {c["id"]: c for c in json.loads(proc.stdout)["checks"]}
     assert checks["TLS001"]["status"] == "error"
@@ -99,7 +116,7 @@ def test_outputs_and_baseline(cert_zoo: CertZoo, tmp_path: Path) -> None:
 
 def test_web_without_config(cert_zoo: CertZoo, tmp_path: Path) -> None:
     args = ["web", cert_zoo.url("wrong-host"), "--ca-bundle", str(cert_zoo.ca_bundle),
-            "--timeout", "2", "--format", "json"]
+            "--timeout", "2", "--format", "json", "--resolver", RESOLVER, "--only", "TLS003"]
     for entry in cert_zoo.resolve_entries:
         args += ["--resolve", entry]
     proc = run(*args, cwd=tmp_path)

@@ -37,6 +37,15 @@ FLAWS = {
     "no DMARC record": "MAIL009",
     "session still works after logout": "SMOKE003",
     "dashboard cacheable by shared caches": "WEB006",
+    "live Stripe key in the JS bundle and its source map": "SEC003",
+    "live Stripe key added then removed in git history": "SEC002",
+    ".env tracked by git": "SEC006",
+    "status subdomain CNAME to an unclaimed Heroku app": "DNS003",
+    "no CAA record": "DNS005",
+    "HTTP redirects to another host before HTTPS": "TLS007",
+    "www serves content instead of redirecting to canonical": "WEB001",
+    "no HSTS": "TLS006",
+    "revenue report p95 over its budget (full scan)": "PERF002",
 }
 
 

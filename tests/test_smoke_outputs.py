@@ -108,10 +108,11 @@ def test_password_in_no_report_format(password: str, rules: list[str],
         assert "json.pw == 'something else' (saw [redacted])" in report.findings[0].evidence
 
 
-WIRED = "smoke" in getattr(cli, "PLUGINS", {}) and SmokeChecks in FAMILIES
+def test_smoke_is_wired() -> None:
+    assert "smoke" in cli.PLUGINS
+    assert SmokeChecks in FAMILIES
 
 
-@pytest.mark.skipif(not WIRED, reason="`launchready smoke` is not wired into the CLI yet")
 @pytest.mark.parametrize("verbose", [False, True], ids=["plain", "verbose"])
 def test_smoke_command_outputs_hide_the_password(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
@@ -137,7 +138,6 @@ def test_smoke_command_outputs_hide_the_password(
     assert "<testcase" in texts["junit"] and "SMOKE001" in texts["md"]
 
 
-@pytest.mark.skipif(not WIRED, reason="`launchready smoke` is not wired into the CLI yet")
 def test_smoke_command_without_smoke_section(tmp_path: Path,
                                              capsys: pytest.CaptureFixture[str]) -> None:
     config = tmp_path / "launchready.toml"

@@ -17,8 +17,12 @@ from launchready._version import __version__
 from launchready.checks.catalog import CATALOG, meta
 from launchready.checks.registry import implemented_ids
 from launchready.commands import db as db_command
+from launchready.commands import dns as dns_command
 from launchready.commands import email as email_command
 from launchready.commands import env as env_command
+from launchready.commands import logs as logs_command
+from launchready.commands import perf as perf_command
+from launchready.commands import secrets as secrets_command
 from launchready.commands import smoke as smoke_command
 from launchready.commands.common import run_report
 from launchready.config.loader import find_config, load_config
@@ -31,10 +35,11 @@ from launchready.model import Severity
 from launchready.output import EXIT_INCOMPLETE, EXIT_OK, EXIT_USAGE
 from launchready.report import Format
 
-_NOT_YET = ("secrets", "logs", "dns", "perf", "monitor", "handover", "init")
+_NOT_YET = ("monitor", "handover", "init")
 #: commands living in ``launchready.commands``: name -> module with add_arguments() and run()
-PLUGINS: dict[str, ModuleType] = {"env": env_command, "smoke": smoke_command,
-                                  "db": db_command}
+PLUGINS: dict[str, ModuleType] = {
+    "secrets": secrets_command, "logs": logs_command, "env": env_command, "dns": dns_command,
+    "smoke": smoke_command, "perf": perf_command, "db": db_command}
 
 
 class _Parser(argparse.ArgumentParser):

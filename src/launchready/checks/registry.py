@@ -7,6 +7,14 @@ from typing import Any
 
 from launchready.checks.base import CheckFamily
 from launchready.checks.db.queries import DatabaseChecks
+from launchready.checks.dns import (
+    ApexChecks,
+    CaaChecks,
+    EnvironmentChecks,
+    ProviderChecks,
+    RecordChecks,
+    TakeoverChecks,
+)
 from launchready.checks.env.contract import EnvContractChecks
 from launchready.checks.env.timeouts import OutboundTimeoutChecks
 from launchready.checks.mail import (
@@ -17,7 +25,11 @@ from launchready.checks.mail import (
     MxChecks,
     SpfChecks,
 )
+from launchready.checks.perf.latency import PerfChecks
+from launchready.checks.secrets.bundle import BundleSecrets
 from launchready.checks.secrets.config_literals import ConfigLiteralCredentials
+from launchready.checks.secrets.logs import LogSecrets
+from launchready.checks.secrets.repo import RepoSecrets
 from launchready.checks.smoke.flow import SmokeChecks
 from launchready.checks.tls.certificate import CertificateChecks
 from launchready.checks.web.caching import AssetCachingChecks, AuthCachingChecks
@@ -26,9 +38,13 @@ from launchready.checks.web.cors import CorsChecks
 from launchready.checks.web.errors import ErrorPageChecks
 from launchready.checks.web.exposure import ExposureChecks
 from launchready.checks.web.headers import HeaderChecks
+from launchready.checks.web.matrix import RedirectMatrix
+from launchready.checks.web.protocols import ProtocolVersions
 
 FAMILIES: tuple[Callable[[], CheckFamily[Any]], ...] = (
     CertificateChecks,
+    ProtocolVersions,
+    RedirectMatrix,
     HeaderChecks,
     AssetCachingChecks,
     AuthCachingChecks,
@@ -36,8 +52,18 @@ FAMILIES: tuple[Callable[[], CheckFamily[Any]], ...] = (
     CorsChecks,
     ErrorPageChecks,
     ExposureChecks,
+    RepoSecrets,
+    BundleSecrets,
+    LogSecrets,
     ConfigLiteralCredentials,
+    RecordChecks,
+    ApexChecks,
+    TakeoverChecks,
+    ProviderChecks,
+    CaaChecks,
+    EnvironmentChecks,
     SmokeChecks,
+    PerfChecks,
     EnvContractChecks,
     OutboundTimeoutChecks,
     SpfChecks,

@@ -292,28 +292,128 @@ class SmokeConfig(_Model):
 
 
 class PerfEndpoint(_Model):
-    name: str
+    """One endpoint to measure; ``class`` picks the p95 budget (core 500 ms, heavy 1.5 s)."""
+
+    name: str = Field(min_length=1)
     path: str
     endpoint_class: Literal["core", "heavy"] = Field(default="core", alias="class")
     method: HttpMethod = "GET"
-    budget_ms: float | None = Field(default=None, gt=0)
+    budget_ms: float | None = Field(default=None, gt=0, le=600_000)
     expect: list[Expect] = Field(default_factory=list)
+
+    @field_validator("method", mode="before")
+    @classmethod
+    def _upper(cls, v: Any) -> Any:
+        return v.upper() if isinstance(v, str) else v
+
+    @field_validator("path")
+    @classmethod
+    def _origin_form(cls, v: str) -> str:
+        if not v.startswith("/") or any(c in v for c in " \r\n"):
+            raise ValueError(f"{v!r} is not a path such as /api/projects")
+        return v
+
+    @property
+    def default_budget_ms(self) -> float:
+        """The class budget: 500 ms for core reads, 1500 ms for heavy queries (SPEC §5)."""
+        return 1500.0 if self.endpoint_class == "heavy" else 500.0
+
+    @property
+    def effective_budget_ms(self) -> float:
+        """``budget_ms`` when set, else the class budget."""
+        return self.budget_ms if self.budget_ms is not None else self.default_budget_ms
 
 
 class PerfConfig(_Model):
+    """``[perf]``: what to measure, how hard, and the hard caps that keep it a measurement.
+
+    Closed model (default): ``requests`` per endpoint through ``concurrency`` connections.
+    Open model: ``rate`` requests per second for ``duration``, latency from each request's
+    scheduled send time. ``warmup`` requests per endpoint run first and are discarded. A login
+    burst of ``burst`` concurrent logins (the smoke login step, or the step named
+    ``burst_step``) feeds PERF004.
+    Hosts other than loopback are loaded only when listed in ``allow_hosts`` or confirmed with
+    ``confirm_load = true`` / ``--yes-load``.
+    """
+
     base_url: str | None = None
     auth: Literal["smoke", "none"] = "none"
+    model: Literal["closed", "open"] = "closed"
     requests: int = Field(default=200, ge=1, le=100_000)
     concurrency: int = Field(default=10, ge=1, le=1000)
+    rate: float | None = Field(default=None, gt=0, le=20_000)
+    duration: str = "30s"
+    warmup: int = Field(default=20, ge=0, le=10_000)
+    timeout: str | None = None
     max_regression: str = "20%"
+    max_error_rate: str = "0%"
+    burst: int = Field(default=0, ge=0, le=1000)
+    burst_step: str | None = None
+    allow_hosts: list[str] = Field(default_factory=list)
+    confirm_load: bool = False
+    baseline: str | None = None
+    save_baseline: str | None = None
     endpoints: list[PerfEndpoint] = Field(default_factory=list)
 
-    @field_validator("max_regression")
+    @field_validator("max_regression", "max_error_rate")
     @classmethod
     def _percent(cls, v: str) -> str:
         if not re.fullmatch(r"\d+(\.\d+)?%", v.strip()):
             raise ValueError(f"{v!r} is not a percentage such as \"20%\"")
         return v.strip()
+
+    @field_validator("base_url")
+    @classmethod
+    def _url(cls, v: str | None) -> str | None:
+        if v is not None and not re.match(r"^https?://[^/\s]+", v):
+            raise ValueError("base_url must be a URL such as https://app.example.com")
+        return v
+
+    @field_validator("duration", "timeout")
+    @classmethod
+    def _durations(cls, v: str | None) -> str | None:
+        if v is not None and parse_duration(v) <= 0:
+            raise ValueError(f"{v!r} must be longer than 0s")
+        return v
+
+    @model_validator(mode="after")
+    def _plan(self) -> PerfConfig:
+        # the engine's hard caps, so the file is refused at load rather than at run time
+        from launchready.perf import limits as caps  # noqa: PLC0415
+
+        if self.duration_s > caps.MAX_DURATION_S:
+            raise ValueError(f"duration {self.duration!r} is over the hard cap of "
+                             f"{caps.MAX_DURATION_S:g}s")
+        if self.timeout_s is not None and self.timeout_s > caps.MAX_TIMEOUT_S:
+            raise ValueError(f"timeout {self.timeout!r} is over the hard cap of "
+                             f"{caps.MAX_TIMEOUT_S:g}s")
+        if self.model == "open" and self.rate is None:
+            raise ValueError('model = "open" needs rate (requests per second), e.g. rate = 20')
+        names = [e.name for e in self.endpoints]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"endpoint names must be unique; repeated: {', '.join(dupes)}")
+        return self
+
+    @property
+    def duration_s(self) -> float:
+        """``duration`` in seconds."""
+        return parse_duration(self.duration)
+
+    @property
+    def timeout_s(self) -> float | None:
+        """``timeout`` in seconds, or None (then ``[network] timeout`` applies)."""
+        return parse_duration(self.timeout) if self.timeout is not None else None
+
+    @property
+    def max_regression_ratio(self) -> float:
+        """``max_regression`` as a fraction (``"20%"`` -> 0.2)."""
+        return float(self.max_regression.rstrip("%")) / 100.0
+
+    @property
+    def max_error_ratio(self) -> float:
+        """``max_error_rate`` as a fraction."""
+        return float(self.max_error_rate.rstrip("%")) / 100.0
 
 
 class MonitorCheck(_Model):

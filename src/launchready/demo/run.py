@@ -12,6 +12,7 @@ import asyncio
 import base64
 import os
 import secrets
+import shutil
 import sys
 import tempfile
 from dataclasses import dataclass
@@ -29,9 +30,13 @@ from launchready.engine import arun_audit
 from launchready.model import Report
 from launchready.output import emit, exit_code
 from launchready.report import Format, render
+from launchready.secrets.sample_repo import make_sample_repo
 
 DOMAIN = "acme.test"
 REPORT_FILE = "launchready-report.html"
+#: enough invoices that scanning them shows in p95, few enough to seed in about a second
+INVOICES = 400_000
+REPORT_BUDGET_MS = 300.0
 
 
 def dkim_record() -> list[bytes]:
@@ -64,12 +69,25 @@ def demo_zone(*, fixed: bool) -> dict[str, list[tuple[str, object]]]:
     }
     if fixed:
         zone[f"_dmarc.{DOMAIN}"] = [("TXT", f"v=DMARC1; p=reject; rua=mailto:dmarc@{DOMAIN}")]
+        zone[DOMAIN].append(("CAA", '0 issue "letsencrypt.org"'))
+    else:
+        # a status page that was moved off Heroku; the CNAME was left behind (takeover risk)
+        zone[f"status.{DOMAIN}"] = [("CNAME", "acme-status.herokuapp.com.")]
     return zone
 
 
-def demo_config(site: DemoSite, dns_port: int, project: Path) -> Config:
+def demo_config(site: DemoSite, dns_port: int, project: Path, repo: Path | None) -> Config:
     """The config a founder would write for the demo app, pointed at the local servers."""
     return Config.model_validate({
+        "dns": {"provider": DOMAIN, "records": [
+            {"name": "@", "type": "A", "values": ["127.0.0.1"]},
+            {"name": "@", "type": "NS", "values": [f"ns1.{DOMAIN}."]},
+            {"name": "@", "type": "MX", "values": [f"10 mail.{DOMAIN}."]},
+            {"name": "www", "type": "A", "values": ["127.0.0.1"]},
+            {"name": "app", "type": "A", "values": ["127.0.0.1"]},
+            {"name": "mail", "type": "A", "values": ["127.0.0.1"]}]},
+        # the prototype's repository (with its history) and its live bundle are scanned
+        "secrets": {"paths": [str(repo)] if repo else [], "history": repo is not None},
         "env": {"environment_file": str(project / ".env.production"),
                 "preview_file": str(project / ".env.preview"),
                 "required": ["DATABASE_URL", "SESSION_SECRET", "STRIPE_SECRET_KEY"],
@@ -78,6 +96,12 @@ def demo_config(site: DemoSite, dns_port: int, project: Path) -> Config:
         "network": {"resolver": f"127.0.0.1:{dns_port}", "resolve": site.resolve,
                     "ca_bundle": str(site.ca_bundle), "timeout": 5},
         "web": {"error_paths": ["/api/debug/crash"]},
+        # latency budgets: the revenue report has a demo budget the indexed query meets and
+        # the full scan of the invoices table misses
+        "perf": {"auth": "smoke", "requests": 200, "concurrency": 10, "endpoints": [
+            {"name": "projects list", "path": "/api/projects", "class": "core"},
+            {"name": "revenue report", "path": "/api/reports/revenue", "class": "heavy",
+             "budget_ms": REPORT_BUDGET_MS}]},
         # credentials stay ${VAR} references, filled from the run's environment by the runner
         "smoke": {"base_url": site.canonical, "steps": [
             {"name": "login", "method": "POST", "path": "/api/login",
@@ -110,11 +134,14 @@ async def run_demo(*, fixed: bool, workdir: Path, keep_running: bool = False) ->
     password = secrets.token_urlsafe(18)
     project = workdir / "project"
     write_demo_project(project, fixed=fixed)
-    site = await start_site(fixed=fixed, workdir=workdir, password=password)
+    # the sample repository needs git; without it the history part of the demo is left out
+    repo = make_sample_repo(workdir / "acme-repo", fixed=fixed) if shutil.which("git") else None
+    site = await start_site(fixed=fixed, workdir=workdir, password=password,
+                            invoices=INVOICES)
     zone = ZoneServer(demo_zone(fixed=fixed))
     _, dns_port = await zone.start()
     try:
-        config = demo_config(site, dns_port, project)
+        config = demo_config(site, dns_port, project, repo)
         environ = {**os.environ, "SMOKE_EMAIL": DEMO_EMAIL, "SMOKE_PASSWORD": password}
         report = await arun_audit(config, environ=environ)
         if keep_running:

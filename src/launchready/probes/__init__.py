@@ -22,11 +22,15 @@ class Probes:
     def from_network(cls, network: NetworkConfig) -> Probes:
         """Build every probe with the run's resolver, --resolve map, CA bundle and timeout."""
         mapping = network.resolve_map()
+        dns = DnsProbe(resolver=network.resolver, timeout=min(network.timeout, 5.0))
+        # with an explicit resolver, HTTP and TLS resolve names through it too (SPEC §8)
+        names = dns if network.resolver else None
         return cls(
-            dns=DnsProbe(resolver=network.resolver, timeout=min(network.timeout, 5.0)),
+            dns=dns,
             http=HttpProbe(resolve=mapping, ca_bundle=network.ca_bundle,
-                           timeout=network.timeout),
-            tls=TlsProbe(ca_bundle=network.ca_bundle, resolve=mapping, timeout=network.timeout),
+                           timeout=network.timeout, dns=names),
+            tls=TlsProbe(ca_bundle=network.ca_bundle, resolve=mapping, timeout=network.timeout,
+                         dns=names),
         )
 
     async def aclose(self) -> None:

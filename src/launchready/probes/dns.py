@@ -123,3 +123,9 @@ def _to_answer(name: str, rdtype: str, answer: dns.resolver.Answer) -> DnsAnswer
     status = DnsStatus.OK if records else DnsStatus.NODATA
     return DnsAnswer(name=name, rdtype=rdtype, status=status, records=tuple(records),
                      txt=tuple(txt), ttl=ttl, cname_chain=tuple(chain))
+
+
+async def addresses_via(dns: DnsProbe, host: str) -> list[str]:
+    """IPv4 then IPv6 addresses of ``host`` through ``dns`` (empty when it does not resolve)."""
+    a, aaaa = await asyncio.gather(dns.query(host, "A"), dns.query(host, "AAAA"))
+    return [*a.records, *aaaa.records]

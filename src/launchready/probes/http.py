@@ -20,6 +20,8 @@ import aiohttp
 from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.resolver import ThreadedResolver
 
+from launchready.probes.dns import DnsProbe, addresses_via
+
 DEFAULT_MAX_BODY = 1 << 20  # 1 MiB: results are computed from the prefix of a larger body
 USER_AGENT = "launchready (+https://pypi.org/project/launchready/)"
 
@@ -84,21 +86,33 @@ class RedirectChain:
 class _MappedResolver(AbstractResolver):
     """curl-style ``--resolve``: fixed addresses for (host, port), the system resolver else."""
 
-    def __init__(self, mapping: Mapping[tuple[str, int], str]) -> None:
+    def __init__(self, mapping: Mapping[tuple[str, int], str],
+                 dns: DnsProbe | None = None) -> None:
         self._mapping = {(h.lower(), p): a for (h, p), a in mapping.items()}
+        self._dns = dns
         self._fallback = ThreadedResolver()
 
     async def resolve(self, host: str, port: int = 0,
                       family: socket.AddressFamily = socket.AF_INET) -> list[ResolveResult]:
         addr = self._mapping.get((host.lower(), port))
+        if addr is None and self._dns is not None:
+            # the configured resolver answers for every name, so nothing asks the system one
+            found = await addresses_via(self._dns, host)
+            if not found:
+                raise OSError(f"{host} does not resolve")
+            return [_result(host, a, port) for a in found]
         if addr is None:
             return await self._fallback.resolve(host, port, family)
-        fam = socket.AF_INET6 if ":" in addr else socket.AF_INET
-        return [ResolveResult(hostname=host, host=addr, port=port, family=fam, proto=0,
-                              flags=socket.AI_NUMERICHOST)]
+        return [_result(host, addr, port)]
 
     async def close(self) -> None:
         await self._fallback.close()
+
+
+def _result(host: str, addr: str, port: int) -> ResolveResult:
+    fam = socket.AF_INET6 if ":" in addr else socket.AF_INET
+    return ResolveResult(hostname=host, host=addr, port=port, family=fam, proto=0,
+                         flags=socket.AI_NUMERICHOST)
 
 
 def ssl_context(ca_bundle: str | None) -> ssl.SSLContext:
@@ -115,12 +129,13 @@ class HttpProbe:
     ca_bundle: str | None = None
     timeout: float = 10.0
     per_host: int = 8
+    dns: DnsProbe | None = None  # the configured resolver; None: the system resolver
     _session: aiohttp.ClientSession | None = field(default=None, init=False, repr=False)
 
     def _client(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
             connector = aiohttp.TCPConnector(
-                resolver=_MappedResolver(self.resolve), ssl=ssl_context(self.ca_bundle),
+                resolver=_MappedResolver(self.resolve, self.dns), ssl=ssl_context(self.ca_bundle),
                 limit=128, limit_per_host=self.per_host, ttl_dns_cache=None,
                 use_dns_cache=False)
             self._session = aiohttp.ClientSession(

@@ -31,6 +31,7 @@ import re
 import socket
 import ssl
 import time
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -40,6 +41,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 
 from launchready.errors import ConfigError
+from launchready.probes.dns import DnsProbe, addresses_via
 
 
 class TlsVerdict(enum.StrEnum):
@@ -240,6 +242,59 @@ class _Attempt:
     verify_message: str | None = None
 
 
+@dataclass(frozen=True, kw_only=True)
+class VersionObservation:
+    """Whether ``host:port`` completed a handshake limited to one protocol ``version``.
+
+    ``accepted`` is None when it could not be tested: no TCP connection (``failure`` is
+    ``"timeout"``, ``"refused"``, ``"dns"`` or ``"unreachable: ..."``), the server stalled, or this
+    client's OpenSSL cannot offer the version at all (``failure`` starts ``"client: "``).
+    """
+
+    host: str
+    port: int
+    version: str  # "TLSv1", "TLSv1.1", ... as OpenSSL names them
+    accepted: bool | None
+    failure: str | None = None
+    cipher: str | None = None
+    detail: str | None = None  # the server's refusal, e.g. "tlsv1 alert protocol version"
+    elapsed_ms: float = 0.0
+
+
+#: versions the protocol test can pin, by OpenSSL name
+_VERSIONS: dict[str, ssl.TLSVersion] = {
+    "TLSv1": ssl.TLSVersion.TLSv1,
+    "TLSv1.1": ssl.TLSVersion.TLSv1_1,
+    "TLSv1.2": ssl.TLSVersion.TLSv1_2,
+    "TLSv1.3": ssl.TLSVersion.TLSv1_3,
+}
+
+
+def _pinned_context(version: str) -> ssl.SSLContext:
+    """A non-verifying client context that offers exactly ``version``.
+
+    OpenSSL 3 refuses TLS 1.0/1.1 at its default security level (and distributions raise the
+    minimum version in openssl.cnf), so the context pins both bounds explicitly and lowers the
+    cipher security level to 0: the point is to learn what the *server* accepts.
+    """
+    if version not in _VERSIONS:
+        raise ValueError(f"unknown TLS version {version!r}; use one of {', '.join(_VERSIONS)}")
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    with warnings.catch_warnings():
+        # Python deprecates the TLSv1/TLSv1_1 members; testing for them is exactly the use case
+        warnings.simplefilter("ignore", DeprecationWarning)
+        context.minimum_version = _VERSIONS[version]
+        context.maximum_version = _VERSIONS[version]
+    context.set_ciphers("ALL:@SECLEVEL=0")
+    return context
+
+
+# OpenSSL reasons that mean this client could not build a ClientHello for the version at all
+_CLIENT_CANNOT = ("no protocols available", "no ciphers available")
+
+
 def _normalise_host(host: str) -> str:
     host = host.strip().lower().rstrip(".")
     if host.startswith("[") and host.endswith("]"):
@@ -252,7 +307,11 @@ class TlsProbe:
 
     def __init__(self, *, ca_bundle: str | None = None,
                  resolve: Mapping[tuple[str, int], str] | None = None,
-                 timeout: float = 10.0, per_host: int = 4) -> None:
+                 timeout: float = 10.0, per_host: int = 4,
+                 dns: DnsProbe | None = None) -> None:
+        """``dns``: resolve names through this probe (the configured resolver) instead of
+        the system resolver; ``resolve`` entries win over both."""
+        self._dns = dns
         try:
             self._verifying = (ssl.create_default_context(cafile=ca_bundle) if ca_bundle
                                else ssl.create_default_context())
@@ -313,12 +372,61 @@ class TlsProbe:
             verdict=verdict, verify_message=message,
             elapsed_ms=(time.perf_counter() - started) * 1000)
 
+    async def accepts_version(self, host: str, port: int, version: str) -> VersionObservation:
+        """Handshake with ``host:port`` offering only ``version`` (``"TLSv1"``, ``"TLSv1.1"``...).
+
+        Certificates are not verified: only whether the server agrees to the version counts.
+        Never raises for network outcomes; an unknown ``version`` is a ``ValueError``.
+        """
+        context = _pinned_context(version)
+        started = time.perf_counter()
+        name = _normalise_host(host)
+        attempt = _Attempt()
+        accepted: bool | None = None
+        detail: str | None = None
+        writer: asyncio.StreamWriter | None = None
+        async with self._slot(name):
+            try:
+                async with asyncio.timeout(self._timeout):
+                    _, writer = await self._connect(name, port, attempt)
+                    await writer.start_tls(context, server_hostname=name,
+                                           ssl_handshake_timeout=self._timeout + 1)
+                ssl_object = writer.get_extra_info("ssl_object")
+                if isinstance(ssl_object, ssl.SSLObject):
+                    cipher = ssl_object.cipher()
+                    attempt.cipher = cipher[0] if cipher else None
+                    accepted = ssl_object.version() == version
+            except TimeoutError:
+                attempt.failure = attempt.failure or "timeout"
+            except (ssl.SSLError, OSError) as exc:
+                if attempt.failure is None:
+                    reason = _handshake_reason(exc)
+                    if attempt.connected and not any(c in reason for c in _CLIENT_CANNOT):
+                        # the server refused the version: an alert, or closing the connection
+                        accepted, detail = False, reason
+                    else:
+                        attempt.failure = f"client: {reason}" if attempt.connected else (
+                            f"handshake: {reason}")
+            finally:
+                if writer is not None:
+                    writer.transport.abort()
+                    await asyncio.sleep(0)
+        return VersionObservation(
+            host=name, port=port, version=version, accepted=accepted, failure=attempt.failure,
+            cipher=attempt.cipher, detail=detail,
+            elapsed_ms=(time.perf_counter() - started) * 1000)
+
     async def _addresses(self, host: str, port: int) -> list[str]:
         mapped = self._resolve.get((host, port))
         if mapped is not None:
             return [mapped]
         with contextlib.suppress(ValueError):
             return [str(ipaddress.ip_address(host))]
+        if self._dns is not None:
+            found = await addresses_via(self._dns, host)
+            if not found:
+                raise socket.gaierror(socket.EAI_NONAME, f"{host} does not resolve")
+            return found
         infos = await asyncio.get_running_loop().getaddrinfo(
             host, port, type=socket.SOCK_STREAM)
         seen: list[str] = []

@@ -1,0 +1,1 @@
+"""PERF checks: latency budgets, burst errors and baseline regressions."""

@@ -1,0 +1,164 @@
+"""SEC001, SEC002, SEC006 — secrets in the repository and its git history; tracked .env files.
+
+What: SEC001 — a credential (any rule of ``launchready.secrets.rules``: cloud, payment, VCS,
+messaging and AI provider keys, private keys, signed JWTs, database URLs with a password,
+high-entropy ``password=``/``secret=``/``api_key=`` values) in a tracked or untracked,
+not-ignored file of the working tree. SEC002 — a credential some reachable commit added that
+is no longer in HEAD. SEC006 — a ``.env``-style file tracked by git.
+
+Why: anyone with read access to the repository — every contractor, every CI system, every
+fork — holds the key; removing it in a later commit changes nothing for them.
+
+Fix: rotate at the provider (each finding names the steps), read the value from the
+environment, and for history purge with ``git filter-repo`` after rotating. A line can be
+accepted with an inline ``launchready: ignore[SEC001]`` comment; known findings can be
+baselined with ``--write-baseline``/``--baseline`` (fingerprints are hashes, never values).
+
+Pass: ``STRIPE_KEY = os.environ["STRIPE_SECRET_KEY"]``.
+Fail: ``STRIPE_KEY = "sk_live_51H..."`` in ``src/billing.py`` (SEC001, critical), or the same
+line in a commit that a later commit removed (SEC002).
+
+A shallow or single-branch clone or any git error is reported as "incomplete history" (check
+status error), never as a clean history.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fnmatch
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from launchready.checks.base import CheckFamily, Context, Outcome, make_finding
+from launchready.checks.catalog import meta
+from launchready.checks.secrets.common import PURGE, base_dir, secret_finding, skipped_table
+from launchready.model import Finding, Location, Severity, Table
+from launchready.probes.git import repo_root
+from launchready.secrets.history import HistoryScan, scan_history
+from launchready.secrets.redact import safe_path
+from launchready.secrets.scanner import Scanner
+from launchready.secrets.tree import TreeScan, scan_tree
+
+ENV_TEMPLATES = (".env.example", ".env.sample", ".env.template", ".env.dist", ".env.defaults",
+                 ".env.schema", ".env.test.example")
+_ENV_PATTERNS = (".env", ".env.*", "*.env", ".envrc")
+
+
+def is_env_file(path: str) -> bool:
+    """True for dotenv-style files that hold real values (templates excluded)."""
+    name = PurePosixPath(path).name
+    if name.lower() in ENV_TEMPLATES or name.lower().endswith((".example", ".sample",
+                                                               ".template", ".dist")):
+        return False
+    return any(fnmatch.fnmatchcase(name, p) for p in _ENV_PATTERNS)
+
+
+@dataclass(frozen=True, kw_only=True)
+class RepoObservations:
+    """What the tree and history scans saw."""
+
+    tree: TreeScan
+    history: HistoryScan | None
+
+
+class RepoSecrets(CheckFamily[RepoObservations]):
+    """Secrets in working-tree files and git history, and tracked .env files."""
+
+    rule_ids = ("SEC001", "SEC002", "SEC006")
+    network = False
+
+    def __init__(self, *, paths: list[str] | None = None, history: bool | None = None,
+                 since: str | None = None) -> None:
+        self.paths = paths
+        self.history = history
+        self.since = since
+
+    def skip_reason(self, ctx: Context) -> str | None:
+        if self.paths is None and ctx.config.secrets is None:
+            return "no [secrets] section in the config"
+        return None
+
+    def _targets(self, ctx: Context) -> list[Path]:
+        if self.paths is not None:
+            return [Path(p) for p in self.paths]
+        base = base_dir(ctx)
+        conf = ctx.config.secrets
+        return [base / p for p in (conf.paths if conf else ["."])]
+
+    async def gather(self, ctx: Context) -> RepoObservations:
+        return await asyncio.to_thread(self._gather_sync, ctx)
+
+    def _gather_sync(self, ctx: Context) -> RepoObservations:
+        scanner = Scanner()
+        targets = self._targets(ctx)
+        tree = scan_tree(targets, scanner)
+        want_history = self.history if self.history is not None else (
+            ctx.config.secrets.history if ctx.config.secrets else False)
+        history = None
+        if want_history:
+            top = next((r for r in (repo_root(t) for t in targets) if r is not None), None)
+            history = (scan_history(top, scanner, since=self.since) if top is not None else
+                       HistoryScan(hits=(), commits=0, complete=False,
+                                   reason="not a git repository: no history to scan"))
+        return RepoObservations(tree=tree, history=history)
+
+    def evaluate(self, obs: RepoObservations, ctx: Context) -> Outcome:
+        findings: list[Finding] = []
+        in_tree: set[tuple[str, str, str]] = set()
+        for fh in obs.tree.files:
+            for m in fh.matches:
+                in_tree.add((m.rule.id, fh.path, m.hash))
+                if m.ignored_for("SEC001"):
+                    continue
+                findings.append(secret_finding(
+                    "SEC001", where=fh.path, match=m,
+                    severity=Severity.CRITICAL if m.rule.live else Severity.HIGH,
+                    impact=f"Anyone who can read the repository can use this "
+                           f"{m.rule.provider} credential."))
+        errors: dict[str, str] = {}
+        tables: list[Table] = []
+        h = obs.history
+        if h is not None and not h.complete:
+            errors["SEC002"] = f"incomplete history: {h.reason}"
+        if h is not None:
+            for hit in h.hits:
+                key = (hit.match.rule.id, hit.path, hit.match.hash)
+                if key in in_tree or hit.match.ignored_for("SEC002"):
+                    continue
+                rid = "SEC001" if hit.in_head else "SEC002"
+                findings.append(secret_finding(
+                    rid, where=hit.path, match=hit.match, line=hit.line,
+                    severity=(Severity.CRITICAL if hit.match.rule.live else Severity.HIGH)
+                    if rid == "SEC001" else None,
+                    detail=f"; added in commit {hit.commit[:12]} ({hit.date})"
+                           + ("" if hit.in_head else ", removed from HEAD since"),
+                    impact="Anyone with a clone, fork or CI cache of the repository still "
+                           "has this credential, even though HEAD no longer shows it.",
+                    fix_extra=PURGE))
+            tables.append(Table(
+                title="Git history scan", columns=("commits", "status", "note"),
+                rows=((str(h.commits), "complete" if h.complete else "incomplete history",
+                       h.range_note or h.reason or ""),)))
+        tracked = obs.tree.tracked
+        for path in tracked:
+            if is_env_file(path):
+                findings.append(make_finding(
+                    meta("SEC006"), target=safe_path(path), identity=path,
+                    evidence=f"{safe_path(path)} is tracked by git (values not shown)",
+                    impact="Every variable in it, including any secret, is in the "
+                           "repository and its history for anyone with access.",
+                    fix=f"git rm --cached {_shell_quote(path)} && echo "
+                        f"{_shell_quote(PurePosixPath(path).name)} >> .gitignore && git commit; "
+                        "then rotate every secret it held and commit a .env.example with "
+                        "empty values instead. " + PURGE,
+                    location=Location(path=path)))
+        skipped = skipped_table("Files not scanned for secrets", obs.tree.skipped)
+        if skipped is not None:
+            tables.append(skipped)
+        return Outcome(findings=tuple(findings), tables=tuple(tables), errors=errors)
+
+
+def _shell_quote(text: str) -> str:
+    if text and all(c.isalnum() or c in "._/-" for c in text):
+        return text
+    return "'" + safe_path(text).replace("'", "'\\''") + "'"

@@ -1,0 +1,74 @@
+"""``launchready perf``: latency budgets, the login burst and the CI baseline (PERF001–PERF004).
+
+    launchready perf                                   # budgets + burst, report as usual
+    launchready perf --save-perf-baseline perf.json    # ... and store p95s for CI
+    launchready perf --perf-baseline perf.json --format md -o perf.md   # PR comment
+
+The perf baseline options are named ``--perf-baseline``/``--save-perf-baseline`` because
+``--baseline``/``--write-baseline`` are the common options for *findings* baselines (suppressed
+fingerprints): the two files have different jobs and must not be confused. ``--yes-load``
+confirms loading a host that is neither loopback nor listed in ``[perf] allow_hosts``.
+
+The first Ctrl-C stops the runs within a second and prints the partial results (marked
+"partial" in the "Latency runs" table; no baseline is saved from a partial run); a second
+Ctrl-C aborts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+from types import FrameType
+from typing import Any
+
+from launchready.commands.common import run_report
+from launchready.config.loader import load_config
+from launchready.engine import Selection
+from launchready.errors import ConfigError
+from launchready.perf.load import INTERRUPT
+
+PERF_IDS = ("PERF001", "PERF002", "PERF003", "PERF004")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Arguments of ``launchready perf`` (the common options come from cli.py)."""
+    parser.add_argument("--perf-baseline", metavar="FILE",
+                        help="compare each endpoint's p95 with this perf baseline (PERF003)")
+    parser.add_argument("--save-perf-baseline", metavar="FILE",
+                        help="write this run's p95s to FILE as the perf baseline for CI")
+    parser.add_argument("--yes-load", action="store_true",
+                        help="confirm loading a host that is not loopback and not in "
+                             "[perf] allow_hosts")
+
+
+def _on_sigint(signum: int, frame: FrameType | None) -> None:
+    if INTERRUPT.is_set():
+        raise KeyboardInterrupt
+    INTERRUPT.set()
+    sys.stderr.write("\nstopping the perf run: partial results follow "
+                     "(press Ctrl-C again to abort)\n")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the PERF checks with the command's options; returns the exit code."""
+    config = load_config(args.config)
+    if config.perf is None:
+        raise ConfigError("no [perf] section", key="perf",
+                          fix='add [perf] with endpoints = [{ name = "home", path = "/" }]')
+    update: dict[str, Any] = {}
+    if args.perf_baseline:
+        update["baseline"] = args.perf_baseline
+    if args.save_perf_baseline:
+        update["save_baseline"] = args.save_perf_baseline
+    if args.yes_load:
+        update["confirm_load"] = True
+    if update:
+        config = config.model_copy(update={"perf": config.perf.model_copy(update=update)})
+    INTERRUPT.clear()
+    previous = signal.signal(signal.SIGINT, _on_sigint)
+    try:
+        return run_report(config, args, Selection(only=PERF_IDS))
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        INTERRUPT.clear()
