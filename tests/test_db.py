@@ -111,6 +111,21 @@ def test_sqlite_small_table_scan_is_fine(tmp_path: Path) -> None:
     assert [f.rule_id for f in report.findings] == []
 
 
+def test_sqlite_slow_statement_with_analyze(tmp_path: Path) -> None:
+    make_sqlite(tmp_path / "t.db", indexed=True)
+    toml, env = sqlite_config(tmp_path / "t.db", QUERY)
+    # any real statement takes more than a microsecond; nothing takes a minute
+    slow = audit(toml + "analyze = true\nslow_ms = 0.001\n", env)
+    (finding,) = [f for f in slow.findings if f.rule_id == "DB001"]
+    assert "timed (analyze)" in finding.target
+    assert "account_id = ?" in finding.evidence
+    fast = audit(toml + "analyze = true\nslow_ms = 60000\n", env)
+    assert [f.rule_id for f in fast.findings] == []
+    # without analyze nothing is executed, so nothing is timed
+    assert [f for f in audit(toml + "slow_ms = 0.001\n", env).findings
+            if f.rule_id == "DB001"] == []
+
+
 def test_sqlite_delete_is_refused_and_nothing_changes(tmp_path: Path) -> None:
     db = tmp_path / "ro.db"
     make_sqlite(db, indexed=True, rows=100)

@@ -174,3 +174,12 @@ def test_missing_perf_section_is_a_config_error(tmp_path: Path) -> None:
     path.write_text('[app]\nname = "x"\n')
     with pytest.raises(ConfigError, match="perf"):
         perf_command.run(_args(path))
+
+
+def test_spec_option_names_mean_the_perf_baseline() -> None:
+    # SPEC §2: `launchready perf [--baseline F] [--save-baseline F]`
+    from launchready.cli import build_parser
+
+    args = build_parser().parse_args(["perf", "--baseline", "a.json", "--save-baseline",
+                                      "b.json"])
+    assert (args.baseline, args.save_perf_baseline) == ("a.json", "b.json")

@@ -1,12 +1,12 @@
 """``launchready perf``: latency budgets, the login burst and the CI baseline (PERF001–PERF004).
 
     launchready perf                                   # budgets + burst, report as usual
-    launchready perf --save-perf-baseline perf.json    # ... and store p95s for CI
-    launchready perf --perf-baseline perf.json --format md -o perf.md   # PR comment
+    launchready perf --save-baseline perf.json         # ... and store p95s for CI
+    launchready perf --baseline perf.json --format md -o perf.md   # PR comment
 
-The perf baseline options are named ``--perf-baseline``/``--save-perf-baseline`` because
-``--baseline``/``--write-baseline`` are the common options for *findings* baselines (suppressed
-fingerprints): the two files have different jobs and must not be confused. ``--yes-load``
+Under ``perf``, ``--baseline``/``--save-baseline`` are the *perf* baseline (SPEC §2): a file of
+p95s per endpoint, not the findings baseline of the other commands; ``--perf-baseline``/
+``--save-perf-baseline`` are the same options under unambiguous names. ``--yes-load``
 confirms loading a host that is neither loopback nor listed in ``[perf] allow_hosts``.
 
 The first Ctrl-C stops the runs within a second and prints the partial results (marked
@@ -35,7 +35,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``launchready perf`` (the common options come from cli.py)."""
     parser.add_argument("--perf-baseline", metavar="FILE",
                         help="compare each endpoint's p95 with this perf baseline (PERF003)")
-    parser.add_argument("--save-perf-baseline", metavar="FILE",
+    parser.add_argument("--save-perf-baseline", "--save-baseline", metavar="FILE",
+                        dest="save_perf_baseline",
                         help="write this run's p95s to FILE as the perf baseline for CI")
     parser.add_argument("--yes-load", action="store_true",
                         help="confirm loading a host that is not loopback and not in "
@@ -57,8 +58,11 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError("no [perf] section", key="perf",
                           fix='add [perf] with endpoints = [{ name = "home", path = "/" }]')
     update: dict[str, Any] = {}
-    if args.perf_baseline:
-        update["baseline"] = args.perf_baseline
+    # the common --baseline means the perf baseline here, never a findings baseline
+    perf_baseline = args.perf_baseline or args.baseline
+    args.baseline = None
+    if perf_baseline:
+        update["baseline"] = perf_baseline
     if args.save_perf_baseline:
         update["save_baseline"] = args.save_perf_baseline
     if args.yes_load:

@@ -13,6 +13,7 @@ import asyncio
 import json
 import re
 import sqlite3
+import time
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -187,7 +188,8 @@ def _sqlite_path(url: str) -> str:
     return unquote(url.removeprefix("sqlite:///"))
 
 
-def _sqlite_observe(url: str, queries: list[str], timeout_ms: int) -> DbObservation:
+def _sqlite_observe(url: str, queries: list[str], timeout_ms: int,
+                    analyze: bool = False) -> DbObservation:
     path = _sqlite_path(url)
     if not Path(path).is_file():
         raise FileNotFoundError(path)
@@ -199,10 +201,46 @@ def _sqlite_observe(url: str, queries: list[str], timeout_ms: int) -> DbObservat
         tables = tuple(TableStat(name=n, rows=_sqlite_rows(conn, n)) for n in names)
         fks = tuple(fk for n in names for fk in _sqlite_fks(conn, n))
         plans = tuple(_sqlite_plan(conn, q) for q in queries)
+        timed = tuple(_sqlite_time(conn, q, timeout_ms) for q in queries
+                      if analyze and read_only_problem(q) is None)
     finally:
         conn.close()
     return DbObservation(engine="sqlite", target=url, tables=tables, foreign_keys=fks,
-                         plans=plans)
+                         plans=plans, statements=tuple(t for t in timed if t is not None))
+
+
+def _sqlite_time(conn: sqlite3.Connection, sql: str, timeout_ms: int,
+                 runs: int = 3) -> StatementStat | None:
+    """Run a read-only statement a few times on the read-only connection and time it.
+
+    SQLite has no statement statistics, so with ``analyze`` the listed statements are timed
+    (the file is opened ``mode=ro``: nothing can write). A statement over the timeout is
+    interrupted and counted at the timeout.
+    """
+    deadline = [0.0]
+
+    def stop() -> int:
+        return 1 if time.perf_counter() > deadline[0] else 0
+
+    conn.set_progress_handler(stop, 10_000)
+    took: list[float] = []
+    try:
+        for _ in range(runs):
+            started = time.perf_counter()
+            deadline[0] = started + timeout_ms / 1000
+            try:
+                conn.execute(sql).fetchmany(1000)
+            except sqlite3.OperationalError:
+                took.append(float(timeout_ms))
+                break
+            took.append((time.perf_counter() - started) * 1000)
+    except sqlite3.Error:
+        return None
+    finally:
+        conn.set_progress_handler(None, 0)
+    return StatementStat(text=normalize_statement(sql), calls=len(took),
+                         mean_ms=sum(took) / len(took), total_ms=sum(took), rows=None,
+                         source="timed (analyze)")
 
 
 def _quote(name: str) -> str:
@@ -355,7 +393,8 @@ class DatabaseProbe:
     async def observe(self, queries: list[str], log_file: str | None = None) -> DbObservation:
         """Gather statistics, foreign keys, plans of ``queries`` and the slow-query log."""
         if self._url.startswith("sqlite://"):
-            obs = await asyncio.to_thread(_sqlite_observe, self._url, queries, self._timeout_ms)
+            obs = await asyncio.to_thread(_sqlite_observe, self._url, queries, self._timeout_ms,
+                                          self._analyze)
         else:
             obs = await asyncio.to_thread(_pg_observe, self._url, queries, self._timeout_ms,
                                           self._analyze)

@@ -4,6 +4,8 @@ What:
 * DB001 — statements whose mean time is over ``[database] slow_ms`` (500 ms by default), from
   ``pg_stat_statements`` (normalised text, no values) or from a PostgreSQL log written with
   ``log_min_duration_statement`` (``[database] log_file``; literals are replaced by ``?``).
+  SQLite keeps no statement statistics: with ``analyze = true`` (or ``db --analyze``) the
+  listed read-only statements are timed on the read-only connection instead.
   Without ``pg_stat_statements`` the finding says how to enable it.
 * DB002 — full scans of large tables (``large_table_rows``, 10,000 by default): in the plans of
   the statements listed in ``[database] queries`` (``EXPLAIN``, never executed unless
