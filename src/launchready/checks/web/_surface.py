@@ -465,3 +465,48 @@ def login_base(config: Any, page: str) -> str:
     smoke = getattr(config, "smoke", None)
     base = getattr(smoke, "base_url", None)
     return str(base) if base else page
+
+
+@dataclass(frozen=True, kw_only=True)
+class Session:
+    """Credential headers for authenticated requests, where to send them, and any failure."""
+
+    headers: dict[str, str]
+    base: str
+    paths: tuple[str, ...]
+    login: JsonLogin | None
+    error: str | None = None
+
+
+class SessionOptions:
+    """Constructor options shared by the families that need a session (WEB006, WEB009)."""
+
+    def __init__(self, *, auth_headers: Mapping[str, str] | None = None,
+                 auth_paths: Sequence[str] | None = None, login: JsonLogin | None = None
+                 ) -> None:
+        self._headers = dict(auth_headers or {})
+        self._paths = tuple(auth_paths or ())
+        self._login = login
+
+    def plan(self, config: Any, environ: Mapping[str, str] | None = None) -> AuthPlan:
+        """The credential plan from constructor values, ``[web]`` or the smoke login."""
+        return auth_plan(config, headers=self._headers, paths=self._paths, login=self._login,
+                         environ=environ)
+
+    async def session(self, http: HttpProbe, config: Any, environ: Mapping[str, str],
+                      page: str) -> Session:
+        """Log in when needed; a failed login is reported in ``error``, never raised."""
+        plan = self.plan(config, environ)
+        headers = dict(plan.headers)
+        error = None
+        if not headers and plan.login is not None:
+            result = await json_login(http, login_base(config, page), plan.login)
+            if result.ok:
+                headers = result.cookie_header()
+            else:
+                why = result.response.error or (f"status {result.response.status}, "
+                                                "no session cookie")
+                error = f"login failed: {why}"
+        base = login_base(config, page) if plan.login is not None else page
+        return Session(headers=headers, base=base, paths=plan.paths, login=plan.login,
+                       error=error)

@@ -51,16 +51,13 @@ from launchready.checks.base import CheckFamily, Context, Outcome, make_finding
 from launchready.checks.catalog import meta
 from launchready.checks.web._surface import (
     MAX_ASSETS,
-    JsonLogin,
     Page,
-    auth_plan,
+    SessionOptions,
     cache_directives,
     failure_reason,
     fetch_page,
     fixes,
     is_fingerprinted,
-    json_login,
-    login_base,
     page_url,
     path_of,
     same_origin,
@@ -299,23 +296,15 @@ def auth_findings(obs: AuthObs) -> list[Finding]:
     return out
 
 
-class AuthCachingChecks(CheckFamily[AuthObs]):
+class AuthCachingChecks(SessionOptions, CheckFamily[AuthObs]):
     """WEB006 on the authenticated paths, with a configured or freshly logged-in session."""
 
     rule_ids = ("WEB006",)
 
-    def __init__(self, *, auth_headers: Mapping[str, str] | None = None,
-                 auth_paths: Sequence[str] | None = None, login: JsonLogin | None = None
-                 ) -> None:
-        self._headers = dict(auth_headers or {})
-        self._paths = tuple(auth_paths or ())
-        self._login = login
-
     def skip_reason(self, ctx: Context) -> str | None:
         if page_url(ctx.config.app) is None:
             return "no [app] canonical or domain to check (set canonical = \"https://...\")"
-        plan = auth_plan(ctx.config, headers=self._headers, paths=self._paths,
-                         login=self._login)
+        plan = self.plan(ctx.config)
         if not plan.available:
             return ("no session to test with: set [web] auth_cookie = \"${WEB_COOKIE}\" (or "
                     "auth_header) and auth_paths, or add a smoke login step")
@@ -325,20 +314,14 @@ class AuthCachingChecks(CheckFamily[AuthObs]):
 
     async def gather(self, ctx: Context) -> AuthObs:
         page = page_url(ctx.config.app) or ""
-        plan = auth_plan(ctx.config, headers=self._headers, paths=self._paths,
-                         login=self._login, environ=ctx.environ)
-        headers = dict(plan.headers)
-        if not headers and plan.login is not None:
-            result = await json_login(ctx.probes.http, login_base(ctx.config, page), plan.login)
-            if not result.ok:
-                status = result.response.status
-                why = result.response.error or f"status {status}, no session cookie"
-                return AuthObs(credential="cookie", login_error=f"login failed: {why}")
-            headers = result.cookie_header()
-        base = login_base(ctx.config, page) if plan.login is not None else page
+        session = await self.session(ctx.probes.http, ctx.config, ctx.environ, page)
+        if session.error is not None:
+            return AuthObs(credential="cookie", login_error=session.error)
         responses = await asyncio.gather(
-            *(ctx.probes.http.fetch(site_url(base, p), headers=headers) for p in plan.paths))
-        return AuthObs(credential=_credential_kind(headers), responses=tuple(responses))
+            *(ctx.probes.http.fetch(site_url(session.base, p), headers=session.headers)
+              for p in session.paths))
+        return AuthObs(credential=_credential_kind(session.headers),
+                       responses=tuple(responses))
 
     def evaluate(self, obs: AuthObs, ctx: Context) -> Outcome:
         if obs.login_error is not None:

@@ -27,17 +27,13 @@ Fail: ``Access-Control-Allow-Origin: https://evil.launchready.test`` with
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from launchready.checks.base import CheckFamily, Context, Outcome, make_finding
 from launchready.checks.catalog import meta
 from launchready.checks.web._surface import (
-    JsonLogin,
-    auth_plan,
+    SessionOptions,
     fixes,
-    json_login,
-    login_base,
     page_url,
     path_of,
     shown,
@@ -110,17 +106,10 @@ def cors_findings(obs: CorsObs) -> list[Finding]:
         for path, (resp, problem) in found.items()]
 
 
-class CorsChecks(CheckFamily[CorsObs]):
+class CorsChecks(SessionOptions, CheckFamily[CorsObs]):
     """WEB009 on the canonical page and the authenticated paths."""
 
     rule_ids = ("WEB009",)
-
-    def __init__(self, *, auth_headers: Mapping[str, str] | None = None,
-                 auth_paths: Sequence[str] | None = None, login: JsonLogin | None = None
-                 ) -> None:
-        self._headers = dict(auth_headers or {})
-        self._paths = tuple(auth_paths or ())
-        self._login = login
 
     def skip_reason(self, ctx: Context) -> str | None:
         if page_url(ctx.config.app) is None:
@@ -129,16 +118,11 @@ class CorsChecks(CheckFamily[CorsObs]):
 
     async def gather(self, ctx: Context) -> CorsObs:
         page = page_url(ctx.config.app) or ""
-        plan = auth_plan(ctx.config, headers=self._headers, paths=self._paths,
-                         login=self._login, environ=ctx.environ)
-        creds = dict(plan.headers)
-        if not creds and plan.login is not None:
-            result = await json_login(ctx.probes.http, login_base(ctx.config, page), plan.login)
-            creds = result.cookie_header() if result.ok else {}
-        base = login_base(ctx.config, page) if plan.login is not None else page
-        urls = [page, *(site_url(base, p) for p in plan.paths)]
-        if plan.login is not None:
-            urls.append(site_url(base, plan.login.path))
+        session = await self.session(ctx.probes.http, ctx.config, ctx.environ, page)
+        creds = session.headers
+        urls = [page, *(site_url(session.base, p) for p in session.paths)]
+        if session.login is not None:
+            urls.append(site_url(session.base, session.login.path))
         urls = list(dict.fromkeys(urls))
         http = ctx.probes.http
         get = {**creds, "Origin": EVIL_ORIGIN}
