@@ -1,9 +1,10 @@
 """Suite-wide fixtures: real servers on loopback — the certificate zoo (HTTPS), nginx, an
-authoritative DNS server (NSD) and a private PostgreSQL."""
+authoritative DNS server (NSD), a private PostgreSQL, and headless Chromium."""
 
 from authdns import authdns_fixture
+from browser import browser_fixture
 from certzoo import cert_zoo_fixture
 from nginxharness import nginx_factory_fixture
 from pgharness import postgres_fixture
 
-__all__ = ["authdns_fixture", "cert_zoo_fixture", "nginx_factory_fixture", "postgres_fixture"]
+__all__ = ["authdns_fixture", "browser_fixture", "cert_zoo_fixture", "nginx_factory_fixture", "postgres_fixture"]

@@ -12,36 +12,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Dialog, Page, expect, sync_playwright
+from playwright.sync_api import Browser, ConsoleMessage, Dialog, Page, expect
 
+from browser import MARKS, TRIPWIRE
 from launchready.report import Format, render
 from reportfactory import ATTRIBUTE_PAYLOAD, JAVASCRIPT_URL, SCRIPT_PAYLOAD, sample_report
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-# Runs before any page script: records whether anything called alert() (which the hostile
-# payloads do) while still letting the dialog open, so the dialog listener sees it too.
-TRIPWIRE = """
-window.__pwned = false;
-const realAlert = window.alert.bind(window);
-window.alert = (message) => { window.__pwned = true; return realAlert(message); };
-"""
-
-pytestmark = [
-    pytest.mark.chromium,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(), reason="needs /usr/bin/chromium (apt-get install -y chromium)"
-    ),
-]
+pytestmark = MARKS
 
 
 @dataclass
@@ -55,14 +32,6 @@ class LoadedReport:
     errors: list[str] = field(default_factory=list)
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 def _open(browser: Browser, path: Path, *, bypass_csp: bool = False) -> Iterator[LoadedReport]:

@@ -1,0 +1,1 @@
+"""The uptime monitor: scheduler, alert state machine, store, notifier, status page."""
