@@ -7,4 +7,5 @@ from certzoo import cert_zoo_fixture
 from nginxharness import nginx_factory_fixture
 from pgharness import postgres_fixture
 
-__all__ = ["authdns_fixture", "browser_fixture", "cert_zoo_fixture", "nginx_factory_fixture", "postgres_fixture"]
+__all__ = ["authdns_fixture", "browser_fixture", "cert_zoo_fixture", "nginx_factory_fixture",
+           "postgres_fixture"]

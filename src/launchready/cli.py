@@ -20,6 +20,8 @@ from launchready.commands import db as db_command
 from launchready.commands import dns as dns_command
 from launchready.commands import email as email_command
 from launchready.commands import env as env_command
+from launchready.commands import handover as handover_command
+from launchready.commands import init as init_command
 from launchready.commands import logs as logs_command
 from launchready.commands import perf as perf_command
 from launchready.commands import secrets as secrets_command
@@ -35,11 +37,12 @@ from launchready.model import Severity
 from launchready.output import EXIT_INCOMPLETE, EXIT_OK, EXIT_USAGE
 from launchready.report import Format
 
-_NOT_YET = ("monitor", "handover", "init")
+_NOT_YET = ("monitor",)
 #: commands living in ``launchready.commands``: name -> module with add_arguments() and run()
 PLUGINS: dict[str, ModuleType] = {
     "secrets": secrets_command, "logs": logs_command, "env": env_command, "dns": dns_command,
-    "smoke": smoke_command, "perf": perf_command, "db": db_command}
+    "smoke": smoke_command, "perf": perf_command, "db": db_command,
+    "handover": handover_command, "init": init_command}
 
 
 class _Parser(argparse.ArgumentParser):

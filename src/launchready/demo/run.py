@@ -27,6 +27,7 @@ from launchready.demo.app import DEMO_EMAIL
 from launchready.demo.dnsserver import ZoneServer
 from launchready.demo.server import DemoSite, start_site
 from launchready.engine import arun_audit
+from launchready.handover import build_handover, render_handover
 from launchready.model import Report
 from launchready.output import emit, exit_code
 from launchready.report import Format, render
@@ -96,6 +97,10 @@ def demo_config(site: DemoSite, dns_port: int, project: Path, repo: Path | None)
         "network": {"resolver": f"127.0.0.1:{dns_port}", "resolve": site.resolve,
                     "ca_bundle": str(site.ca_bundle), "timeout": 5},
         "web": {"error_paths": ["/api/debug/crash"]},
+        "handover": {"owners": {"dns": "Sam (DNS account owner)", "hosting": "Sam",
+                                "email": "Alex (mail admin)"},
+                     "admins": ["sam@acme.test", "alex@acme.test"],
+                     "credentials_stored_in": "the team password manager, vault 'Acme Ops'"},
         # latency budgets: the revenue report has a demo budget the indexed query meets and
         # the full scan of the invoices table misses
         "perf": {"auth": "smoke", "requests": 200, "concurrency": 10, "endpoints": [
@@ -155,12 +160,15 @@ async def run_demo(*, fixed: bool, workdir: Path, keep_running: bool = False) ->
 
 
 def demo_command(args: argparse.Namespace) -> int:
-    """CLI glue: run the demo, print the risk list, write the HTML report."""
+    """CLI glue: run the demo, print the risk list, write the HTML report and HANDOVER.md."""
     with tempfile.TemporaryDirectory(prefix="launchready-demo-") as tmp:
         result = asyncio.run(run_demo(fixed=args.fixed, workdir=Path(tmp),
                                       keep_running=args.keep_running))
     emit(result.report, args)
     Path(REPORT_FILE).write_text(render(result.report, Format.HTML), encoding="utf-8")
+    # the handover document of the demo, next to the report (from the same audit)
+    handover = build_handover(result.report, result.config)
+    Path("HANDOVER.md").write_text(render_handover(handover), encoding="utf-8")
     if not args.quiet:
-        sys.stderr.write(f"wrote {REPORT_FILE}\n")
+        sys.stderr.write(f"wrote {REPORT_FILE} and HANDOVER.md\n")
     return exit_code(result.report, args.fail_on)
