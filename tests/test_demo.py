@@ -46,6 +46,9 @@ FLAWS = {
     "www serves content instead of redirecting to canonical": "WEB001",
     "no HSTS": "TLS006",
     "revenue report p95 over its budget (full scan)": "PERF002",
+    "no uptime monitor on homepage, auth flow or core route": "OBS002",
+    "no alert route": "OBS003",
+    "login stalls under a burst (503s)": "PERF004",
 }
 
 

@@ -92,6 +92,53 @@ def test_pathological_lines_finish_fast(engine: str, payload: bytes) -> None:
     assert time.perf_counter() - started < 3.0
 
 
+def _encodings(text: str) -> list[tuple[str, bytes]]:
+    raw = text.encode()
+    return [("plain", raw), ("base64", base64.b64encode(raw)), ("url", quote(text).encode()),
+            ("json", text.replace("/", "\\/").encode())]
+
+
+GATE_HIT = [(e, f"{r.id}-{i}-{how}", data) for e in ENGINES for r in RULES
+            for i, tp in enumerate(r.tp) for how, data in _encodings(tp)]
+
+
+@pytest.mark.parametrize(("engine", "label", "data"), GATE_HIT, ids=[g[1] + "-" + g[0]
+                                                                      for g in GATE_HIT])
+def test_prefilter_gate_lets_every_example_through(engine: str, label: str, data: bytes) -> None:
+    # the gate in front of every scan may only say "certainly nothing here" when that is true
+    assert SCANNERS[engine].could_match(data), label
+    assert SCANNERS[engine].could_match(b"filler words\n" + data + b"\nmore filler")
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize(("data", "expected"), [
+    (b"const total = items.map(render).length;\n", False),
+    (b"x" * 31 + b" " + b"y" * 31, False),
+    (b"x" * 32, True),
+    (b"100% sure", False),
+    (b"a%2Fb", True),
+    (b"C:\\dir\\file", False),
+    (b"{\"a\": \"\\u0041\"}", True),
+    (b"PASSWORD is set elsewhere", True),
+    (b"", False),
+], ids=["code", "run-31", "run-32", "percent", "url-escape", "backslashes", "json-escape",
+        "keyword-upper", "empty"])
+def test_prefilter_gate_table(engine: str, data: bytes, expected: bool) -> None:
+    assert SCANNERS[engine].could_match(data) is expected
+    if not expected:
+        assert SCANNERS[engine].scan(data) == []
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_prefilter_gate_window(engine: str) -> None:
+    clean = b"const total = items.map(render).length;\n"
+    data = clean + f"k = '{STRIPE}'\n".encode() + clean
+    sc = SCANNERS[engine]
+    assert not sc.could_match(data, 0, len(clean))
+    assert not sc.could_match(data, len(data) - len(clean))
+    assert sc.could_match(data, len(clean) - 5, len(data) - len(clean))
+
+
 def test_inline_ignore_marker() -> None:
     (m,) = Scanner().scan(f"k = '{STRIPE}'  # launchready: ignore[SEC001]".encode())
     assert m.ignored_for("SEC001") and not m.ignored_for("SEC003")

@@ -26,6 +26,7 @@ from launchready.engine import arun_audit
 from launchready.model import CheckStatus, Report
 from launchready.probes.git import git_env
 from launchready.report import Format, render
+from launchready.secrets import history
 from launchready.secrets.logs import blocks, scan_stream
 from launchready.secrets.sample_repo import demo_secret, make_sample_repo
 from launchready.secrets.scanner import Scanner
@@ -136,6 +137,30 @@ def test_history_merge_only_secret_and_odd_paths(tmp_path: Path) -> None:
     (f,) = report.findings
     assert f.rule_id == "SEC002" and f.location is not None
     assert f.location.path == "ünï code\nname.cfg"
+
+
+@pytest.mark.parametrize("block", [7, 64, 1 << 22], ids=["7B", "64B", "4MiB"])
+def test_history_parse_does_not_depend_on_read_blocks(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, block: int) -> None:
+    # git's output is read a block at a time and cut at record starts: a block edge inside a
+    # commit line, a diff header or a hunk must not lose or misplace anything
+    repo = _new_repo(tmp_path)
+    filler = "".join(f"line {i} of ordinary code\n" for i in range(40))
+    for n, (name, value) in enumerate([("a b.py", STRIPE), ("sub/ü.cfg", OTHER),
+                                       ("z.env", STRIPE)]):
+        path = repo / name
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(filler + f"KEY = '{value}'\n" + filler[: 20 * n])
+        (repo / "noise.txt").write_text(filler * (n + 1))
+        _git(repo, "add", "-A")
+        _git(repo, "commit", "-q", "-m", f"diff --git commit {n}")
+    (repo / "z.env").write_text(filler)
+    _git(repo, "commit", "-q", "-am", "drop")
+    monkeypatch.setattr(history, "READ_BYTES", block)
+    scan = history.scan_history(repo, Scanner())
+    assert scan.complete and scan.commits == 4
+    assert sorted((h.path, h.line, h.in_head) for h in scan.hits) == [
+        ("a b.py", 41, True), ("sub/ü.cfg", 41, True), ("z.env", 41, False)]
 
 
 def test_shallow_clone_is_incomplete_not_clean(tmp_path: Path) -> None:

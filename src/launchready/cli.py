@@ -23,6 +23,7 @@ from launchready.commands import env as env_command
 from launchready.commands import handover as handover_command
 from launchready.commands import init as init_command
 from launchready.commands import logs as logs_command
+from launchready.commands import monitor as monitor_command
 from launchready.commands import perf as perf_command
 from launchready.commands import secrets as secrets_command
 from launchready.commands import smoke as smoke_command
@@ -37,12 +38,25 @@ from launchready.model import Severity
 from launchready.output import EXIT_INCOMPLETE, EXIT_OK, EXIT_USAGE
 from launchready.report import Format
 
-_NOT_YET = ("monitor",)
 #: commands living in ``launchready.commands``: name -> module with add_arguments() and run()
 PLUGINS: dict[str, ModuleType] = {
     "secrets": secrets_command, "logs": logs_command, "env": env_command, "dns": dns_command,
     "smoke": smoke_command, "perf": perf_command, "db": db_command,
-    "handover": handover_command, "init": init_command}
+    "handover": handover_command, "init": init_command, "monitor": monitor_command}
+
+
+PLUGIN_HELP = {
+    "secrets": "secret scan of files, git history, bundles and source maps",
+    "logs": "scan logs for secrets and personal data; --redact writes a masked copy",
+    "env": "deployment env check (exit 1 when a required variable is missing)",
+    "dns": "verify live DNS against the expected map; `dns map` prints the record map",
+    "smoke": "run the smoke flow once, step by step",
+    "perf": "latency budgets and burst test; compare with a perf baseline",
+    "db": "database checks (slow statements, full scans, unindexed foreign keys), read-only",
+    "handover": "write the handover document",
+    "init": "write a commented launchready.toml for this project",
+    "monitor": "run the uptime monitor with its status page; `monitor once`, `monitor test-alert`",
+}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -114,12 +128,9 @@ def build_parser() -> argparse.ArgumentParser:
     spf.add_argument("--helo", default=None, help="HELO/EHLO name")
     _common(spf)
     for name, module in PLUGINS.items():
-        p = sub.add_parser(name, help=(module.run.__doc__ or "").strip().splitlines()[0])
+        p = sub.add_parser(name, help=PLUGIN_HELP[name])
         module.add_arguments(p)
         _common(p)
-    for name in _NOT_YET:
-        p = sub.add_parser(name, help="(not available in this release)")
-        p.add_argument("rest", nargs=argparse.REMAINDER)
     return parser
 
 
@@ -185,14 +196,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return demo_command(args)
 
 
-def _not_yet(args: argparse.Namespace) -> int:
-    raise UsageError(f"`launchready {args.command}` is not available in this release; "
-                     f"see README.md for what is")
-
-
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "audit": cmd_audit, "web": cmd_web, "checks": cmd_checks, "email": cmd_email,
-    "demo": cmd_demo, **dict.fromkeys(_NOT_YET, _not_yet),
+    "demo": cmd_demo,
     **{name: module.run for name, module in PLUGINS.items()},
 }
 

@@ -81,6 +81,7 @@ def _results(run: _FamilyRun, wanted: Sequence[str], findings: Sequence[Finding]
              ) -> list[CheckResult]:
     out = []
     errors = run.outcome.errors if run.outcome else {}
+    skipped = run.outcome.skipped if run.outcome else {}
     for rid in wanted:
         status: CheckStatus
         reason: str | None
@@ -90,6 +91,8 @@ def _results(run: _FamilyRun, wanted: Sequence[str], findings: Sequence[Finding]
             status, reason = CheckStatus.FAIL, None
         elif rid in errors:
             status, reason = CheckStatus.ERROR, errors[rid]
+        elif rid in skipped:
+            status, reason = CheckStatus.SKIPPED, skipped[rid]
         else:
             status, reason = CheckStatus.PASS, None
         out.append(CheckResult(id=rid, status=status, duration_ms=run.duration_ms,
@@ -166,6 +169,9 @@ async def arun_audit(
             tables.extend(run.outcome.tables)
         if run.status is CheckStatus.SKIPPED and run.reason:
             notes.append(f"skipped {', '.join(ids)}: {run.reason}")
+        if run.outcome is not None:
+            notes.extend(f"skipped {rid}: {why}" for rid, why in run.outcome.skipped.items()
+                         if rid in ids)
         findings.extend(fam_findings)
         checks.extend(_results(run, ids, fam_findings))
     ranked = rank(findings)

@@ -49,6 +49,8 @@ class Outcome:
     tables: tuple[Table, ...] = ()
     # rule IDs the family could not judge this run (e.g. target unreachable), with the reason
     errors: Mapping[str, str] = field(default_factory=dict)
+    # rule IDs with nothing to judge, found out only while gathering (e.g. never tested)
+    skipped: Mapping[str, str] = field(default_factory=dict)
 
 
 class CheckFamily(abc.ABC, Generic[Obs]):

@@ -25,6 +25,7 @@ from launchready.checks.mail import (
     MxChecks,
     SpfChecks,
 )
+from launchready.checks.obs import AlertDeliveryChecks, HealthEndpointChecks, MonitorCoverageChecks
 from launchready.checks.perf.latency import PerfChecks
 from launchready.checks.secrets.bundle import BundleSecrets
 from launchready.checks.secrets.config_literals import ConfigLiteralCredentials
@@ -64,6 +65,9 @@ FAMILIES: tuple[Callable[[], CheckFamily[Any]], ...] = (
     EnvironmentChecks,
     SmokeChecks,
     PerfChecks,
+    HealthEndpointChecks,
+    MonitorCoverageChecks,
+    AlertDeliveryChecks,
     EnvContractChecks,
     OutboundTimeoutChecks,
     SpfChecks,

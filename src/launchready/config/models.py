@@ -416,50 +416,203 @@ class PerfConfig(_Model):
         return float(self.max_error_rate.rstrip("%")) / 100.0
 
 
+_MONITOR_DURATION = re.compile(r"^(\d+(?:\.\d+)?)(ms|s|m|h|d)$")
+
+
+def monitor_duration(value: str) -> float:
+    """Durations of the ``[monitor]`` section, which also allow days (``"30d"``) -> seconds."""
+    m = _MONITOR_DURATION.match(value.strip())
+    if not m:
+        raise ValueError(f"{value!r} is not a duration; write e.g. 30s, 2m, 1h or 30d")
+    return float(m.group(1)) * {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0,
+                                "d": 86400.0}[m.group(2)]
+
+
+def _http_only(what: str, url: str) -> None:
+    # SPEC §8 / RELIABILITY 4: file:, gopher:, ftp:, data:, javascript: are refused at load
+    if not re.match(r"^https?://[^/\s]+", url, re.IGNORECASE):
+        raise ValueError(f"{what}: only http:// and https:// URLs are allowed, got scheme "
+                         f"{url.split(':', 1)[0]!r}")
+
+
+MIN_INTERVAL_S = 1.0  # tests run 1–2 s intervals; production configs use 10–60 s
+MIN_REMINDER_S = 300.0  # reminders no more often than every 5 minutes
+
+
 class MonitorCheck(_Model):
-    name: str
+    """One ``[[monitor.checks]]`` entry.
+
+    ``type`` is inferred: ``url`` -> http, ``flow`` -> flow (the ``[smoke]`` flow), ``record``
+    -> dns, ``port`` without ``url`` -> tcp. ``headers`` carries credentials for an
+    authenticated health endpoint (``Authorization = "Bearer ${HEALTH_TOKEN}"``) and is never
+    shown. ``allow_networks`` names addresses or networks reachable even when otherwise
+    refused (the only way to reach a cloud-metadata address, SPEC §8).
+    """
+
+    name: str = Field(min_length=1)
+    type: Literal["http", "flow", "dns", "tcp"] | None = None
     url: str | None = None
     flow: str | None = None
+    method: HttpMethod = "GET"
+    headers: dict[str, SecretStr] = Field(default_factory=dict, repr=False)
+    host: str | None = None  # dns: the name to resolve; tcp: host to connect to
+    port: int | None = Field(default=None, ge=1, le=65535)
+    record: RecordType | None = None  # dns record type
+    values: list[str] = Field(default_factory=list)  # dns: expected values (any order)
     expect: list[Expect] = Field(default_factory=list)
     owner: str | None = None
     interval: str | None = None
     timeout: str | None = None
-    allow_private: bool = False
+    failure_threshold: int | None = Field(default=None, ge=1, le=100)
+    success_threshold: int | None = Field(default=None, ge=1, le=100)
+    allow_private: bool | None = None
+    allow_networks: list[str] = Field(default_factory=list)
+    public: bool = False  # shown on the public status page (by name only)
+    max_body: int | None = Field(default=None, ge=1024, le=64 << 20)
+
+    @field_validator("interval", "timeout")
+    @classmethod
+    def _duration(cls, v: str | None) -> str | None:
+        if v is not None:
+            monitor_duration(v)  # raises with the field's key path
+        return v
 
     @model_validator(mode="after")
     def _one_target(self) -> MonitorCheck:
-        if (self.url is None) == (self.flow is None):
-            raise ValueError(f"monitor check {self.name!r} needs exactly one of url or flow")
-        if self.url is not None and not re.match(r"^https?://", self.url, re.IGNORECASE):
-            raise ValueError(f"monitor check {self.name!r}: only http:// and https:// URLs "
-                             f"are allowed, got scheme of {self.url.split(':', 1)[0]!r}")
+        kind = self.kind
+        where = f"monitor check {self.name!r}"
+        if kind == "http":
+            if self.url is None or self.flow is not None:
+                raise ValueError(f"{where} needs exactly one of url or flow")
+            _http_only(where, self.url)
+        elif kind == "flow":
+            if self.flow is None or self.url is not None:
+                raise ValueError(f"{where} needs exactly one of url or flow")
+        elif kind == "dns":
+            if not self.host or self.record is None:
+                raise ValueError(f'{where}: a dns check needs host and record, e.g. '
+                                 f'host = "acme.example", record = "A"')
+        elif not self.host or self.port is None:
+            raise ValueError(f"{where}: a tcp check needs host and port")
         for field_name in ("interval", "timeout"):
             value = getattr(self, field_name)
-            if value is not None:
-                parse_duration(value)
+            if value is not None and monitor_duration(value) <= 0:
+                raise ValueError(f"{where}: {field_name} must be longer than 0s")
+        if self.interval is not None and monitor_duration(self.interval) < MIN_INTERVAL_S:
+            raise ValueError(f"{where}: interval must be at least {MIN_INTERVAL_S:g}s")
+        if (self.interval is not None and self.timeout is not None
+                and monitor_duration(self.timeout) >= monitor_duration(self.interval)):
+            raise ValueError(f"{where}: timeout {self.timeout} must be shorter than its "
+                             f"interval {self.interval}, so runs never overlap")
+        import ipaddress  # noqa: PLC0415
+
+        for net in self.allow_networks:
+            try:
+                ipaddress.ip_network(net, strict=False)
+            except ValueError:
+                raise ValueError(f"{where}: allow_networks entry {net!r} is not an address "
+                                 f"or network such as 10.0.0.0/8") from None
         return self
+
+    @property
+    def kind(self) -> Literal["http", "flow", "dns", "tcp"]:
+        """The check type, given or inferred."""
+        if self.type is not None:
+            return self.type
+        if self.flow is not None:
+            return "flow"
+        if self.record is not None:
+            return "dns"
+        if self.url is None and self.port is not None:
+            return "tcp"
+        return "http"
 
 
 class AlertRoute(_Model):
+    """An alert destination: any URL apprise understands (``slack://``, ``mailto://``,
+    ``json://``, ``msteams://``, ``pagerduty://``...). The URL is a credential: never shown."""
+
     url: SecretStr
     name: str | None = None
 
 
+class MaintenanceWindow(_Model):
+    """A planned window (UTC ISO 8601) during which failures raise no alert."""
+
+    start: str
+    end: str
+    checks: list[str] = Field(default_factory=list)  # empty: every check
+
+    @model_validator(mode="after")
+    def _ordered(self) -> MaintenanceWindow:
+        from datetime import datetime  # noqa: PLC0415
+
+        try:
+            start = datetime.fromisoformat(self.start)
+            end = datetime.fromisoformat(self.end)
+        except ValueError as exc:
+            raise ValueError(f"maintenance window: {exc}; write e.g. "
+                             f"2026-12-01T02:00:00Z") from None
+        if start.tzinfo is None or end.tzinfo is None:
+            raise ValueError("maintenance window times need a zone, e.g. 2026-12-01T02:00:00Z")
+        if end <= start:
+            raise ValueError("maintenance window ends before it starts")
+        return self
+
+
 class MonitorConfig(_Model):
+    """``[monitor]``: defaults for every check, the store, alert routes and the status page."""
+
     interval: str = "30s"
+    timeout: str | None = None  # default: min(10s, interval / 2)
+    jitter: str | None = None  # default: min(10% of the interval, 5s)
     failure_threshold: int = Field(default=2, ge=1, le=100)
     success_threshold: int = Field(default=2, ge=1, le=100)
+    reminder: str | None = None  # e.g. "1h"; at least 5m
     database: str = "sqlite:///launchready.db"
     listen: str = "127.0.0.1:8787"
     allow_private: bool = False
+    max_body: int = Field(default=1 << 20, ge=1024, le=64 << 20)
+    retention: str = "30d"  # hourly roll-ups are kept this long
+    raw_retention: str = "48h"  # individual results are kept this long
+    heartbeat_url: SecretStr | None = None  # dead-man's switch pinged after every round
+    heartbeat_interval: str = "60s"
+    maintenance: list[MaintenanceWindow] = Field(default_factory=list)
     checks: list[MonitorCheck] = Field(default_factory=list)
     alerts: list[AlertRoute] = Field(default_factory=list)
 
-    @field_validator("interval")
+    @field_validator("interval", "timeout", "jitter", "reminder", "retention", "raw_retention",
+                     "heartbeat_interval")
     @classmethod
-    def _interval(cls, v: str) -> str:
-        parse_duration(v)
+    def _duration(cls, v: str | None) -> str | None:
+        if v is not None:
+            monitor_duration(v)  # raises with the field's key path
         return v
+
+    @model_validator(mode="after")
+    def _valid(self) -> MonitorConfig:
+        for key in ("interval", "timeout", "jitter", "reminder", "retention", "raw_retention",
+                    "heartbeat_interval"):
+            value = getattr(self, key)
+            if value is not None and monitor_duration(value) < 0:
+                raise ValueError(f"monitor.{key} must not be negative")
+        if monitor_duration(self.interval) < MIN_INTERVAL_S:
+            raise ValueError(f"monitor.interval must be at least {MIN_INTERVAL_S:g}s")
+        if self.reminder is not None and monitor_duration(self.reminder) < MIN_REMINDER_S:
+            raise ValueError("monitor.reminder must be at least 5m (reminders are a nudge, "
+                             "not a flood)")
+        if self.timeout is not None and monitor_duration(self.timeout) >= monitor_duration(
+                self.interval):
+            raise ValueError("monitor.timeout must be shorter than monitor.interval")
+        if not re.match(r"^(sqlite:///|postgres(ql)?://)", self.database):
+            raise ValueError("monitor.database must start with sqlite:/// or postgresql://")
+        if self.heartbeat_url is not None:
+            _http_only("monitor.heartbeat_url", self.heartbeat_url.get_secret_value())
+        names = [c.name for c in self.checks]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"monitor check names must be unique; repeated: {', '.join(dupes)}")
+        return self
 
 
 class HandoverConfig(_Model):

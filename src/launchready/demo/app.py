@@ -9,7 +9,8 @@ Routes
     ``GET /static/js/app.<hash>.js`` the minified frontend bundle
     ``GET /static/css/app.<hash>.css`` its stylesheet
     ``POST /api/login``             ``{"email", "password"}`` → 200 ``{"user": {"id", "email"}}``
-                                    and the ``acme_session`` cookie; wrong password → 401
+                                    and the ``acme_session`` cookie; wrong password → 401;
+                                    no free login slot in time → 503 with ``Retry-After``
     ``GET /api/dashboard``          (session) account summary
     ``GET /api/projects``           (session) the project list: the "core read"
     ``POST /api/projects``          (session) ``{"name"}`` → 201: the "core action"
@@ -52,6 +53,15 @@ Deliberate flaws (``fixed=False``) and their repaired form (``fixed=True``)
        ``frame-ancestors 'none'``), ``X-Content-Type-Options: nosniff``,
        ``X-Frame-Options: DENY``, ``Referrer-Policy: strict-origin-when-cross-origin`` and
        ``Permissions-Policy``.
+    8. Login stalls under a burst (PERF004 with ``[perf] burst``). A login holds one slot of
+       the login connection pool from the user lookup until the password is verified; a
+       request that cannot get a slot within the pool's wait answers 503 ``Retry-After: 1``.
+       Flawed: 4 slots, a 0.5 s wait, and the scrypt verification (tens of milliseconds of
+       CPU) runs synchronously on the event loop, so the loop serves one login at a time and
+       stalls everything else meanwhile: of 30 logins sent together, about half get the 503.
+       Fixed: the verification runs in a worker thread (``asyncio.to_thread``), so hashes run
+       in parallel and the loop keeps serving, and the pool has 32 slots with a 5 s wait: the
+       same burst is served without a 503. A single login behaves the same in both modes.
 
 Host-level flaws (HTTP→HTTPS redirect, apex/www handling) live in :mod:`launchready.demo.server`.
 
@@ -73,8 +83,8 @@ import secrets
 import sqlite3
 import time
 import traceback
-from collections.abc import Callable, Sequence
-from contextlib import closing
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager, closing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -103,6 +113,9 @@ _CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'
         "connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "
         "frame-ancestors 'none'")
 _SCRYPT_N, _SCRYPT_R, _SCRYPT_P = 2**14, 8, 1
+# login connection pool (flaw 8): (slots, seconds to wait for one) per mode
+_LOGIN_POOL_FLAWED = (4, 0.5)
+_LOGIN_POOL_FIXED = (32, 5.0)
 
 # --------------------------------------------------------------------------------------------
 # Database
@@ -164,12 +177,12 @@ INSERT INTO users (account_id, email, name, password_hash)
 SELECT id, 'owner@customer' || id || '.test', 'Owner ' || id, '!' FROM accounts WHERE id <> ?
 """
 
-# Deterministic, varied rows without Python loops: about 1 % of invoices belong to the demo
+# Deterministic, varied rows without Python loops: about 0.1 % of invoices belong to the demo
 # account, the rest spread over the other accounts, dates over the last two years.
 _SEED_INVOICES = """
 INSERT INTO invoices (account_id, customer, plan, amount, status, issued_on)
 WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)
-SELECT CASE WHEN i % 100 = 0 THEN 1 ELSE 2 + (i * 7919) % (? - 1) END,
+SELECT CASE WHEN i % 1000 = 0 THEN 1 ELSE 2 + (i * 7919) % (? - 1) END,
        'Client ' || ((i * 31) % 400),
        CASE i % 3 WHEN 0 THEN 'starter' WHEN 1 THEN 'growth' ELSE 'scale' END,
        (i % 3 + 1) * 4900 + (i * 37) % 5000,
@@ -273,6 +286,32 @@ class _Database:
         def work(conn: sqlite3.Connection) -> list[sqlite3.Row]:
             return list(conn.execute(sql, params).fetchall())
         return await self.run(work)
+
+
+class _PoolBusy(Exception):
+    """No login slot became free within the pool's wait."""
+
+
+class _LoginPool:
+    """A fixed number of slots, each standing for one database connection a login holds."""
+
+    def __init__(self, size: int, wait_s: float) -> None:
+        self.size = size
+        self.wait_s = wait_s
+        self._slots = asyncio.Semaphore(size)
+
+    @asynccontextmanager
+    async def slot(self) -> AsyncIterator[None]:
+        """Hold a slot for the block; :class:`_PoolBusy` if none frees within ``wait_s``."""
+        try:
+            async with asyncio.timeout(self.wait_s):
+                await self._slots.acquire()
+        except TimeoutError:
+            raise _PoolBusy from None
+        try:
+            yield
+        finally:
+            self._slots.release()
 
 
 # --------------------------------------------------------------------------------------------
@@ -489,6 +528,7 @@ class _AcmeApp:
         self.db = db
         self.sessions: dict[str, _Session] = {}
         self.assets = _build_assets(fixed=fixed)
+        self.login_pool = _LoginPool(*(_LOGIN_POOL_FIXED if fixed else _LOGIN_POOL_FLAWED))
 
     # ---- helpers -------------------------------------------------------------------------
 
@@ -557,9 +597,21 @@ class _AcmeApp:
         email, password = data.get("email"), data.get("password")
         if not isinstance(email, str) or not isinstance(password, str):
             raise _BadRequest('expected {"email": "...", "password": "..."}')
-        rows = await self.db.fetch(_SQL_USER_BY_EMAIL, (email.strip().lower(),))
-        stored = rows[0]["password_hash"] if rows else _UNUSABLE_HASH
-        ok = await asyncio.to_thread(_verify_password, password, stored)
+        try:
+            async with self.login_pool.slot():
+                rows = await self.db.fetch(_SQL_USER_BY_EMAIL, (email.strip().lower(),))
+                stored = rows[0]["password_hash"] if rows else _UNUSABLE_HASH
+                if self.fixed:
+                    # Flaw 8, repaired: scrypt runs in a worker thread (it releases the GIL),
+                    # so logins hash in parallel and the event loop keeps serving meanwhile.
+                    ok = await asyncio.to_thread(_verify_password, password, stored)
+                else:
+                    ok = _verify_password(password, stored)
+        except _PoolBusy:
+            response = web.json_response({"error": "too many logins at once, retry"},
+                                         status=503)
+            response.headers["Retry-After"] = "1"
+            return response
         if not rows or not ok:
             return web.json_response({"error": "invalid email or password"}, status=401)
         user = rows[0]

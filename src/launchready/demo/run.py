@@ -36,8 +36,8 @@ from launchready.secrets.sample_repo import make_sample_repo
 DOMAIN = "acme.test"
 REPORT_FILE = "launchready-report.html"
 #: enough invoices that scanning them shows in p95, few enough to seed in about a second
-INVOICES = 400_000
-REPORT_BUDGET_MS = 300.0
+INVOICES = 800_000
+REPORT_BUDGET_MS = 200.0
 
 
 def dkim_record() -> list[bytes]:
@@ -77,9 +77,30 @@ def demo_zone(*, fixed: bool) -> dict[str, list[tuple[str, object]]]:
     return zone
 
 
-def demo_config(site: DemoSite, dns_port: int, project: Path, repo: Path | None) -> Config:
+def demo_monitor(site: DemoSite, workdir: Path) -> dict[str, object]:
+    """The fixed demo's uptime monitor: homepage, auth flow, core route and health, one route.
+
+    The flawed demo has none (OBS002, OBS003): its outages are found by customers.
+    """
+    base = site.canonical.rstrip("/")
+    return {
+        "interval": "30s", "database": f"sqlite:///{workdir / 'monitor.db'}",
+        "allow_private": True,  # the demo lives on 127.0.0.1
+        "checks": [
+            {"name": "homepage", "url": f"{base}/", "expect": ["status == 200"], "public": True},
+            {"name": "auth flow", "flow": "smoke"},
+            {"name": "projects", "url": f"{base}/api/projects", "expect": ["status == 401"]},
+            {"name": "health", "url": f"{base}/healthz",
+             "expect": ["status == 200", "json.db == 'ok'"]}],
+        "alerts": [{"url": "json://127.0.0.1:9/launchready-demo-alerts"}],
+    }
+
+
+def demo_config(site: DemoSite, dns_port: int, project: Path, repo: Path | None,
+                monitor: dict[str, object] | None = None) -> Config:
     """The config a founder would write for the demo app, pointed at the local servers."""
     return Config.model_validate({
+        **({"monitor": monitor} if monitor else {}),
         "dns": {"provider": DOMAIN, "records": [
             {"name": "@", "type": "A", "values": ["127.0.0.1"]},
             {"name": "@", "type": "NS", "values": [f"ns1.{DOMAIN}."]},
@@ -103,7 +124,8 @@ def demo_config(site: DemoSite, dns_port: int, project: Path, repo: Path | None)
                      "credentials_stored_in": "the team password manager, vault 'Acme Ops'"},
         # latency budgets: the revenue report has a demo budget the indexed query meets and
         # the full scan of the invoices table misses
-        "perf": {"auth": "smoke", "requests": 200, "concurrency": 10, "endpoints": [
+        "perf": {"auth": "smoke", "requests": 100, "concurrency": 10, "burst": 30,
+                 "endpoints": [
             {"name": "projects list", "path": "/api/projects", "class": "core"},
             {"name": "revenue report", "path": "/api/reports/revenue", "class": "heavy",
              "budget_ms": REPORT_BUDGET_MS}]},
@@ -146,7 +168,8 @@ async def run_demo(*, fixed: bool, workdir: Path, keep_running: bool = False) ->
     zone = ZoneServer(demo_zone(fixed=fixed))
     _, dns_port = await zone.start()
     try:
-        config = demo_config(site, dns_port, project, repo)
+        config = demo_config(site, dns_port, project, repo,
+                             demo_monitor(site, workdir) if fixed else None)
         environ = {**os.environ, "SMOKE_EMAIL": DEMO_EMAIL, "SMOKE_PASSWORD": password}
         report = await arun_audit(config, environ=environ)
         if keep_running:

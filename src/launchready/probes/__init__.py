@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from launchready.config.models import NetworkConfig
-from launchready.probes.dns import DnsProbe
-from launchready.probes.http import HttpProbe
-from launchready.probes.tls import TlsProbe
+if TYPE_CHECKING:
+    # the probe modules pull in aiohttp, dnspython and cryptography: `launchready.probes.git`
+    # alone must not pay for them
+    from launchready.config.models import NetworkConfig
+    from launchready.probes.dns import DnsProbe
+    from launchready.probes.http import HttpProbe
+    from launchready.probes.tls import TlsProbe
 
 
 @dataclass
@@ -21,6 +25,10 @@ class Probes:
     @classmethod
     def from_network(cls, network: NetworkConfig) -> Probes:
         """Build every probe with the run's resolver, --resolve map, CA bundle and timeout."""
+        from launchready.probes.dns import DnsProbe  # noqa: PLC0415 - see the imports above
+        from launchready.probes.http import HttpProbe  # noqa: PLC0415
+        from launchready.probes.tls import TlsProbe  # noqa: PLC0415
+
         mapping = network.resolve_map()
         dns = DnsProbe(resolver=network.resolver, timeout=min(network.timeout, 5.0))
         # with an explicit resolver, HTTP and TLS resolve names through it too (SPEC §8)

@@ -15,14 +15,20 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from launchready.probes.git import GitError, run_git, stream_git, unquote_path
 from launchready.secrets.scanner import Match, Scanner
 
 MAX_SECTION_BYTES = 20 << 20
+#: how much of git's output is read at a time (a block is cut at its last record start)
+READ_BYTES = 4 << 20
 _HUNK = re.compile(rb"^@@+ (?:-\d+(?:,\d+)? )+\+(\d+)(?:,\d+)? @@")
 _MARK = b"\x00\x00"
+_RECORD = re.compile(rb"\n(?:\x00\x00|diff --git |diff --cc )")
+#: longest record start plus its newline: how much of the previous block a cut may need
+_TAIL = len(b"\ndiff --git ")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -91,63 +97,97 @@ def scan_history(root: Path, scanner: Scanner, *, since: str | None = None) -> H
 def _walk(root: Path, scanner: Scanner, rev: list[str]) -> tuple[list[HistoryHit], int]:
     args = ["log", "-p", "-U0", "--no-color", "--no-ext-diff", "--no-textconv", "--no-renames",
             "--diff-merges=first-parent", "--format=%x00%x00%H %aI", *rev, "--"]
-    found: dict[tuple[str, str, str], HistoryHit] = {}
-    commits = 0
-    commit = date = ""
-    path: str | None = None
-    lines: list[bytes] = []
-    numbers: list[int] = []
-    size = 0
-    in_header = False
-    next_no = 0
-
-    def flush() -> None:
-        nonlocal lines, numbers, size
-        if path is not None and lines and size <= MAX_SECTION_BYTES:
-            blob = b"\n".join(lines)
-            for m in scanner.scan(blob):
-                key = (m.rule.id, path, m.hash)
-                # git log lists newest first: a later row is an older commit, i.e. closer to
-                # the one that introduced the value
-                found[key] = HistoryHit(match=m, commit=commit, date=date, path=path,
-                                        line=numbers[m.line - 1] if m.line <= len(numbers)
-                                        else 0)
-        lines, numbers, size = [], [], 0
-
+    walker = _LogWalker(scanner)
     with stream_git(root, args) as out:
-        for raw in out:
-            line = raw[:-1] if raw.endswith(b"\n") else raw
-            if line.startswith(_MARK):
-                flush()
-                path = None
-                head = line[2:].decode("ascii", "replace").split(" ", 1)
-                commit, date = head[0], head[1] if len(head) > 1 else ""
-                commits += 1
+        pending: list[bytes] = []
+        for block in iter(partial(out.read, READ_BYTES), b""):
+            # cut after the last record start, so every piece handed on holds whole records
+            tail = pending[-1][-_TAIL:] if pending else b""
+            cut = _last_record_start(tail + block)
+            if cut == -1:
+                pending.append(block)
                 continue
-            if line.startswith(b"diff --git ") or line.startswith(b"diff --cc "):
-                flush()
-                path, in_header = None, True
-                continue
-            if in_header:
-                if line.startswith(b"+++ "):
-                    # git appends a TAB after names containing spaces (GNU patch format)
-                    target = unquote_path(line[4:].rstrip(b"\t"))
-                    path = os.fsdecode(target[2:]) if target.startswith(b"b/") else None
-                    continue
-                if not line.startswith(b"@@"):
-                    continue
-                in_header = False
+            data = b"".join([*pending, block])
+            cut += len(data) - len(tail) - len(block)
+            walker.feed(data, cut)
+            pending = [data[cut:]]
+        data = b"".join(pending)
+        walker.feed(data, len(data))
+    return list(walker.found.values()), walker.commits
+
+
+def _last_record_start(data: bytes) -> int:
+    """Offset just after the newline that precedes the last record start in ``data``, or -1."""
+    at = max(data.rfind(b"\n" + _MARK), data.rfind(b"\ndiff --git "),
+             data.rfind(b"\ndiff --cc "))
+    return -1 if at == -1 else at + 1
+
+
+class _LogWalker:
+    """Parses ``git log -p`` output a block of whole records at a time.
+
+    A record is a commit line (``\\0\\0<sha> <date>``) or one file's diff. A diff whose hunk
+    lines hold nothing the scanner could start from (no keyword, no base64 run, no escape)
+    is skipped without looking at its lines; the others are split into lines here.
+    """
+
+    def __init__(self, scanner: Scanner) -> None:
+        self.scanner = scanner
+        self.found: dict[tuple[str, str, str], HistoryHit] = {}
+        self.commits = 0
+        self.commit = self.date = ""
+
+    def feed(self, data: bytes, end: int) -> None:
+        """Handle the records in ``data[:end]``, which starts at a record start."""
+        starts = [0, *(m.start() + 1 for m in _RECORD.finditer(data, 0, end))]
+        if not (data.startswith(_MARK) or data.startswith(b"diff --")):
+            starts = starts[1:]  # before the first commit line: nothing to attribute
+        for i, at in enumerate(starts):
+            stop = starts[i + 1] if i + 1 < len(starts) else end
+            if data.startswith(_MARK, at):
+                eol = data.find(b"\n", at, stop)
+                head = data[at + 2:stop if eol == -1 else eol].decode("ascii", "replace")
+                commit, _, date = head.partition(" ")
+                self.commit, self.date = commit, date
+                self.commits += 1
+            else:
+                self._diff(data, at, stop)
+
+    def _diff(self, data: bytes, at: int, stop: int) -> None:
+        body = data.find(b"\n@@", at, stop)
+        if body == -1:
+            return  # binary file, mode change, or an empty file: no added lines
+        body += 1
+        plus = data.find(b"\n+++ ", at, body)
+        if plus == -1 or not self.scanner.could_match(data, body, stop):
+            return
+        eol = data.find(b"\n", plus + 1, body)
+        # git appends a TAB after names containing spaces (GNU patch format)
+        target = unquote_path(data[plus + 5:eol].rstrip(b"\t"))
+        if not target.startswith(b"b/"):
+            return  # a deletion (+++ /dev/null)
+        path = os.fsdecode(target[2:])
+        lines: list[bytes] = []
+        numbers: list[int] = []
+        size = 0
+        next_no = 0
+        for line in data[body:stop].split(b"\n"):
             if line.startswith(b"@@"):
-                m = _HUNK.match(line)
-                next_no = int(m.group(1)) if m else 0
-                continue
-            if line.startswith(b"+") and path is not None:
+                hunk = _HUNK.match(line)
+                next_no = int(hunk.group(1)) if hunk else 0
+            elif line.startswith(b"+"):
                 lines.append(line[1:])
                 numbers.append(next_no)
                 size += len(line)
                 next_no += 1
-        flush()
-    return list(found.values()), commits
+        if not lines or size > MAX_SECTION_BYTES:
+            return
+        for m in self.scanner.scan(b"\n".join(lines)):
+            # git log lists newest first: a later row is an older commit, i.e. closer to the
+            # one that introduced the value
+            self.found[(m.rule.id, path, m.hash)] = HistoryHit(
+                match=m, commit=self.commit, date=self.date, path=path,
+                line=numbers[m.line - 1] if m.line <= len(numbers) else 0)
 
 
 def _mark_in_head(root: Path, scanner: Scanner, hits: list[HistoryHit]) -> list[HistoryHit]:

@@ -9,9 +9,10 @@ and archives (a zip bomb) are skipped with a recorded reason instead of being re
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -61,57 +62,104 @@ class TreeScan:
 
 def read_capped(path: Path, *, root: Path | None, max_bytes: int) -> bytes | Skipped:
     """The file's bytes, or why it was not read. Never follows a symlink out of ``root``."""
-    name = str(path)
+    data = _read(str(path), str(path), root=root, max_bytes=max_bytes)
+    return Skipped(path=str(path), reason="not a regular file") if data is None else data
+
+
+def _read(full: str, name: str, *, root: Path | None, max_bytes: int) -> bytes | Skipped | None:
+    """Like :func:`read_capped`, but None for a directory (a submodule: not part of the tree).
+
+    The common case costs one ``open``, one ``fstat`` and one ``read``: ``O_NOFOLLOW`` makes
+    the open itself report a symlink (``ELOOP``), which only then gets resolved and checked.
+    """
+    data = _open_read(full, name, max_bytes)
+    if data is not _SYMLINK:
+        return data
     try:
-        st = os.lstat(path)
-    except OSError as exc:
-        return Skipped(path=name, reason=f"unreadable: {exc.strerror}")
-    if stat.S_ISLNK(st.st_mode):
-        try:
-            target = path.resolve(strict=True)
-        except (OSError, RuntimeError):
-            return Skipped(path=name, reason="symlink: dangling or loop")
-        if root is None or not target.is_relative_to(root.resolve()):
-            return Skipped(path=name, reason="symlink: target outside the scan root")
-        path = target
-    suffix = path.suffix.lower()
+        target = Path(full).resolve(strict=True)
+    except (OSError, RuntimeError):
+        return Skipped(path=name, reason="symlink: dangling or loop")
+    if root is None or not target.is_relative_to(root.resolve()):
+        return Skipped(path=name, reason="symlink: target outside the scan root")
+    data = _open_read(str(target), name, max_bytes)
+    if data is _SYMLINK:  # swapped for a symlink between resolve and open
+        return Skipped(path=name, reason="symlink: changed while reading")
+    return Skipped(path=name, reason="not a regular file") if data is None else data
+
+
+class _Symlink(Skipped):
+    """Marker: the path is a symlink, to be resolved by the caller."""
+
+
+_SYMLINK = _Symlink(path="", reason="symlink")
+
+
+def _suffix_reason(full: str) -> str | None:
+    suffix = os.path.splitext(full)[1].lower()
     if suffix in ARCHIVE_SUFFIXES:
-        return Skipped(path=name, reason="archive: not unpacked")
+        return "archive: not unpacked"
     if suffix in BINARY_SUFFIXES:
-        return Skipped(path=name, reason="binary")
+        return "binary"
+    return None
+
+
+def _open_read(full: str, name: str, max_bytes: int) -> bytes | Skipped | None:
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        fd = os.open(full, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
     except OSError as exc:
-        return Skipped(path=name, reason=f"unreadable: {exc.strerror}")
+        if exc.errno == errno.ELOOP:
+            return _SYMLINK
+        return Skipped(path=name, reason=_suffix_reason(full) or f"unreadable: {exc.strerror}")
     try:
         st = os.fstat(fd)
+        if stat.S_ISDIR(st.st_mode):
+            return None
+        reason = _suffix_reason(full)
+        if reason is not None:
+            return Skipped(path=name, reason=reason)
         if not stat.S_ISREG(st.st_mode):
             return Skipped(path=name, reason="not a regular file")
         if st.st_size > max_bytes:
             return Skipped(path=name, reason=f"size: {st.st_size} bytes > {max_bytes}")
-        with os.fdopen(os.dup(fd), "rb") as fh:
-            data = fh.read(max_bytes + 1)
+        # ask for one byte more than the size: a file that grew since fstat is caught below
+        chunks = []
+        total = 0
+        while total <= max_bytes:
+            chunk = os.read(fd, min(max_bytes + 1 - total, max(st.st_size + 1, _SNIFF)))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            total += len(chunk)
     except OSError as exc:
         return Skipped(path=name, reason=f"unreadable: {exc.strerror}")
     finally:
         os.close(fd)
-    if len(data) > max_bytes:
+    if total > max_bytes:
         return Skipped(path=name, reason=f"size: more than {max_bytes} bytes")
-    if b"\x00" in data[:_SNIFF]:
+    data = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+    if data.find(b"\x00", 0, _SNIFF) != -1:
         return Skipped(path=name, reason="binary")
     return data
 
 
 def walk(root: Path) -> Iterator[Path]:
     """Every file under ``root`` without following directory symlinks (no loops)."""
+    for full, _ in _walk_rel(str(root)):
+        yield Path(full)
+
+
+def _walk_rel(root: str) -> Iterator[tuple[str, str]]:
+    """(path, path relative to ``root``) for every file under ``root``, in sorted order."""
     for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
         dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS)
+        rel = os.path.relpath(dirpath, root)
+        prefix = "" if rel == "." else rel + os.sep
         for fname in sorted(filenames):
-            yield Path(dirpath) / fname
+            yield os.path.join(dirpath, fname), prefix + fname
         for d in dirnames:
-            full = Path(dirpath) / d
-            if full.is_symlink():
-                yield full
+            full = os.path.join(dirpath, d)
+            if os.path.islink(full):
+                yield full, prefix + d
 
 
 def git_files(top: Path, under: Path) -> tuple[list[str], list[str]] | None:
@@ -142,25 +190,25 @@ def scan_tree(paths: list[Path], scanner: Scanner, *, max_bytes: int = DEFAULT_M
     for base in paths:
         top = repo_root(base) if use_git else None
         listing = git_files(top, base) if top is not None else None
+        candidates: Iterable[tuple[str, str]]
         if base.is_file() or (base.is_symlink() and not base.is_dir()):
-            candidates = [(base, base.parent, str(base))]
+            root, candidates = base.parent, [(str(base), str(base))]
         elif listing is not None and top is not None:
             in_git = True
             tracked, others = listing
             tracked_all.extend(tracked)
-            candidates = [(top / p, top, p) for p in [*tracked, *others]]
+            root, candidates = top, [(os.path.join(top, p), p) for p in [*tracked, *others]]
         else:
-            candidates = [(p, base, os.path.relpath(p, base)) for p in walk(base)]
-        for full, root, shown in candidates:
-            key = str(full)
-            if key in seen:
+            root, candidates = base, _walk_rel(str(base))
+        for full, shown in candidates:
+            if full in seen:
                 continue
-            seen.add(key)
-            if full.is_dir() and not full.is_symlink():
+            seen.add(full)
+            data = _read(full, shown, root=root, max_bytes=max_bytes)
+            if data is None:
                 continue  # a submodule or nested repository: not part of this tree
-            data = read_capped(full, root=root, max_bytes=max_bytes)
             if isinstance(data, Skipped):
-                skipped.append(Skipped(path=shown, reason=data.reason))
+                skipped.append(data)
                 continue
             scanned += 1
             found = scanner.scan(data)

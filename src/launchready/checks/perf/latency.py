@@ -37,8 +37,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
+from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from launchready.checks.base import CheckFamily, Context, Outcome, make_finding
@@ -139,10 +141,30 @@ def step_request(endpoint: Endpoint, step: SmokeStep, path_prefix: str,
                          body=body)
 
 
-def _uses_captures(step: SmokeStep) -> bool:
-    # a step filled from earlier captures (a CSRF token...) cannot be replayed on its own
-    text = json.dumps([step.path, step.headers, step.json_body, step.form], default=str)
-    return "${" in text
+_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def _replayable(step: SmokeStep, environ: Mapping[str, str]) -> SmokeStep | None:
+    """The step with ``${RUN_ID}`` and environment values filled in, as the smoke runner fills
+    them (capitalised names only), or None when it needs a value that only an earlier step
+    captures (a CSRF token...) and so cannot be replayed on its own."""
+    refs = set(_REFERENCE.findall(json.dumps([step.path, step.headers, step.json_body,
+                                              step.form], default=str)))
+    if any(n != "RUN_ID" and not (n.isupper() and n in environ) for n in refs):
+        return None
+    values = {**{n: environ[n] for n in refs if n != "RUN_ID"}, "RUN_ID": new_run_id()}
+
+    def fill(value: Any) -> Any:
+        if isinstance(value, str):
+            return _REFERENCE.sub(lambda m: values[m.group(1)], value)
+        if isinstance(value, dict):
+            return {k: fill(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [fill(v) for v in value]
+        return value
+
+    return step.model_copy(update={"path": fill(step.path), "headers": fill(step.headers),
+                                   "json_body": fill(step.json_body), "form": fill(step.form)})
 
 
 async def smoke_session(ctx: Context) -> Mapping[str, str]:
@@ -356,13 +378,14 @@ class PerfChecks(CheckFamily[PerfObservation]):
         step = login_step(ctx)
         name = f"login burst ({perf.burst} concurrent)"
         problem = None
+        replay = None if step is None else _replayable(step, ctx.environ)
         if step is None:
             problem = (f"no [[smoke.steps]] entry named {perf.burst_step!r}" if perf.burst_step
                        else "no [smoke] login step to burst; add one or set [perf] burst_step")
-        elif _uses_captures(step):
+        elif replay is None:
             problem = (f"smoke step {step.name!r} uses ${{...}} values from earlier steps and "
                        f"cannot be replayed alone; set [perf] burst_step to a step that can")
-        if step is None or problem is not None:
+        if step is None or replay is None or problem is not None:
             return EndpointRun(name=name, endpoint_class="burst", method="POST", url=base,
                                budget_ms=0.0, error=problem)
         run = EndpointRun(name=name, endpoint_class="burst", method=step.method,
@@ -372,7 +395,7 @@ class PerfChecks(CheckFamily[PerfObservation]):
         # a login burst is anonymous: the session headers would make it a different request
         login_headers = {k: v for k, v in headers.items() if k.lower() != "cookie"}
         spec = RequestSpec(endpoint=endpoint,
-                           payload=step_request(endpoint, step, prefix, login_headers))
+                           payload=step_request(endpoint, replay, prefix, login_headers))
         try:
             result = await run_load(spec, LoadPlan(
                 model="closed", requests=perf.burst, concurrency=perf.burst,

@@ -1,0 +1,121 @@
+"""OBS004: an alert route failed its test delivery.
+
+``audit`` never sends anything to an alert route: a scheduled audit would otherwise page the
+on-call person every run. The test is explicit — ``launchready monitor test-alert`` sends one
+test message through every route and records the outcome in the monitor store; this family
+reads that record (read-only) and reports each failed route. Without a record it reports that
+the routes are untested instead of guessing.
+
+Why it matters: a mistyped webhook or an expired token is only noticed during the outage it
+was meant to announce.
+Fix: repair the route URL (from its ``${VAR}``) and re-run ``launchready monitor test-alert``.
+Pass: every route delivered the test message. Fail: a route answered HTTP 404 (webhook
+deleted) or the SMTP server refused the message.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+
+from launchready.checks.base import CheckFamily, Context, Outcome, make_finding
+from launchready.checks.catalog import meta
+
+TEST_ALERT_KEY = "test_alert"
+
+
+@dataclass(frozen=True, kw_only=True)
+class AlertTest:
+    """The last recorded test delivery: None when never run."""
+
+    at: str | None
+    routes: tuple[tuple[str, bool, str], ...]  # (route label, delivered, error)
+    problem: str | None = None
+
+
+def _read_sqlite(path: str) -> str | None:
+    if not Path(path).is_file():
+        return None
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
+    try:
+        row = conn.execute("SELECT value FROM meta WHERE key = ?", (TEST_ALERT_KEY,)).fetchone()
+    except sqlite3.Error:
+        return None
+    finally:
+        conn.close()
+    return None if row is None else str(row[0])
+
+
+def _read_pg(url: str) -> str | None:
+    import psycopg  # noqa: PLC0415
+
+    with psycopg.connect(url, connect_timeout=5) as conn:
+        conn.read_only = True
+        try:
+            row = conn.execute("SELECT value FROM meta WHERE key = %s",
+                               (TEST_ALERT_KEY,)).fetchone()
+        except psycopg.Error:
+            return None
+    return None if row is None else str(row[0])
+
+
+def parse_record(raw: str | None) -> AlertTest:
+    """Pure: the stored JSON record -> :class:`AlertTest`."""
+    if raw is None:
+        return AlertTest(at=None, routes=())
+    try:
+        data = json.loads(raw)
+        routes = tuple((str(r["route"]), bool(r["ok"]), str(r.get("error") or ""))
+                       for r in data["routes"])
+        return AlertTest(at=str(data.get("at")), routes=routes)
+    except (ValueError, KeyError, TypeError):
+        return AlertTest(at=None, routes=(), problem="the stored test-alert record is damaged")
+
+
+class AlertDeliveryChecks(CheckFamily[AlertTest]):
+    """OBS004 — from the record ``launchready monitor test-alert`` leaves; sends nothing."""
+
+    rule_ids = ("OBS004",)
+    network = False
+
+    def skip_reason(self, ctx: Context) -> str | None:
+        mon = ctx.config.monitor
+        if mon is None or not mon.alerts:
+            return "no alert routes configured"
+        return None
+
+    async def gather(self, ctx: Context) -> AlertTest:
+        import asyncio  # noqa: PLC0415
+
+        mon = ctx.config.monitor
+        url = mon.database if mon is not None else ""
+        try:
+            if url.startswith("sqlite:///"):
+                path = url.removeprefix("sqlite:///")
+                if ctx.config.source and not Path(path).is_absolute():
+                    path = str(Path(ctx.config.source).parent / path)
+                raw = await asyncio.to_thread(_read_sqlite, path)
+            else:
+                raw = await asyncio.to_thread(_read_pg, url)
+        except Exception as exc:
+            # any store trouble means "not judged", never a crash of the audit
+            return AlertTest(at=None, routes=(),
+                             problem=f"cannot read the monitor store ({type(exc).__name__})")
+        return parse_record(raw)
+
+    def evaluate(self, obs: AlertTest, ctx: Context) -> Outcome:
+        if obs.problem:
+            return Outcome(errors={"OBS004": obs.problem})
+        if obs.at is None:
+            return Outcome(skipped={"OBS004": "alert routes not tested yet: run "
+                                              "`launchready monitor test-alert`"})
+        findings = tuple(make_finding(
+            meta("OBS004"), target=f"alert route {label}", identity=f"route:{label}",
+            evidence=f"test delivery at {obs.at} failed: {error or 'no detail'}",
+            impact="the alert for the next outage will not arrive",
+            fix="check the route's URL and credentials (its ${VAR}), then run "
+                "`launchready monitor test-alert` again")
+            for label, ok, error in obs.routes if not ok)
+        return Outcome(findings=findings)

@@ -1,0 +1,166 @@
+"""``launchready monitor``: the uptime monitor daemon, one round, or a test alert.
+
+``launchready monitor`` (or ``monitor run``) runs until SIGTERM/SIGINT: checks on their
+intervals, alerts through the configured routes, the status page on ``monitor.listen``.
+``monitor once`` runs every check once, stores the results, delivers due alerts and exits
+(0 when every check passed, 1 otherwise). ``monitor test-alert`` sends one test message
+through every alert route, records the outcome for OBS004 and exits 1 if any route failed.
+
+The daemon refuses to start when a check's worst-case time to alert is over 2 minutes
+(OBS003), naming the check and the interval to use.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import signal
+import sys
+from datetime import UTC, datetime
+
+from launchready.commands.common import _network_overrides
+from launchready.config.loader import load_config
+from launchready.config.models import Config
+from launchready.errors import ConfigError
+from launchready.monitor.daemon import Monitor
+from launchready.monitor.notify import load_transports, route_label, send_now
+from launchready.monitor.store import open_store
+from launchready.monitor.timing import ALERT_BUDGET_S, too_slow
+
+log = logging.getLogger("launchready.monitor")
+TEST_ALERT_KEY = "test_alert"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """``[run|once|test-alert]``, ``--database``, ``--no-web``."""
+    parser.add_argument("action", nargs="?", default="run", choices=["run", "once", "test-alert"],
+                        help="run the daemon (default), one round, or a test alert")
+    parser.add_argument("--database", metavar="URL",
+                        help="override monitor.database (sqlite:///path or postgresql://...)")
+    parser.add_argument("--no-web", action="store_true", help="do not serve the status page")
+
+
+def _checked(config: Config) -> Config:
+    mon = config.monitor
+    if mon is None or not mon.checks:
+        raise ConfigError("no monitor checks configured", key="monitor.checks",
+                          fix='add [[monitor.checks]] name = "homepage", '
+                              'url = "https://app.example.com/"')
+    slow = too_slow(mon)
+    if slow:
+        t = slow[0]
+        index = next(i for i, c in enumerate(mon.checks) if c.name == t.name)
+        raise ConfigError(
+            f"check {t.name!r} could take {t.worst_time_to_alert:.0f}s from outage to alert "
+            f"(over {ALERT_BUDGET_S:.0f}s)", key=f"monitor.checks[{index}].interval",
+            fix="use a shorter interval or a lower failure_threshold (interval x threshold + "
+                "timeout + 15s must stay under 2 minutes)")
+    return config
+
+
+def _logging(args: argparse.Namespace) -> None:
+    level = logging.WARNING if getattr(args, "quiet", False) else (
+        logging.DEBUG if getattr(args, "verbose", 0) else logging.INFO)
+    logging.basicConfig(level=level, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # apprise may log request details; our own lines name routes without their URLs
+    logging.getLogger("apprise").setLevel(logging.CRITICAL)
+
+
+async def serve(monitor: Monitor, stop: asyncio.Event) -> None:
+    """Run ``monitor`` until ``stop`` is set, then shut it down within 8 s."""
+    await monitor.start()
+    await stop.wait()
+    await monitor.stop(drain=8.0)
+
+
+def _daemon(config: Config, args: argparse.Namespace) -> int:
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        stop = asyncio.Event()
+        signals = [0]
+
+        def on_signal() -> None:
+            signals[0] += 1
+            if signals[0] > 1:
+                # a second signal: leave now; SQLite's WAL keeps committed data intact
+                os._exit(1)
+            log.info("stopping: draining in-flight checks (up to 8s)")
+            stop.set()
+
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, on_signal)
+        monitor = Monitor(config=config, environ=dict(os.environ), database=args.database,
+                          web=not args.no_web)
+        await serve(monitor, stop)
+
+    asyncio.run(main())
+    return 0
+
+
+def _once(config: Config, args: argparse.Namespace) -> int:
+    async def main() -> int:
+        monitor = Monitor(config=config, environ=dict(os.environ), database=args.database,
+                          web=False)
+        try:
+            outcomes = await monitor.once()
+        finally:
+            await monitor.close()
+        for name, o in outcomes.items():
+            verdict = "ok" if o.ok else "FAIL"
+            latency = f" {o.latency_ms:.0f}ms" if o.latency_ms is not None else ""
+            extra = " (slow)" if o.slow else ""
+            print(f"{name}: {verdict}{latency}{extra}" + (f" — {o.cause}" if o.cause else ""))
+        return 0 if all(o.ok for o in outcomes.values()) else 1
+
+    return asyncio.run(main())
+
+
+async def test_alert(config: Config, database: str | None = None) -> list[tuple[str, bool, str]]:
+    """Send a test message through every route; record and return (route, ok, error)."""
+    mon = config.monitor
+    if mon is None:
+        return []
+    now = datetime.now(UTC)
+    load_transports()
+    results: list[tuple[str, bool, str]] = []
+    for i, route in enumerate(mon.alerts):
+        delivery = await asyncio.to_thread(
+            send_now, route.url.get_secret_value(), "[TEST] launchready alert route",
+            f"Test message from launchready at {now:%Y-%m-%d %H:%M:%S} UTC: this route works.",
+            now)
+        results.append((route_label(i, route), delivery.ok, delivery.error))
+    store = await open_store(database or mon.database)
+    try:
+        await store.put_meta(TEST_ALERT_KEY, json.dumps(
+            {"at": now.isoformat(), "routes": [
+                {"route": r, "ok": ok, "error": err} for r, ok, err in results]}))
+    finally:
+        await store.close()
+    return results
+
+
+def _test_alert(config: Config, args: argparse.Namespace) -> int:
+    mon = config.monitor
+    if mon is None or not mon.alerts:
+        raise ConfigError("no alert routes configured", key="monitor.alerts",
+                          fix='add alerts = [{ url = "${SLACK_ALERT_URL}" }]')
+    results = asyncio.run(test_alert(config, args.database))
+    for label, ok, error in results:
+        print(f"{label}: {'delivered' if ok else 'FAILED — ' + error}")
+    return 0 if all(ok for _, ok, _ in results) else 1
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the uptime monitor (daemon, one round, or a test alert)."""
+    config = _network_overrides(args, load_config(args.config))
+    _logging(args)
+    if args.action == "test-alert":
+        return _test_alert(config, args)
+    config = _checked(config)
+    if args.action == "once":
+        return _once(config, args)
+    return _daemon(config, args)

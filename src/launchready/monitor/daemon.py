@@ -1,0 +1,432 @@
+"""The monitor daemon: schedules checks, feeds the state machine, persists, alerts.
+
+Scheduling (RELIABILITY 5, 7, 8): each check has its own task on the monotonic clock with
+fixed slots ``t0 + n * interval`` plus a random jitter; a run is bounded by its timeout (below
+the interval); a run that overshoots its slot makes the task skip to the next future slot, so
+runs never overlap and nothing is caught up in a burst. Wall-clock steps move nothing.
+
+Writes go through a queue to one writer task, so a locked or unreachable database delays only
+the writes: checks keep running, batches are kept in memory and retried (RELIABILITY 20, 21,
+26). Alerts are queued in the outbox in the same transaction as their state change and
+delivered by :class:`~launchready.monitor.notify.Outbox`.
+
+Shutdown (RELIABILITY 27): :meth:`Monitor.stop` stops scheduling, waits up to ``drain``
+seconds for in-flight runs, writes what is queued, tries the outbox once more, checkpoints
+the WAL and closes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import math
+import random
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import aiohttp
+
+from launchready.config.models import Config, MonitorCheck, MonitorConfig, monitor_duration
+from launchready.monitor.guard import AddressPolicy
+from launchready.monitor.notify import Outbox, load_transports
+from launchready.monitor.probes import (
+    GuardedHttpProbe,
+    Outcome,
+    guarded_session,
+    run_dns,
+    run_flow_check,
+    run_http,
+    run_tcp,
+    utcnow,
+)
+from launchready.monitor.state import Event, EventKind, Observation, Status, advance
+from launchready.monitor.state import monitor_offline as all_offline
+from launchready.monitor.store import Commit, Message, ResultRow, Store, StoreError, open_store
+from launchready.monitor.timing import CheckTiming, timing
+from launchready.probes.dns import DnsProbe
+
+log = logging.getLogger("launchready.monitor")
+MAX_BACKLOG = 50_000  # results kept in memory while the store is unavailable
+
+
+def _fmt(at: datetime) -> str:
+    return at.strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def _span(delta: timedelta) -> str:
+    seconds = int(delta.total_seconds())
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}h {minutes}m" if hours else f"{minutes}m {secs}s"
+
+
+def compose(check: MonitorCheck, event: Event) -> tuple[str, str]:
+    """(title, body) of the message for ``event``: the check, what failed, since when, the
+    owner (SPEC §7) — never a URL, header or token."""
+    owner = f"\nOwner: {check.owner}" if check.owner else ""
+    if event.kind is EventKind.DOWN:
+        return (f"[DOWN] {check.name}",
+                f"{check.name} is DOWN since {_fmt(event.since)}: {event.cause}.{owner}")
+    if event.kind is EventKind.REMINDER:
+        return (f"[STILL DOWN] {check.name}",
+                f"{check.name} has been DOWN for {_span(event.at - event.since)} (since "
+                f"{_fmt(event.since)}): {event.cause}.{owner}")
+    note = " (recovered while monitor offline)" if event.while_offline else ""
+    return (f"[RECOVERED] {check.name}",
+            f"{check.name} is UP again{note} at {_fmt(event.at)} after "
+            f"{_span(event.at - event.since)} down (since {_fmt(event.since)}; last cause: "
+            f"{event.cause or 'unknown'}).{owner}")
+
+
+def in_maintenance(monitor: MonitorConfig, check: str, at: datetime) -> bool:
+    """Whether a maintenance window covers ``check`` at ``at``."""
+    for window in monitor.maintenance:
+        if window.checks and check not in window.checks:
+            continue
+        if datetime.fromisoformat(window.start) <= at < datetime.fromisoformat(window.end):
+            return True
+    return False
+
+
+@dataclass
+class _Runner:
+    check: MonitorCheck
+    timing: CheckTiming
+    policy: AddressPolicy
+    session: aiohttp.ClientSession | None = None
+    probe: GuardedHttpProbe | None = None
+
+
+@dataclass
+class Monitor:
+    """One monitor process. ``await start()``, then ``await stop()``; or ``await once()``."""
+
+    config: Config
+    environ: Mapping[str, str] = field(default_factory=dict)
+    clock: Callable[[], datetime] = utcnow
+    database: str | None = None  # overrides monitor.database (tests)
+    web: bool = True
+    store: Store | None = None
+    statuses: dict[str, Status] = field(default_factory=dict)
+    offline: bool = False
+    _runners: dict[str, _Runner] = field(default_factory=dict)
+    _tasks: list[asyncio.Task[Any]] = field(default_factory=list)
+    _check_tasks: list[asyncio.Task[Any]] = field(default_factory=list)
+    _stop: asyncio.Event = field(default_factory=asyncio.Event)
+    _queue: list[Commit] = field(default_factory=list)
+    _queued: asyncio.Event = field(default_factory=asyncio.Event)
+    _outbox: Outbox | None = None
+    _latest: dict[str, tuple[bool, bool]] = field(default_factory=dict)
+    _dns: DnsProbe | None = None
+    _web_runner: Any = None
+    _last_round: float = 0.0
+    _store_failing: bool = False
+
+    @property
+    def monitor(self) -> MonitorConfig:
+        """The ``[monitor]`` section (a Monitor is only built with one)."""
+        if self.config.monitor is None:
+            raise ValueError("no [monitor] section")
+        return self.config.monitor
+
+    # ---- life cycle ----------------------------------------------------------------------
+
+    async def open(self) -> None:
+        """Open the store, resume state, build the check runners."""
+        mon = self.monitor
+        self.store = await open_store(self.database or mon.database,
+                                      public={c.name: c.public for c in mon.checks})
+        self.statuses = await self.store.load()
+        self._dns = DnsProbe(resolver=self.config.network.resolver)
+        for chk in mon.checks:
+            allow = chk.allow_private if chk.allow_private is not None else mon.allow_private
+            policy = AddressPolicy.build(allow_private=allow, networks=chk.allow_networks)
+            if allow or chk.allow_networks:
+                log.warning("check %r may reach private addresses (allow_private%s)", chk.name,
+                            f", allow_networks={chk.allow_networks}" if chk.allow_networks
+                            else "")
+            runner = _Runner(check=chk, timing=timing(chk, mon), policy=policy)
+            if chk.kind == "http":
+                runner.session = guarded_session(self.config, policy)
+            elif chk.kind == "flow":
+                runner.probe = GuardedHttpProbe(
+                    config=self.config, policy=policy, resolve=self.config.network.resolve_map(),
+                    ca_bundle=self.config.network.ca_bundle, timeout=runner.timing.timeout)
+            self._runners[chk.name] = runner
+        load_transports()
+        self._outbox = Outbox(store=self.store, routes=mon.alerts, clock=self.clock,
+                              wake=asyncio.Event())
+        reopened = [n for n, s in self.statuses.items() if s.resumed]
+        log.info("monitor store %s opened; %d checks; %d open incidents resumed",
+                 self.store.label, len(mon.checks), len(reopened))
+
+    async def start(self) -> None:
+        """Open and start every task (checks, writer, outbox, heartbeat, retention, web)."""
+        await self.open()
+        assert self._outbox is not None  # noqa: S101 - set by open()
+        self._tasks.append(asyncio.create_task(self._writer(), name="monitor-writer"))
+        self._tasks.append(asyncio.create_task(self._outbox.run(self._stop),
+                                               name="monitor-outbox"))
+        self._tasks.append(asyncio.create_task(self._housekeeping(), name="monitor-retention"))
+        if self.monitor.heartbeat_url is not None:
+            self._tasks.append(asyncio.create_task(self._heartbeat(), name="monitor-heartbeat"))
+        for runner in self._runners.values():
+            self._check_tasks.append(asyncio.create_task(self._loop(runner),
+                                                         name=f"check {runner.check.name}"))
+        if self.web:
+            await self._start_web()
+
+    async def _start_web(self) -> None:
+        try:
+            from launchready.monitor.web import start_web  # type: ignore[import-not-found, unused-ignore]  # noqa: PLC0415
+        except ImportError:
+            log.info("status page not available in this build; running without it")
+            return
+        host, _, port = self.monitor.listen.rpartition(":")
+        self._web_runner = await start_web(self, host=host.strip("[]") or "127.0.0.1",
+                                           port=int(port))
+        log.info("status page on http://%s/", self.monitor.listen)
+
+    @property
+    def web_address(self) -> tuple[str, int] | None:
+        """Where the status page listens (after :meth:`start`), or None."""
+        if self._web_runner is None or not self._web_runner.addresses:
+            return None
+        host, port = self._web_runner.addresses[0][:2]
+        return str(host), int(port)
+
+    async def stop(self, drain: float = 8.0) -> None:
+        """Stop scheduling, drain in-flight runs (up to ``drain`` s), flush, close."""
+        try:
+            await self._drain(drain)
+        finally:
+            await self.close()
+
+    async def _drain(self, drain: float) -> None:
+        deadline = time.monotonic() + drain
+        self._stop.set()
+        if self._check_tasks:
+            _, pending = await asyncio.wait(self._check_tasks,
+                                            timeout=max(0.1, deadline - time.monotonic() - 2))
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*self._check_tasks, return_exceptions=True)
+        self._queued.set()
+        for task in self._tasks:
+            if task.get_name() != "monitor-writer":
+                task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self._flush_queue()
+        if self._outbox is not None and time.monotonic() < deadline - 1:
+            try:
+                await asyncio.wait_for(self._outbox.flush(),
+                                       timeout=max(0.1, deadline - time.monotonic() - 1))
+            except TimeoutError:
+                log.warning("shutdown: undelivered alerts stay queued for the next start")
+
+    async def close(self) -> None:
+        """Close sessions and the store (checkpointing the WAL)."""
+        if self._web_runner is not None:
+            await self._web_runner.cleanup()
+            self._web_runner = None
+        for runner in self._runners.values():
+            if runner.session is not None:
+                await runner.session.close()
+            if runner.probe is not None:
+                await runner.probe.aclose()
+        self._runners.clear()
+        if self.store is not None:
+            await self.store.close()
+
+    # ---- StatusSource (delegated to the store) ---------------------------------------------
+
+    async def snapshot(self, now: datetime) -> Any:
+        """``views.StatusSource.snapshot``."""
+        if self.store is None:
+            raise StoreError("the monitor is not open")
+        self.store.state_note = ("offline" if self.offline else
+                                 "degraded: storage unavailable" if self._store_failing
+                                 else "ok")
+        return await self.store.snapshot(now)
+
+    async def series(self, check: str, since: datetime) -> Any:
+        """``views.StatusSource.series``."""
+        if self.store is None:
+            raise StoreError("the monitor is not open")
+        return await self.store.series(check, since)
+
+    # ---- running checks ------------------------------------------------------------------
+
+    async def once(self) -> dict[str, Outcome]:
+        """One round: every check once, concurrently; results stored, alerts delivered."""
+        if self.store is None:
+            await self.open()
+        outcomes = await asyncio.gather(*(self._run(r) for r in self._runners.values()))
+        for runner, outcome in zip(self._runners.values(), outcomes, strict=True):
+            self._observe(runner, outcome)
+        await self._flush_queue()
+        if self._outbox is not None:
+            await self._outbox.flush()
+        return {r.check.name: o for r, o in zip(self._runners.values(), outcomes, strict=True)}
+
+    async def _run(self, runner: _Runner) -> Outcome:
+        chk, t = runner.check, runner.timing
+        try:
+            # the runners honour the timeout themselves; this is the backstop
+            async with asyncio.timeout(t.timeout + 1.0):
+                if chk.kind == "http" and runner.session is not None:
+                    return await run_http(runner.session, chk, timeout=t.timeout,
+                                          max_body=chk.max_body or self.monitor.max_body,
+                                          policy=runner.policy)
+                if chk.kind == "flow" and runner.probe is not None:
+                    return await run_flow_check(self.config, runner.probe, self.environ,
+                                                t.timeout)
+                if chk.kind == "dns" and self._dns is not None:
+                    async with asyncio.timeout(t.timeout):
+                        return await run_dns(self._dns, chk)
+                return await run_tcp(self.config, chk, timeout=t.timeout, policy=runner.policy)
+        except TimeoutError:
+            return Outcome(ok=False, cause=f"timeout after {t.timeout:g}s", network=True)
+        except Exception as exc:
+            log.exception("check %r crashed", chk.name)
+            return Outcome(ok=False, cause=f"bug: {type(exc).__name__}")
+
+    async def _loop(self, runner: _Runner) -> None:
+        t = runner.timing
+        t0 = time.monotonic()
+        slot = 0
+        while not self._stop.is_set():
+            due = t0 + slot * t.interval + random.random() * t.jitter  # noqa: S311 - jitter
+            delay = due - time.monotonic()
+            if delay > 0:
+                try:
+                    await asyncio.wait_for(self._stop.wait(), timeout=delay)
+                    return
+                except TimeoutError:
+                    pass
+            outcome = await self._run(runner)
+            self._observe(runner, outcome)
+            self._last_round = time.monotonic()
+            # next slot strictly in the future: an overrun skips slots, never bursts
+            slot = max(slot + 1, math.floor((time.monotonic() - t0) / t.interval) + 1)
+
+    def _observe(self, runner: _Runner, outcome: Outcome) -> None:
+        chk = runner.check
+        now = self.clock()
+        self._latest[chk.name] = (outcome.ok, outcome.network)
+        was_offline = self.offline
+        self.offline = all_offline(self._latest) if len(self._runners) >= 2 else False
+        messages: list[Message] = []
+        if self.offline and not was_offline:
+            log.error("monitor offline: every check failed at the network level at once; "
+                      "results are stored as unknown until the network returns")
+            messages += self._broadcast(
+                f"offline:{now.timestamp():.0f}", "[MONITOR OFFLINE] launchready",
+                f"Every check failed at the network level at {_fmt(now)}: the monitor host "
+                f"has probably lost its network. Results are unknown until it returns.")
+        elif was_offline and not self.offline:
+            log.warning("monitor back online at %s", _fmt(now))
+        obs = Observation(at=now, ok=outcome.ok, cause=outcome.cause, slow=outcome.slow,
+                          maintenance=in_maintenance(self.monitor, chk.name, now),
+                          offline=self.offline and not outcome.ok)
+        before = self.statuses.get(chk.name, Status())
+        after, events = advance(before, obs, runner.timing.policy)
+        self.statuses[chk.name] = after
+        opened: tuple[datetime, str] | None = None
+        closed: tuple[datetime, bool] | None = None
+        for event in events:
+            title, body = compose(chk, event)
+            key = f"{chk.name}:{event.kind.value}:{event.since.timestamp():.3f}"
+            if event.kind is EventKind.DOWN:
+                opened = (event.since, event.cause)
+                log.warning("%s is DOWN: %s", chk.name, event.cause)
+            elif event.kind is EventKind.RECOVERED:
+                closed = (event.at, event.while_offline)
+                log.warning("%s recovered", chk.name)
+            else:
+                key += f":{event.at.timestamp():.0f}"
+            messages += self._broadcast(key, title, body)
+        ok: bool | None = None if obs.offline else outcome.ok
+        self._queue.append(Commit(
+            result=ResultRow(check=chk.name, at=now, ok=ok, latency_ms=outcome.latency_ms,
+                             cause=outcome.cause),
+            check=chk.name, status=after, opened=opened, closed=closed,
+            messages=tuple(messages)))
+        if len(self._queue) > MAX_BACKLOG:
+            del self._queue[: len(self._queue) - MAX_BACKLOG]
+        self._queued.set()
+
+    def _broadcast(self, key: str, title: str, body: str) -> list[Message]:
+        return [Message(dedupe=f"{key}:{i}", route=i, title=title, body=body)
+                for i in range(len(self.monitor.alerts))]
+
+    # ---- background tasks ----------------------------------------------------------------
+
+    async def _flush_queue(self) -> bool:
+        if not self._queue or self.store is None:
+            return True
+        batch = list(self._queue)
+        try:
+            await self.store.commit_many(batch)
+        except StoreError as exc:
+            if not self._store_failing:
+                log.error("monitor store write failed (%s); %d results kept in memory and "
+                          "retried", exc, len(batch))
+            self._store_failing = True
+            return False
+        del self._queue[: len(batch)]
+        if self._store_failing:
+            log.warning("monitor store writable again; backlog written")
+        self._store_failing = False
+        if self._outbox is not None and self._outbox.wake is not None and any(
+                b.messages for b in batch):
+            self._outbox.wake.set()
+        return True
+
+    async def _writer(self) -> None:
+        while not self._stop.is_set():
+            await self._queued.wait()
+            self._queued.clear()
+            if not await self._flush_queue():
+                await asyncio.sleep(1.0)
+                self._queued.set()
+
+    async def _housekeeping(self) -> None:
+        mon = self.monitor
+        while not self._stop.is_set():
+            if self.store is not None:
+                try:
+                    await self.store.prune(
+                        self.clock(),
+                        raw_retention=timedelta(seconds=monitor_duration(mon.raw_retention)),
+                        retention=timedelta(seconds=monitor_duration(mon.retention)))
+                    await self.store.checkpoint()
+                except StoreError as exc:
+                    log.warning("retention: %s", exc)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), timeout=3600)
+
+    async def _heartbeat(self) -> None:
+        mon = self.monitor
+        if mon.heartbeat_url is None:
+            return
+        every = monitor_duration(mon.heartbeat_interval)
+        policy = AddressPolicy.build(allow_private=mon.allow_private)
+        async with guarded_session(self.config, policy) as session:
+            while not self._stop.is_set():
+                longest = max((r.timing.interval for r in self._runners.values()), default=every)
+                # ping only while rounds complete: a stuck scheduler stops the pings, and
+                # the dead-man's switch alerts from outside
+                if time.monotonic() - self._last_round <= 2 * longest + every:
+                    try:
+                        async with asyncio.timeout(10):
+                            async with session.get(mon.heartbeat_url.get_secret_value()) as r:
+                                await r.read()
+                    except (TimeoutError, aiohttp.ClientError, OSError) as exc:
+                        log.warning("heartbeat ping failed: %s", type(exc).__name__)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stop.wait(), timeout=every)

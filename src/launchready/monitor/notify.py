@@ -1,0 +1,247 @@
+"""Alert delivery: apprise for the transports, a persisted outbox for retries.
+
+Every alert is first written to the store's outbox in the same transaction as the state change
+that caused it; this module only delivers what is there. Delivery is **at least once**: a crash
+between "the provider said 200" and "marked sent" re-sends that one message after the restart
+(never loses it; RELIABILITY 17). Per attempt:
+
+* success -> ``sent``;
+* HTTP 4xx other than 408/429 -> ``failed`` at once with ``last_error`` (a wrong token or a
+  deleted webhook does not heal by retrying; RELIABILITY 16), logged once;
+* HTTP 429 -> retried no sooner than its ``Retry-After`` (30 s when absent; RELIABILITY 15);
+* HTTP 5xx, timeouts, connection and SMTP errors -> retried with exponential backoff and
+  jitter (5 s, 10 s, 20 s ... capped at 5 min) for up to ``RETRY_BUDGET`` (RELIABILITY 14).
+
+Routes are independent: one slow or rate-limited route never delays another's messages.
+apprise reports only success or failure, so the HTTP status and ``Retry-After`` of its
+requests are read by a response hook on ``requests`` that records only while this module is
+sending, in the sending context. Route URLs are credentials: they appear nowhere but in the
+call to apprise; logs name a route by its ``name`` or number and scheme.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import logging
+import random
+import threading
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+from launchready.config.models import AlertRoute
+from launchready.monitor.store import OutboxItem, Store, StoreError
+
+log = logging.getLogger("launchready.monitor")
+
+RETRY_BUDGET = timedelta(hours=1)
+BASE_DELAY_S = 5.0
+MAX_DELAY_S = 300.0
+DEFAULT_RETRY_AFTER_S = 30.0
+
+
+@dataclass(frozen=True, kw_only=True)
+class Delivery:
+    """One attempt's outcome."""
+
+    ok: bool
+    status: int | None = None  # last HTTP status seen, when the transport is HTTP
+    retry_after: float | None = None  # seconds, from Retry-After
+    error: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Plan:
+    """What to do with a message after an attempt (pure; see :func:`plan`)."""
+
+    status: str  # sent | pending | failed
+    next_at: datetime | None = None
+    error: str | None = None
+
+
+def plan(d: Delivery, *, attempts: int, created: datetime, now: datetime,
+         rand: Callable[[], float] = random.random) -> Plan:
+    """Decide the next step for a message whose attempt number ``attempts + 1`` ended as
+    ``d``."""
+    if d.ok:
+        return Plan(status="sent")
+    error = d.error or (f"HTTP {d.status}" if d.status else "delivery failed")
+    if d.status is not None and 400 <= d.status < 500 and d.status not in (408, 429):
+        return Plan(status="failed", error=f"{error} (permanent; not retried)")
+    delay = min(MAX_DELAY_S, BASE_DELAY_S * 2 ** attempts) * (0.8 + 0.4 * rand())
+    if d.status == 429:
+        delay = max(delay, d.retry_after if d.retry_after is not None
+                    else DEFAULT_RETRY_AFTER_S)
+    elif d.retry_after is not None:
+        delay = max(delay, d.retry_after)
+    next_at = now + timedelta(seconds=delay)
+    if next_at - created > RETRY_BUDGET:
+        return Plan(status="failed", error=f"{error} (gave up after {attempts + 1} attempts)")
+    return Plan(status="pending", next_at=next_at, error=error)
+
+
+def route_label(index: int, route: AlertRoute) -> str:
+    """How logs and reports name a route: never its URL."""
+    scheme = route.url.get_secret_value().split(":", 1)[0]
+    return f"{route.name} ({scheme})" if route.name else f"route #{index + 1} ({scheme})"
+
+
+def _retry_after(value: str | None, now: datetime) -> float | None:
+    """Retry-After is delay-seconds or an HTTP-date (RFC 9110 §10.2.3)."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, (when - now).total_seconds())
+
+
+# apprise runs service calls on its own worker threads but copies the caller's context into
+# them, so a context variable (not a thread-local) follows a send to where requests are made
+_recording: contextvars.ContextVar[list[tuple[int, str | None]] | None] = contextvars.ContextVar(
+    "launchready_alert_responses", default=None)
+_hook_lock = threading.Lock()
+_hooked = False
+
+
+def _install_hook() -> None:
+    """Record (status, Retry-After) of responses made by apprise on a sending thread."""
+    global _hooked  # noqa: PLW0603 - one wrapper per process, installed on first use
+    with _hook_lock:
+        if _hooked:
+            return
+        import requests  # noqa: PLC0415
+
+        original = requests.Session.send
+
+        def send(self: Any, request: Any, **kwargs: Any) -> Any:
+            response = original(self, request, **kwargs)
+            seen = _recording.get()
+            if seen is not None:
+                seen.append((int(response.status_code), response.headers.get("Retry-After")))
+            return response
+
+        requests.Session.send = send  # type: ignore[method-assign]
+        _hooked = True
+
+
+def load_transports() -> None:
+    """Import apprise and its plugins once, on the calling (main) thread.
+
+    apprise loads plugins lazily; its e-mail plugin imports an optional PGP helper that
+    touches the deprecated ``imghdr`` module. Importing here, with that one third-party
+    deprecation silenced, keeps the warning out of delivery threads (where warning filters
+    cannot be changed safely).
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        import apprise  # noqa: PLC0415
+
+        apprise.Apprise().add("mailto://localhost?to=nobody@localhost")
+    _install_hook()
+
+
+def send_now(url: str, title: str, body: str, now: datetime) -> Delivery:
+    """One synchronous delivery through apprise (call it in a thread after
+    :func:`load_transports`)."""
+    import apprise  # noqa: PLC0415
+
+    _install_hook()
+    notifier = apprise.Apprise()
+    if not notifier.add(url):
+        return Delivery(ok=False, status=400, error="the URL is not one apprise understands")
+    statuses: list[tuple[int, str | None]] = []
+    token = _recording.set(statuses)
+    try:
+        ok = bool(notifier.notify(title=title, body=body))
+    except Exception as exc:
+        # a plugin bug must not stop the outbox; it is retried like a transport error
+        return Delivery(ok=False, error=f"notifier error: {type(exc).__name__}")
+    finally:
+        _recording.reset(token)
+    if ok:
+        return Delivery(ok=True, status=statuses[-1][0] if statuses else None)
+    if statuses:
+        code, after = statuses[-1]
+        return Delivery(ok=False, status=code, retry_after=_retry_after(after, now),
+                        error=f"HTTP {code}")
+    return Delivery(ok=False, error="could not reach the provider (connection, timeout or "
+                                    "SMTP error)")
+
+
+@dataclass
+class Outbox:
+    """Delivers due outbox messages; run :meth:`run` as a task, or :meth:`flush` once."""
+
+    store: Store
+    routes: Sequence[AlertRoute]
+    clock: Callable[[], datetime]
+    sender: Callable[[str, str, str, datetime], Delivery] = send_now
+    wake: asyncio.Event | None = None
+
+    async def flush(self) -> int:
+        """Attempt every due message once; return how many were attempted."""
+        now = self.clock()
+        try:
+            items = await self.store.due(now)
+        except StoreError as exc:
+            log.warning("outbox: cannot read the store: %s", exc)
+            return 0
+        by_route: dict[int, list[OutboxItem]] = {}
+        for item in items:
+            by_route.setdefault(item.route, []).append(item)
+        await asyncio.gather(*(self._deliver_route(r, its) for r, its in by_route.items()))
+        return len(items)
+
+    async def _deliver_route(self, route: int, items: list[OutboxItem]) -> None:
+        for item in items:
+            if not 0 <= route < len(self.routes):
+                await self.store.settle(item.id, status="failed", now=self.clock(),
+                                        error="the alert route was removed from the config")
+                continue
+            cfg = self.routes[route]
+            delivery = await asyncio.to_thread(self.sender, cfg.url.get_secret_value(),
+                                               item.title, item.body, self.clock())
+            now = self.clock()
+            step = plan(delivery, attempts=item.attempts, created=item.created, now=now)
+            label = route_label(route, cfg)
+            if step.status == "failed":
+                # logged, never notified: a failing route must not feed back into alerts
+                log.error("alert route %s: %s", label, step.error)
+            elif step.status == "pending" and step.next_at is not None:
+                log.warning("alert route %s: %s; retrying in %.0fs", label, step.error,
+                            (step.next_at - now).total_seconds())
+            try:
+                await self.store.settle(item.id, status=step.status, now=now,
+                                        next_at=step.next_at, error=step.error)
+            except StoreError as exc:
+                log.warning("outbox: cannot record a delivery: %s", exc)
+            if step.status == "pending":
+                break  # keep this route's order; later messages wait for the retry
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Deliver until ``stop`` is set, waking on :attr:`wake` or the next due time."""
+        wake = self.wake or asyncio.Event()
+        while not stop.is_set():
+            await self.flush()
+            try:
+                nxt = await self.store.next_due()
+            except StoreError:
+                nxt = None
+            delay = 1.0 if nxt is None else max(0.05, min(
+                1.0, (nxt - self.clock()).total_seconds()))
+            wake.clear()
+            waiters = {asyncio.ensure_future(wake.wait()), asyncio.ensure_future(stop.wait())}
+            done, pending = await asyncio.wait(waiters, timeout=delay,
+                                               return_when=asyncio.FIRST_COMPLETED)
+            for task in pending | done:
+                task.cancel()
+            await asyncio.gather(*waiters, return_exceptions=True)

@@ -1,0 +1,70 @@
+"""The same crash-safety scenarios on a real PostgreSQL (session fixture ``postgres``)."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import psycopg
+
+from pgharness import PgServer
+from test_monitor_restart import daemon_restart_scenario, kill_mid_write
+
+
+def _database(postgres: PgServer, name: str) -> str:
+    postgres.psql(f"DROP DATABASE IF EXISTS {name}")
+    postgres.psql(f"CREATE DATABASE {name}")
+    return postgres.url(name)
+
+
+def test_pg_restart_never_duplicates_and_reports_offline_recovery(
+        tmp_path: Path, postgres: PgServer) -> None:
+    url = _database(postgres, "monitor_restart")
+    asyncio.run(daemon_restart_scenario(tmp_path, url))
+    with psycopg.connect(url) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM incidents").fetchone() == (1,)
+        assert conn.execute(
+            "SELECT COUNT(*) FROM incidents WHERE ended IS NULL").fetchone() == (0,)
+        row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        assert row == ("1",)
+
+
+def test_pg_kill9_mid_write_keeps_every_committed_result(postgres: PgServer) -> None:
+    url = _database(postgres, "monitor_burst")
+    committed = asyncio.run(kill_mid_write(url))
+    assert len(committed) >= 50
+    with psycopg.connect(url) as conn:
+        causes = {c for (c,) in conn.execute("SELECT cause FROM results").fetchall()}
+    missing = [i for i in committed if f"n{i}" not in causes]
+    assert missing == []
+
+
+def test_pg_connection_lost_is_reconnected_and_writes_resume(postgres: PgServer) -> None:
+    from datetime import UTC, datetime
+
+    from launchready.monitor.state import Status
+    from launchready.monitor.store import Commit, ResultRow, StoreError, open_store
+
+    url = _database(postgres, "monitor_reconnect")
+
+    def commit(i: int) -> Commit:
+        return Commit(result=ResultRow(check="api", at=datetime.now(UTC), ok=True,
+                                       latency_ms=1.0, cause=f"r{i}"), check="api",
+                      status=Status())
+
+    async def scenario() -> list[str]:
+        store = await open_store(url)
+        try:
+            await store.commit(commit(1))
+            # the server drops every client connection (as a restart or failover does)
+            postgres.psql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                          "WHERE datname = 'monitor_reconnect' AND pid <> pg_backend_pid()")
+            try:
+                await store.commit(commit(2))
+            except StoreError:
+                await store.commit(commit(2))  # the daemon's writer retries the same batch
+            return [r.cause for r in await store.results("api")]
+        finally:
+            await store.close()
+
+    assert asyncio.run(scenario()) == ["r1", "r2"]
