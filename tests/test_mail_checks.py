@@ -16,7 +16,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 
-from launchready import engine
+from launchready.checks import registry
 from launchready.checks.mail import (
     DkimChecks,
     DmarcChecks,
@@ -363,7 +363,7 @@ def test_email_command(dns_server: tuple[str, int], domain: str, code: int,
                        capsys: pytest.CaptureFixture[str], tmp_path: Path,
                        monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)  # no launchready.toml: the domain argument is enough
-    assert all(any(f is fam for f in engine.FAMILIES) for fam in (
+    assert all(any(f is fam for f in registry.FAMILIES) for fam in (
         SpfChecks, DkimChecks, DmarcChecks, MxChecks, MtaStsChecks, MessageVerification))
     parser = argparse.ArgumentParser()
     add_arguments(parser)

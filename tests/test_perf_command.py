@@ -180,6 +180,6 @@ def test_spec_option_names_mean_the_perf_baseline() -> None:
     # SPEC §2: `launchready perf [--baseline F] [--save-baseline F]`
     from launchready.cli import build_parser
 
-    args = build_parser().parse_args(["perf", "--baseline", "a.json", "--save-baseline",
+    args = build_parser("perf").parse_args(["perf", "--baseline", "a.json", "--save-baseline",
                                       "b.json"])
     assert (args.baseline, args.save_perf_baseline) == ("a.json", "b.json")

@@ -7,6 +7,7 @@ Exit codes (SPEC §2): 0 nothing unsuppressed at or above --fail-on; 1 findings 
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import sys
 from collections.abc import Callable, Sequence
@@ -15,34 +16,19 @@ from typing import NoReturn
 
 from launchready._version import __version__
 from launchready.checks.catalog import CATALOG, meta
-from launchready.checks.registry import implemented_ids
-from launchready.commands import db as db_command
-from launchready.commands import dns as dns_command
-from launchready.commands import email as email_command
-from launchready.commands import env as env_command
-from launchready.commands import handover as handover_command
-from launchready.commands import init as init_command
-from launchready.commands import logs as logs_command
-from launchready.commands import monitor as monitor_command
-from launchready.commands import perf as perf_command
-from launchready.commands import secrets as secrets_command
-from launchready.commands import smoke as smoke_command
 from launchready.commands.common import run_report
 from launchready.config.loader import find_config, load_config
 from launchready.config.models import AppConfig, Config
-from launchready.demo.run import demo_command
-from launchready.email.cli import spf_command
 from launchready.engine import Selection
 from launchready.errors import ConfigError, LaunchreadyError, RunError, UsageError
 from launchready.model import Severity
 from launchready.output import EXIT_INCOMPLETE, EXIT_OK, EXIT_USAGE
 from launchready.report import Format
 
-#: commands living in ``launchready.commands``: name -> module with add_arguments() and run()
-PLUGINS: dict[str, ModuleType] = {
-    "secrets": secrets_command, "logs": logs_command, "env": env_command, "dns": dns_command,
-    "smoke": smoke_command, "perf": perf_command, "db": db_command,
-    "handover": handover_command, "init": init_command, "monitor": monitor_command}
+#: commands living in ``launchready.commands``: name -> module with add_arguments() and run();
+#: a module is imported only when its command runs, so each command loads only what it needs
+PLUGINS: dict[str, str] = {name: f"launchready.commands.{name}" for name in (
+    "secrets", "logs", "env", "dns", "smoke", "perf", "db", "handover", "init", "monitor")}
 
 
 PLUGIN_HELP = {
@@ -93,8 +79,14 @@ def _common(p: argparse.ArgumentParser) -> None:
     g.add_argument("--no-color", action="store_true", help="no colour (NO_COLOR is honoured)")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser for every command."""
+def plugin(name: str) -> ModuleType:
+    """The module behind a ``launchready.commands`` command (``email`` included)."""
+    return importlib.import_module(PLUGINS.get(name, f"launchready.commands.{name}"))
+
+
+def build_parser(selected: str | None = None) -> argparse.ArgumentParser:
+    """The argument parser; only the ``selected`` command's module is imported for its
+    arguments (every command is listed in the help either way)."""
     parser = _Parser(prog="launchready", description="Make a SaaS prototype safe to demo: one "
                      "config, one command, one ranked risk list.")
     parser.add_argument("--version", action="version", version=f"launchready {__version__}")
@@ -116,10 +108,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("email", help="email authentication: SPF, DKIM, DMARC, MX, MTA-STS")
     email_sub = p.add_subparsers(dest="email_command", metavar="SUBCOMMAND", parser_class=_Parser)
     check = email_sub.add_parser("check", help="MAIL checks of DOMAIN (default: [email] domains)")
-    email_command.add_arguments(check)
-    _common(check)
     verify = email_sub.add_parser("verify", help="verify a real sent message (.eml)")
-    email_command.add_verify_arguments(verify)
+    if selected == "email":
+        email_command = plugin("email")
+        email_command.add_arguments(check)
+        email_command.add_verify_arguments(verify)
+    _common(check)
     _common(verify)
     spf = email_sub.add_parser("spf", help="evaluate SPF check_host() for DOMAIN and IP")
     spf.add_argument("domain")
@@ -127,9 +121,10 @@ def build_parser() -> argparse.ArgumentParser:
     spf.add_argument("--sender", default="", help="MAIL FROM address (empty: check HELO)")
     spf.add_argument("--helo", default=None, help="HELO/EHLO name")
     _common(spf)
-    for name, module in PLUGINS.items():
+    for name in PLUGINS:
         p = sub.add_parser(name, help=PLUGIN_HELP[name])
-        module.add_arguments(p)
+        if name == selected:
+            plugin(name).add_arguments(p)
         _common(p)
     return parser
 
@@ -157,7 +152,7 @@ def cmd_web(args: argparse.Namespace) -> int:
 
 def cmd_checks(args: argparse.Namespace) -> int:
     """``launchready checks [ID...]``."""
-    built = implemented_ids()
+    built = importlib.import_module("launchready.checks.registry").implemented_ids()
     if args.ids:
         for rid in args.ids:
             try:
@@ -185,21 +180,20 @@ def cmd_checks(args: argparse.Namespace) -> int:
 def cmd_email(args: argparse.Namespace) -> int:
     """``launchready email [DOMAIN]``, ``email verify FILE``, ``email spf DOMAIN IP``."""
     if args.email_command == "verify":
-        return email_command.run_verify(args)
+        return int(plugin("email").run_verify(args))
     if args.email_command != "spf":
-        return email_command.run(args)
-    return spf_command(args)
+        return int(plugin("email").run(args))
+    return int(importlib.import_module("launchready.email.cli").spf_command(args))
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
     """``launchready demo [--fixed]``."""
-    return demo_command(args)
+    return int(importlib.import_module("launchready.demo.run").demo_command(args))
 
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "audit": cmd_audit, "web": cmd_web, "checks": cmd_checks, "email": cmd_email,
     "demo": cmd_demo,
-    **{name: module.run for name, module in PLUGINS.items()},
 }
 
 
@@ -213,13 +207,17 @@ def _email_default(argv: list[str]) -> list[str]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the exit code and never lets an expected error become a traceback."""
-    parser = build_parser()
+    words = _email_default(list(sys.argv[1:] if argv is None else argv))
+    selected = next((w for w in words if not w.startswith("-")), None)
     args: argparse.Namespace | None = None
     try:
-        args = parser.parse_args(_email_default(list(sys.argv[1:] if argv is None else argv)))
+        parser = build_parser(selected)
+        args = parser.parse_args(words)
         if args.command is None:
             parser.print_help()
             return EXIT_USAGE
+        if args.command in PLUGINS:
+            return int(plugin(args.command).run(args))
         return COMMANDS[args.command](args)
     except (ConfigError, UsageError) as exc:
         sys.stderr.write(f"error: {exc}\n")

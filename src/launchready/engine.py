@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import importlib
 import os
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -19,7 +20,6 @@ from typing import Any
 from launchready._version import __version__
 from launchready.checks.base import CheckFamily, Context, Outcome
 from launchready.checks.catalog import BY_ID
-from launchready.checks.registry import FAMILIES
 from launchready.config.models import Config
 from launchready.errors import LaunchreadyError
 from launchready.model import CheckResult, CheckStatus, Finding, Measurement, Report, Table
@@ -116,7 +116,7 @@ async def arun_audit(
     """Run every selected check family concurrently and build the ranked report."""
     started_at = datetime.now(UTC)
     sel = selection or Selection()
-    fams = list(families) if families is not None else [make() for make in FAMILIES]
+    fams = list(families) if families is not None else default_families()
     own_probes = probes is None
     run_probes = probes or Probes.from_network(config.network)
     per_check = check_timeout or max(config.network.timeout * 6, 30.0)
@@ -181,6 +181,13 @@ async def arun_audit(
         score=score(ranked), summary=summarize(ranked), checks=tuple(checks),
         findings=ranked, measurements=tuple(measurements), tables=tuple(tables),
         title=f"{config.app.name} — launch readiness", notes=tuple(notes))
+
+
+def default_families() -> list[CheckFamily[Any]]:
+    """One instance of every built-in family (the registry is imported on first use, so a
+    command that runs only its own families does not load every check module)."""
+    registry = importlib.import_module("launchready.checks.registry")
+    return [make() for make in registry.FAMILIES]
 
 
 def run_audit(config: Config, **kwargs: Any) -> Report:

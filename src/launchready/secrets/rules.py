@@ -285,7 +285,7 @@ RULES: tuple[Rule, ...] = (
         rotation="Twilio: Console > Account > API keys & tokens > delete the key and create a "
                  "new one; rotate the auth token too if it was alongside.",
         tp=(_cat("TWILIO_API_KEY=", "SK", "3f9a1c7e2b8d4f6a0c5e9b1d7f3a2c8e"),),
-        fp=("TWILIO_API_KEY=SK" + "0" * 32, "SK3f9a1c7e2b8d4f6a0c5e9b1d7f3a2c8e"),
+        fp=("TWILIO_API_KEY=SK" + "0" * 32, _cat("SK", "3f9a1c7e2b8d4f6a0c5e9b1d7f3a2c8e")),
     ),
     Rule(
         id="twilio-auth-token", title="Twilio auth token", provider="twilio",
@@ -330,9 +330,10 @@ RULES: tuple[Rule, ...] = (
         group=1, keywords=("postmark",), min_entropy=3.0,
         rotation="Postmark: Servers > your server > API Tokens > generate a new token, deploy "
                  "it, then delete the old one.",
-        tp=(_cat("POSTMARK_SERVER_TOKEN=", "9c2e7b1d-84f6-4a3f-9c0e-5b7d2f1a8c3e"),),
+        tp=(_cat("POSTMARK_SERVER_TOKEN=",
+                 "9c2e7b1d-84f6-4a3f-9c0e-5b7d2f1a8c3e"),),
         fp=("POSTMARK_SERVER_TOKEN=00000000-0000-0000-0000-000000000000",
-            "request-id 9c2e7b1d-84f6-4a3f-9c0e-5b7d2f1a8c3e"),
+            _cat("request-id ", "9c2e7b1d-84f6-4a3f-9c0e-5b7d2f1a8c3e")),
     ),
     Rule(
         id="openai-api-key", title="OpenAI API key", provider="openai",
