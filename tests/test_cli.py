@@ -165,3 +165,16 @@ def test_literal_credential_is_sec008_by_key_only(cert_zoo: CertZoo, tmp_path: P
     (finding,) = json.loads(proc.stdout)["findings"]
     assert finding["rule_id"] == "SEC008"
     assert "smoke.steps[0].json.password" in finding["target"]
+
+
+def test_configured_baseline_may_not_exist_yet(cert_zoo: CertZoo, tmp_path: Path) -> None:
+    write_config(tmp_path / "launchready.toml", cert_zoo, "valid",
+                 '\n[secrets]\npaths = []\nbaseline = "known.json"\n')
+    first = run("audit", "-q", "--only", "SEC008", "--write-baseline", "known.json",
+                cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert (tmp_path / "known.json").is_file()
+    # an explicit --baseline must exist
+    missing = run("audit", "-q", "--only", "SEC008", "--baseline", "nope.json", cwd=tmp_path)
+    assert missing.returncode == 2
+    assert "nope.json does not exist" in missing.stderr

@@ -61,18 +61,26 @@ def _progress(args: argparse.Namespace) -> Callable[[str, int, int], None] | Non
 
 
 def run_report(config: Config, args: argparse.Namespace,
-               selection: Selection | None = None) -> int:
-    """Audit ``config`` with the CLI's options, emit the report, return the exit code."""
+               selection: Selection | None = None,
+               loop_factory: Callable[[], asyncio.AbstractEventLoop] | None = None) -> int:
+    """Audit ``config`` with the CLI's options, emit the report, return the exit code.
+
+    ``loop_factory`` picks the event loop (the perf command passes uvloop's when installed).
+    """
     config = _network_overrides(args, config)
     sel = selection or Selection(only=_split(args.only), skip=_split(args.skip))
     if selection is not None and (args.only or args.skip):
         sel = Selection(only=_split(args.only) or selection.only,
                         skip=_split(args.skip) + selection.skip)
-    baseline_path: str | None = args.baseline or (
-        config.secrets.baseline if config.secrets else None)
-    suppress = load_baseline(baseline_path) if baseline_path else frozenset()
-    report = asyncio.run(arun_audit(config, selection=sel, suppress=suppress,
-                                    progress=_progress(args)))
+    suppress: frozenset[str] = frozenset()
+    if args.baseline:
+        suppress = load_baseline(args.baseline)
+    elif config.secrets and config.secrets.baseline and Path(config.secrets.baseline).is_file():
+        # the configured baseline may not exist yet: `--write-baseline` creates it
+        suppress = load_baseline(config.secrets.baseline)
+    with asyncio.Runner(loop_factory=loop_factory) as runner:
+        report = runner.run(arun_audit(config, selection=sel, suppress=suppress,
+                                       progress=_progress(args)))
     emit(report, args)
     if args.write_baseline:
         n = write_baseline(args.write_baseline, report.findings)

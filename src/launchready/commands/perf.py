@@ -26,7 +26,7 @@ from launchready.commands.common import run_report
 from launchready.config.loader import load_config
 from launchready.engine import Selection
 from launchready.errors import ConfigError
-from launchready.perf.load import INTERRUPT
+from launchready.perf.load import INTERRUPT, fast_loop_factory
 
 PERF_IDS = ("PERF001", "PERF002", "PERF003", "PERF004")
 
@@ -72,7 +72,8 @@ def run(args: argparse.Namespace) -> int:
     INTERRUPT.clear()
     previous = signal.signal(signal.SIGINT, _on_sigint)
     try:
-        return run_report(config, args, Selection(only=PERF_IDS))
+        return run_report(config, args, Selection(only=PERF_IDS),
+                          loop_factory=fast_loop_factory())
     finally:
         signal.signal(signal.SIGINT, previous)
         INTERRUPT.clear()
