@@ -60,6 +60,7 @@ def main() -> int:
         ("secrets vs gitleaks / detect-secrets", ["bench/secrets_bench.py", "--scale", "0.2"],
          env),
         ("perf engine vs wrk / locust", ["bench/perf_bench.py"], env),
+        ("monitor vs blackbox_exporter", ["bench/monitor_bench.py"], env),
     ]
     for title, args, run_env in runs:
         print(f"\n=== {title} ===", flush=True)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import sqlite3
 import sys
 import textwrap
@@ -435,3 +436,30 @@ def test_credentials_are_not_sent_to_another_origin_on_redirect() -> None:
     out = asyncio.run(scenario())
     assert out.ok, out.cause
     assert seen == [None]
+
+
+def test_checks_are_staggered_and_stop_does_not_wait_for_sleeping_checks(
+        tmp_path: Path) -> None:
+    target = Target()
+    planned: list[tuple[float, float]] = []
+
+    async def scenario() -> float:
+        async with target_server(target) as port:
+            checks = [{"name": f"c{i}", "url": f"http://127.0.0.1:{port}/health"}
+                      for i in range(20)]
+            monitor = Monitor(config=_monitor_config(tmp_path / "m.db", checks,
+                                                     interval="30s", timeout="5s"),
+                              web=False, on_schedule=lambda due, at: planned.append((due, at)))
+            await monitor.start()
+            await wait_for(lambda: target.hits == 20, timeout=5)
+            began = time.monotonic()
+            await monitor.stop()
+            return time.monotonic() - began
+
+    stopped_in = asyncio.run(scenario())
+    dues = sorted(due for due, _ in planned)
+    assert len(dues) == 20
+    # first slots 10 ms apart, not all at once; every run started on time
+    assert all(0.005 < b - a < 0.05 for a, b in itertools.pairwise(dues))
+    assert max(at - due for due, at in planned) < 0.1
+    assert stopped_in < 2.0  # the checks sleeping until their next slot are not waited for

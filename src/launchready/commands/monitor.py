@@ -29,6 +29,7 @@ from launchready.monitor.daemon import Monitor
 from launchready.monitor.notify import load_transports, route_label, send_now
 from launchready.monitor.store import open_store
 from launchready.monitor.timing import ALERT_BUDGET_S, too_slow
+from launchready.perf.load import fast_loop_factory
 
 log = logging.getLogger("launchready.monitor")
 TEST_ALERT_KEY = "test_alert"
@@ -97,7 +98,9 @@ def _daemon(config: Config, args: argparse.Namespace) -> int:
                           web=not args.no_web)
         await serve(monitor, stop)
 
-    asyncio.run(main())
+    # the daemon runs on uvloop when the optional `fast` extra is installed
+    with asyncio.Runner(loop_factory=fast_loop_factory()) as runner:
+        runner.run(main())
     return 0
 
 

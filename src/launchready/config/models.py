@@ -7,6 +7,7 @@ ignored. Credential fields are ``SecretStr``: their values never appear in a rep
 from __future__ import annotations
 
 import re
+from collections import Counter
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -244,7 +245,7 @@ class SmokeConfig(_Model):
         if len(set(labels)) != len(labels):
             raise ValueError("browser step names must be unique; give repeated actions a name")
         names = [s.name for s in self.steps]
-        dupes = sorted({n for n in names if names.count(n) > 1})
+        dupes = sorted(n for n, seen in Counter(names).items() if seen > 1)
         if dupes:
             raise ValueError(f"step names must be unique (they name findings and "
                              f"measurements); repeated: {', '.join(dupes)}")
@@ -390,7 +391,7 @@ class PerfConfig(_Model):
         if self.model == "open" and self.rate is None:
             raise ValueError('model = "open" needs rate (requests per second), e.g. rate = 20')
         names = [e.name for e in self.endpoints]
-        dupes = sorted({n for n in names if names.count(n) > 1})
+        dupes = sorted(n for n, seen in Counter(names).items() if seen > 1)
         if dupes:
             raise ValueError(f"endpoint names must be unique; repeated: {', '.join(dupes)}")
         return self
@@ -609,7 +610,7 @@ class MonitorConfig(_Model):
         if self.heartbeat_url is not None:
             _http_only("monitor.heartbeat_url", self.heartbeat_url.get_secret_value())
         names = [c.name for c in self.checks]
-        dupes = sorted({n for n in names if names.count(n) > 1})
+        dupes = sorted(n for n, seen in Counter(names).items() if seen > 1)
         if dupes:
             raise ValueError(f"monitor check names must be unique; repeated: {', '.join(dupes)}")
         return self

@@ -13,6 +13,12 @@ between "the provider said 200" and "marked sent" re-sends that one message afte
   jitter (5 s, 10 s, 20 s ... capped at 5 min) for up to ``RETRY_BUDGET`` (RELIABILITY 14).
 
 Routes are independent: one slow or rate-limited route never delays another's messages.
+
+Grouping (RELIABILITY 19, alertmanager's ``group_wait``): with a ``group_window``, a new message
+is held until the oldest waiting message of its route is that old, and everything due for the
+route then goes out as ONE message (:func:`digest`): 500 checks failing together are one
+message per route naming them, not 500. Each queued row keeps its own retry state. When the
+store itself is failing, :meth:`Outbox.deliver_now` sends from memory, grouped the same way.
 apprise reports only success or failure, so the HTTP status and ``Retry-After`` of its
 requests are read by a response hook on ``requests`` that records only while this module is
 sending, in the sending context. Route URLs are credentials: they appear nowhere but in the
@@ -34,7 +40,7 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 
 from launchready.config.models import AlertRoute
-from launchready.monitor.store import OutboxItem, Store, StoreError
+from launchready.monitor.store import Message, OutboxItem, Store, StoreError
 
 log = logging.getLogger("launchready.monitor")
 
@@ -42,6 +48,9 @@ RETRY_BUDGET = timedelta(hours=1)
 BASE_DELAY_S = 5.0
 MAX_DELAY_S = 300.0
 DEFAULT_RETRY_AFTER_S = 30.0
+DIGEST_LINES = 20  # messages quoted in full (first line) in a digest; the rest by name
+DIGEST_NAMES = 200  # names listed after those; beyond, a count
+DUE_BATCH = 2000  # due messages read per flush (a burst of 500 checks x 4 routes fits)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -102,6 +111,42 @@ def _retry_after(value: str | None, now: datetime) -> float | None:
     except (TypeError, ValueError):
         return None
     return max(0.0, (when - now).total_seconds())
+
+
+def _kind(title: str) -> str:
+    """``"[DOWN] api"`` -> ``"DOWN"``."""
+    if title.startswith("[") and "]" in title:
+        return title[1:title.index("]")]
+    return "ALERT"
+
+
+def _subject(title: str) -> str:
+    """``"[DOWN] api"`` -> ``"api"``."""
+    return title.split("] ", 1)[1] if title.startswith("[") and "] " in title else title
+
+
+def digest(parts: Sequence[tuple[str, str]]) -> tuple[str, str]:
+    """(title, body) of one message standing for several (title, body) messages, in order.
+
+    One message is returned unchanged. Several give a count per kind in the title
+    (``[DOWN] 50 checks``), the first line of the first ``DIGEST_LINES`` messages, and the
+    names of the rest (up to ``DIGEST_NAMES``, then a count)."""
+    if len(parts) == 1:
+        return parts[0]
+    kinds: dict[str, int] = {}
+    for title, _ in parts:
+        kinds[_kind(title)] = kinds.get(_kind(title), 0) + 1
+    summary = ", ".join(f"{n} {k}" for k, n in kinds.items())
+    title = (f"[{next(iter(kinds))}] {len(parts)} checks" if len(kinds) == 1
+             else f"[ALERTS] {len(parts)} messages ({summary})")
+    lines = [f"{len(parts)} alerts within the grouping window ({summary}):", ""]
+    lines += [f"- {(body.splitlines() or [t])[0]}" for t, body in parts[:DIGEST_LINES]]
+    rest = [_subject(t) for t, _ in parts[DIGEST_LINES:]]
+    if rest:
+        more = f" and {len(rest) - DIGEST_NAMES} more" if len(rest) > DIGEST_NAMES else ""
+        lines += ["", f"Also {_kind(parts[DIGEST_LINES][0]) if len(kinds) == 1 else 'affected'}"
+                      f": {', '.join(rest[:DIGEST_NAMES])}{more}."]
+    return title, "\n".join(lines)
 
 
 # apprise runs service calls on its own worker threads but copies the caller's context into
@@ -186,49 +231,98 @@ class Outbox:
     clock: Callable[[], datetime]
     sender: Callable[[str, str, str, datetime], Delivery] = send_now
     wake: asyncio.Event | None = None
+    group_window: float = 0.0  # seconds a new message waits for others to join it
+    _held_until: datetime | None = None  # when the earliest held group may go
 
-    async def flush(self) -> int:
-        """Attempt every due message once; return how many were attempted."""
+    async def flush(self, *, wait: bool = True) -> int:
+        """Attempt every due message once, one (grouped) message per route; return how many
+        queued messages were attempted. ``wait=False`` sends held groups at once."""
         now = self.clock()
+        self._held_until = None
         try:
-            items = await self.store.due(now)
+            items = await self.store.due(now, limit=DUE_BATCH)
         except StoreError as exc:
             log.warning("outbox: cannot read the store: %s", exc)
             return 0
         by_route: dict[int, list[OutboxItem]] = {}
         for item in items:
             by_route.setdefault(item.route, []).append(item)
-        await asyncio.gather(*(self._deliver_route(r, its) for r, its in by_route.items()))
-        return len(items)
+        sent = await asyncio.gather(*(self._deliver_route(r, its, wait=wait)
+                                      for r, its in by_route.items()))
+        return sum(sent)
 
-    async def _deliver_route(self, route: int, items: list[OutboxItem]) -> None:
-        for item in items:
-            if not 0 <= route < len(self.routes):
+    def _hold(self, items: list[OutboxItem], now: datetime) -> bool:
+        """Whether this route's group is still gathering (and note when it may go)."""
+        if self.group_window <= 0:
+            return False
+        ready = min(i.created for i in items) + timedelta(seconds=self.group_window)
+        if ready <= now:
+            return False
+        self._held_until = ready if self._held_until is None else min(self._held_until, ready)
+        return True
+
+    async def _deliver_route(self, route: int, items: list[OutboxItem], *, wait: bool) -> int:
+        if not 0 <= route < len(self.routes):
+            for item in items:
                 await self.store.settle(item.id, status="failed", now=self.clock(),
                                         error="the alert route was removed from the config")
+            return len(items)
+        if wait and self._hold(items, self.clock()):
+            return 0
+        cfg = self.routes[route]
+        title, body = digest([(i.title, i.body) for i in items])
+        delivery = await asyncio.to_thread(self.sender, cfg.url.get_secret_value(), title,
+                                           body, self.clock())
+        now = self.clock()
+        label = route_label(route, cfg)
+        steps = [plan(delivery, attempts=i.attempts, created=i.created, now=now)
+                 for i in items]
+        for status in ("failed", "pending"):
+            hit = [s for s in steps if s.status == status]
+            if not hit:
                 continue
-            cfg = self.routes[route]
-            delivery = await asyncio.to_thread(self.sender, cfg.url.get_secret_value(),
-                                               item.title, item.body, self.clock())
-            now = self.clock()
-            step = plan(delivery, attempts=item.attempts, created=item.created, now=now)
-            label = route_label(route, cfg)
-            if step.status == "failed":
+            what = f"{len(hit)} messages" if len(hit) > 1 else "1 message"
+            if status == "failed":
                 # logged, never notified: a failing route must not feed back into alerts
-                log.error("alert route %s: %s", label, step.error)
-            elif step.status == "pending" and step.next_at is not None:
-                log.warning("alert route %s: %s; retrying in %.0fs", label, step.error,
-                            (step.next_at - now).total_seconds())
+                log.error("alert route %s: %s (%s)", label, hit[0].error, what)
+            elif hit[0].next_at is not None:
+                log.warning("alert route %s: %s; retrying %s in %.0fs", label, hit[0].error,
+                            what, (hit[0].next_at - now).total_seconds())
+        for item, step in zip(items, steps, strict=True):
             try:
                 await self.store.settle(item.id, status=step.status, now=now,
                                         next_at=step.next_at, error=step.error)
             except StoreError as exc:
                 log.warning("outbox: cannot record a delivery: %s", exc)
-            if step.status == "pending":
-                break  # keep this route's order; later messages wait for the retry
+        return len(items)
+
+    async def deliver_now(self, messages: Sequence[Message]) -> set[str]:
+        """Send ``messages`` without the store (it is failing): one attempt, one grouped
+        message per route. Returns the ``dedupe`` keys delivered; the rest stay with the
+        caller, to be queued in the outbox once the store is writable again."""
+        by_route: dict[int, list[Message]] = {}
+        for m in messages:
+            if 0 <= m.route < len(self.routes):
+                by_route.setdefault(m.route, []).append(m)
+        delivered: set[str] = set()
+
+        async def one(route: int, group: list[Message]) -> None:
+            cfg = self.routes[route]
+            title, body = digest([(m.title, m.body) for m in group])
+            delivery = await asyncio.to_thread(self.sender, cfg.url.get_secret_value(), title,
+                                               body, self.clock())
+            if delivery.ok:
+                delivered.update(m.dedupe for m in group)
+            else:
+                log.warning("alert route %s: %s (sent from memory; tried again later)",
+                            route_label(route, cfg), delivery.error or "delivery failed")
+
+        await asyncio.gather(*(one(r, g) for r, g in by_route.items()))
+        return delivered
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Deliver until ``stop`` is set, waking on :attr:`wake` or the next due time."""
+        """Deliver until ``stop`` is set, waking on :attr:`wake`, the next due time or the end
+        of a grouping window."""
         wake = self.wake or asyncio.Event()
         while not stop.is_set():
             await self.flush()
@@ -236,8 +330,16 @@ class Outbox:
                 nxt = await self.store.next_due()
             except StoreError:
                 nxt = None
-            delay = 1.0 if nxt is None else max(0.05, min(
-                1.0, (nxt - self.clock()).total_seconds()))
+            now = self.clock()
+            delay = 1.0
+            if nxt is not None and nxt > now:
+                delay = min(delay, (nxt - now).total_seconds())
+            elif nxt is not None and self._held_until is None:
+                delay = 0.05
+            if self._held_until is not None:
+                # what is due now is the held group itself: sleep until it may go
+                delay = min(delay, (self._held_until - now).total_seconds())
+            delay = max(0.05, delay)
             wake.clear()
             waiters = {asyncio.ensure_future(wake.wait()), asyncio.ensure_future(stop.wait())}
             done, pending = await asyncio.wait(waiters, timeout=delay,

@@ -60,13 +60,22 @@ class _GuardedResolver(AbstractResolver):
         await self._inner.close()
 
 
-def guarded_session(config: Config, policy: AddressPolicy) -> aiohttp.ClientSession:
-    """An aiohttp session whose every connection passes ``policy``."""
+def guarded_session(config: Config, policy: AddressPolicy, tls: ssl.SSLContext | None = None,
+                    *, shared: bool = False) -> aiohttp.ClientSession:
+    """An aiohttp session whose every connection passes ``policy``.
+
+    ``tls`` lets many sessions share one verifying context: building one loads the whole CA
+    store (tens of milliseconds and most of a megabyte each), which at thousands of checks
+    dominated start-up time and memory. A ``shared`` session serves many checks: it has no
+    connection limit, so no check ever waits for another's connection (connections are never
+    reused either way: each run opens its own).
+    """
     network = config.network
     dns = DnsProbe(resolver=network.resolver) if network.resolver else None
     resolver = _GuardedResolver(_MappedResolver(network.resolve_map(), dns), policy)
     connector = aiohttp.TCPConnector(
-        resolver=resolver, ssl=ssl_context(network.ca_bundle), limit=16, limit_per_host=4,
+        resolver=resolver, ssl=tls or ssl_context(network.ca_bundle),
+        limit=0 if shared else 16, limit_per_host=0 if shared else 4,
         use_dns_cache=False, socket_factory=policy.socket_factory, force_close=True)
     return aiohttp.ClientSession(connector=connector, cookie_jar=aiohttp.DummyCookieJar(),
                                  headers={"User-Agent": USER_AGENT})

@@ -22,7 +22,7 @@ from launchready.config.models import MonitorCheck, MonitorConfig, monitor_durat
 from launchready.monitor.state import Policy
 
 ALERT_BUDGET_S = 120.0  # SPEC §1: "alerts ... within 2 minutes"
-DELIVERY_ALLOWANCE_S = 10.0  # one notification attempt (apprise's request timeout is shorter)
+DELIVERY_ALLOWANCE_S = 10.0  # 2 s grouping window + one attempt (apprise: 4 s connect, 4 s read)
 DEFAULT_TIMEOUT_S = 10.0
 MAX_JITTER_S = 5.0
 
