@@ -34,17 +34,16 @@ import gc
 import json
 import os
 import shutil
-import socket
 import sqlite3
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+from localserver import free_port, nginx_ok, wait_for_port
+
 TICK = os.sysconf("SC_CLK_TCK")
 PAGE = os.sysconf("SC_PAGE_SIZE")
 
@@ -55,21 +54,6 @@ def pct(values: list[float], q: float) -> float:
         return float("nan")
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered)) - 1))]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def wait_for_port(port: int, timeout: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
-            return
-        time.sleep(0.05)
-    raise RuntimeError(f"nothing listening on 127.0.0.1:{port}")
 
 
 def proc_cpu(pid: int) -> float:
@@ -84,40 +68,6 @@ def proc_hwm_mib(pid: int) -> float:
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
     return float("nan")
-
-
-@contextlib.contextmanager
-def nginx(tmp: Path) -> Iterator[int]:
-    """One nginx worker answering 200 on every path of one loopback port."""
-    port = free_port()
-    (tmp / "logs").mkdir(parents=True, exist_ok=True)
-    conf = tmp / "nginx.conf"
-    conf.write_text(f"""
-worker_processes 1;
-pid {tmp}/nginx.pid;
-error_log {tmp}/logs/error.log warn;
-events {{ worker_connections 4096; }}
-http {{
-    access_log off;
-    client_body_temp_path {tmp}/body;
-    proxy_temp_path {tmp}/proxy;
-    fastcgi_temp_path {tmp}/fastcgi;
-    uwsgi_temp_path {tmp}/uwsgi;
-    scgi_temp_path {tmp}/scgi;
-    server {{
-        listen 127.0.0.1:{port} backlog=4096;
-        location / {{ return 200 "ok"; }}
-    }}
-}}
-""")
-    proc = subprocess.Popen([NGINX, "-p", str(tmp), "-c", str(conf), "-g", "daemon off;"],
-                            stderr=subprocess.DEVNULL)
-    try:
-        wait_for_port(port)
-        yield port
-    finally:
-        proc.terminate()
-        proc.wait(10)
 
 
 # ---- baseline ---------------------------------------------------------------------------
@@ -389,7 +339,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="monitor-bench-") as tmp_name:
         tmp = Path(tmp_name)
         try:
-            with nginx(tmp / "nginx") as port:
+            with nginx_ok(tmp / "nginx", connections=4096, backlog=4096) as port:
                 base = asyncio.run(baseline(port, args.baseline))
                 print(f"launchready: {args.checks} checks for {args.duration:g} s ...",
                       flush=True)

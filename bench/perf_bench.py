@@ -35,7 +35,6 @@ import math
 import os
 import resource
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -43,6 +42,8 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+from localserver import free_port, nginx_ok, wait_for_port
 
 from launchready.perf.load import (
     LoadPlan,
@@ -55,13 +56,6 @@ from launchready.perf.wire import build_request
 
 PATTERN_MS = [5.0] * 90 + [20.0] * 9 + [100.0]
 STALL_AT_S, STALL_FOR_S = 4.0, 1.0
-NGINX = "/usr/sbin/nginx"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def run_with_cpu(cmd: list[str]) -> tuple[str, float, float]:
@@ -74,49 +68,6 @@ def run_with_cpu(cmd: list[str]) -> tuple[str, float, float]:
     proc.returncode = os.waitstatus_to_exitcode(status)
     proc.stdout.close()
     return out.decode(), usage.ru_utime + usage.ru_stime, time.monotonic() - started
-
-
-@contextlib.contextmanager
-def nginx(tmp: Path) -> Iterator[int]:
-    port = free_port()
-    (tmp / "logs").mkdir(exist_ok=True)
-    conf = tmp / "nginx.conf"
-    conf.write_text(f"""
-worker_processes 1;
-pid {tmp}/nginx.pid;
-error_log {tmp}/logs/error.log warn;
-events {{ worker_connections 1024; }}
-http {{
-    access_log off;
-    keepalive_requests 1000000;
-    client_body_temp_path {tmp}/body;
-    proxy_temp_path {tmp}/proxy;
-    fastcgi_temp_path {tmp}/fastcgi;
-    uwsgi_temp_path {tmp}/uwsgi;
-    scgi_temp_path {tmp}/scgi;
-    server {{
-        listen 127.0.0.1:{port};
-        location / {{ return 200 "ok"; }}
-    }}
-}}
-""")
-    proc = subprocess.Popen([NGINX, "-p", str(tmp), "-c", str(conf), "-g", "daemon off;"],
-                            stderr=subprocess.DEVNULL)
-    try:
-        wait_for_port(port)
-        yield port
-    finally:
-        proc.terminate()
-        proc.wait(10)
-
-
-def wait_for_port(port: int, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
-            return
-        time.sleep(0.05)
-    raise RuntimeError(f"nothing listening on 127.0.0.1:{port}")
 
 
 @contextlib.contextmanager
@@ -298,7 +249,7 @@ def main() -> int:
     results: dict[str, dict[str, Any]] = {}
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
-        with nginx(tmp) as port:
+        with nginx_ok(tmp) as port:
             url = f"http://127.0.0.1:{port}/"
             # sized to last about as long as the timed tools' runs
             probe = tool_engine(url, model="closed", concurrency=50, requests=20_000)
