@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 
 import pytest
 from aiohttp import web
-from playwright.sync_api import Browser, Dialog, Page, expect
+from playwright.sync_api import Browser, expect
 
-from browser import MARKS, TRIPWIRE
+from browser import MARKS, LoadedPage, open_page
 from launchready.monitor.web import build_app
 from test_monitor_web import (
     ATTRIBUTE_NAME,
@@ -72,38 +72,9 @@ def server() -> Iterator[StatusServer]:
 
 
 
-@dataclass
-class LoadedPage:
-    page: Page
-    requests: list[str] = field(default_factory=list)
-    dialogs: list[str] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
-
-
-def _open(browser: Browser, url: str, *, bypass_csp: bool = False) -> Iterator[LoadedPage]:
-    context = browser.new_context(bypass_csp=bypass_csp, java_script_enabled=True)
-    try:
-        context.add_init_script(TRIPWIRE)
-        page = context.new_page()
-        loaded = LoadedPage(page=page)
-
-        def on_dialog(dialog: Dialog) -> None:
-            loaded.dialogs.append(dialog.message)
-            dialog.dismiss()
-
-        page.on("request", lambda request: loaded.requests.append(request.url))
-        page.on("dialog", on_dialog)
-        page.on("console", lambda m: loaded.errors.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda error: loaded.errors.append(str(error)))
-        page.goto(url, wait_until="load")
-        yield loaded
-    finally:
-        context.close()
-
-
 @pytest.fixture
 def status(browser: Browser, server: StatusServer) -> Iterator[LoadedPage]:
-    yield from _open(browser, server.url)
+    yield from open_page(browser, server.url)
 
 
 def test_checks_states_and_uptime_are_visible(status: LoadedPage) -> None:
@@ -138,7 +109,7 @@ def test_nothing_private_reaches_the_visitor(status: LoadedPage) -> None:
 def test_hostile_names_show_as_text_and_never_run(
     browser: Browser, server: StatusServer, bypass_csp: bool
 ) -> None:
-    for loaded in _open(browser, server.url, bypass_csp=bypass_csp):
+    for loaded in open_page(browser, server.url, bypass_csp=bypass_csp):
         page = loaded.page
         assert loaded.dialogs == []
         assert page.evaluate("window.__pwned") is False

@@ -8,55 +8,16 @@ hostile-value test also runs with the page's CSP bypassed, so escaping alone mus
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Dialog, Page, expect
+from playwright.sync_api import Browser, expect
 
-from browser import MARKS, TRIPWIRE
+from browser import MARKS, LoadedPage, open_page
 from launchready.report import Format, render
 from reportfactory import ATTRIBUTE_PAYLOAD, JAVASCRIPT_URL, SCRIPT_PAYLOAD, sample_report
 
 pytestmark = MARKS
-
-
-@dataclass
-class LoadedReport:
-    """A report page in the browser, with everything it did while loading."""
-
-    page: Page
-    url: str
-    requests: list[str] = field(default_factory=list)
-    dialogs: list[str] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
-
-
-
-
-def _open(browser: Browser, path: Path, *, bypass_csp: bool = False) -> Iterator[LoadedReport]:
-    context = browser.new_context(bypass_csp=bypass_csp, java_script_enabled=True)
-    try:
-        context.add_init_script(TRIPWIRE)
-        page = context.new_page()
-        loaded = LoadedReport(page=page, url=path.as_uri())
-
-        def on_dialog(dialog: Dialog) -> None:
-            loaded.dialogs.append(dialog.message)
-            dialog.dismiss()
-
-        def on_console(message: ConsoleMessage) -> None:
-            if message.type == "error":
-                loaded.errors.append(message.text)
-
-        page.on("request", lambda request: loaded.requests.append(request.url))
-        page.on("dialog", on_dialog)
-        page.on("console", on_console)
-        page.on("pageerror", lambda error: loaded.errors.append(str(error)))
-        page.goto(loaded.url, wait_until="load")
-        yield loaded
-    finally:
-        context.close()
 
 
 @pytest.fixture
@@ -67,11 +28,11 @@ def report_file(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def report(browser: Browser, report_file: Path) -> Iterator[LoadedReport]:
-    yield from _open(browser, report_file)
+def report(browser: Browser, report_file: Path) -> Iterator[LoadedPage]:
+    yield from open_page(browser, report_file.as_uri())
 
 
-def test_the_plan_and_risk_list_are_visible_in_order(report: LoadedReport) -> None:
+def test_the_plan_and_risk_list_are_visible_in_order(report: LoadedPage) -> None:
     page = report.page
     first = sample_report().unsuppressed[0]
     expect(page.locator("#plan li").first).to_contain_text(first.title)
@@ -83,7 +44,7 @@ def test_the_plan_and_risk_list_are_visible_in_order(report: LoadedReport) -> No
     expect(page.locator("#risks .badge.critical").first).to_be_visible()
 
 
-def test_checks_are_collapsed_until_opened(report: LoadedReport) -> None:
+def test_checks_are_collapsed_until_opened(report: LoadedPage) -> None:
     page = report.page
     errored = page.locator("details.checks-error")
     expect(errored.locator("summary")).to_have_text("Could not run (1)")
@@ -96,7 +57,7 @@ def test_checks_are_collapsed_until_opened(report: LoadedReport) -> None:
 def test_hostile_values_show_as_text_and_never_run(
     browser: Browser, report_file: Path, bypass_csp: bool
 ) -> None:
-    for loaded in _open(browser, report_file, bypass_csp=bypass_csp):
+    for loaded in open_page(browser, report_file.as_uri(), bypass_csp=bypass_csp):
         page = loaded.page
         # Nothing ran and nothing became markup ...
         assert loaded.dialogs == []
@@ -111,7 +72,7 @@ def test_hostile_values_show_as_text_and_never_run(
         expect(page.locator("td", has_text=ATTRIBUTE_PAYLOAD)).to_be_visible()
 
 
-def test_javascript_target_is_text_not_a_link(report: LoadedReport) -> None:
+def test_javascript_target_is_text_not_a_link(report: LoadedPage) -> None:
     page = report.page
     target = page.locator("#risks dd.target", has_text=JAVASCRIPT_URL)
     expect(target).to_be_visible()
@@ -129,7 +90,7 @@ def test_javascript_target_is_text_not_a_link(report: LoadedReport) -> None:
     assert report.dialogs == []
 
 
-def test_the_page_requests_nothing_but_itself(report: LoadedReport) -> None:
+def test_the_page_requests_nothing_but_itself(report: LoadedPage) -> None:
     page = report.page
     for summary in page.locator("details summary").all():
         summary.click()

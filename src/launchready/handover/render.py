@@ -22,6 +22,7 @@ from launchready.model import Finding
 from launchready.report import markdown as md
 from launchready.report.html import CSP, safe_href
 from launchready.report.json_out import iso_utc
+from launchready.report.templating import environment
 
 EMPTY = "—"
 
@@ -223,10 +224,7 @@ def render_markdown(h: Handover) -> str:
 
 @functools.cache
 def _environment() -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.PackageLoader("launchready.handover", "templates"),
-        autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True,
-        lstrip_blocks=True, keep_trailing_newline=True)
+    env = environment("launchready.handover")
     env.filters["href"] = safe_href
     return env
 

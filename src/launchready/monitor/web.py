@@ -25,7 +25,6 @@ prevents: an incident cause ``timeout to http://db.internal:5432/?token=…`` sh
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
 import math
 import re
@@ -33,7 +32,6 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-import jinja2
 from aiohttp import web
 
 from launchready.monitor.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
@@ -46,6 +44,7 @@ from launchready.monitor.views import (
     StatusSnapshot,
     StatusSource,
 )
+from launchready.report.templating import environment
 
 __all__ = [
     "CSP",
@@ -395,21 +394,9 @@ def public_status(
     )
 
 
-@functools.cache
-def _environment() -> jinja2.Environment:
-    return jinja2.Environment(
-        loader=jinja2.PackageLoader("launchready.monitor", "templates"),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
-
-
 def render_status_page(status: PublicStatus) -> str:
     """The status page as one self-contained HTML document."""
-    template = _environment().get_template("status.html.j2")
+    template = environment("launchready.monitor").get_template("status.html.j2")
     return template.render(
         status=status,
         csp=CSP,

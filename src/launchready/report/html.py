@@ -8,15 +8,13 @@ only http(s) URLs become links, so a hostile value from a scanned server (``<scr
 
 from __future__ import annotations
 
-import functools
 import math
 import re
 from dataclasses import dataclass
 
-import jinja2
-
 from launchready.model import CheckStatus, Finding, FixWindow, Report, Severity
 from launchready.report.json_out import iso_utc
+from launchready.report.templating import environment
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 
@@ -210,19 +208,7 @@ def _context(report: Report) -> dict[str, object]:
     }
 
 
-@functools.cache
-def _environment() -> jinja2.Environment:
-    return jinja2.Environment(
-        loader=jinja2.PackageLoader("launchready.report", "templates"),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
-
-
 def render(report: Report) -> str:
     """The report as one self-contained HTML page."""
-    template = _environment().get_template("report.html.j2")
+    template = environment("launchready.report").get_template("report.html.j2")
     return template.render(_context(report))
