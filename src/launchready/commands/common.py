@@ -75,9 +75,10 @@ def run_report(config: Config, args: argparse.Namespace,
     suppress: frozenset[str] = frozenset()
     if args.baseline:
         suppress = load_baseline(args.baseline)
-    elif config.secrets and config.secrets.baseline and Path(config.secrets.baseline).is_file():
+    elif config.secrets and config.secrets.baseline:
         # the configured baseline may not exist yet: `--write-baseline` creates it
-        suppress = load_baseline(config.secrets.baseline)
+        suppress = load_baseline(config.secrets.baseline, key="secrets.baseline",
+                                 missing_ok=True)
     with asyncio.Runner(loop_factory=loop_factory) as runner:
         report = runner.run(arun_audit(config, selection=sel, suppress=suppress,
                                        progress=_progress(args)))

@@ -52,12 +52,15 @@ def _config(args: argparse.Namespace) -> Config:
         config = config.model_copy(update={"env": EnvConfig()})
     env = config.env
     base = Path(config.source).resolve().parent if config.source else Path.cwd()
-    if args.env_file is None and env is not None and env.environment_file and not (
-            base / env.environment_file).is_file():
-        raise ConfigError(f"{env.environment_file} does not exist",
-                          key="env.environment_file", source=config.source,
-                          fix="pull it from the platform (e.g. `vercel env pull "
-                              "--environment=production .env.production`) or pass --env-file")
+    if args.env_file is None and env is not None and env.environment_file:
+        named = base / env.environment_file
+        if not named.is_file():
+            state = "is not a regular file" if named.exists() else "does not exist"
+            raise ConfigError(f"{env.environment_file} {state}",
+                              key="env.environment_file", source=config.source,
+                              fix="pull it from the platform (e.g. `vercel env pull "
+                                  "--environment=production .env.production`) or pass "
+                                  "--env-file")
     return config
 
 
@@ -70,7 +73,8 @@ def missing_required(report: Report) -> bool:
 def run(args: argparse.Namespace) -> int:
     """Run the env gate; return the exit code."""
     if args.env_file is not None and not Path(args.env_file).is_file():
-        raise UsageError(f"--env-file: {args.env_file} does not exist")
+        state = "is not a regular file" if Path(args.env_file).exists() else "does not exist"
+        raise UsageError(f"--env-file: {args.env_file} {state}")
     config = _config(args)
     env_file = str(Path(args.env_file).resolve()) if args.env_file else None
     family = EnvContractChecks(environment=args.environment, env_file=env_file)

@@ -66,8 +66,13 @@ def run(args: argparse.Namespace) -> int:
     found = find_config(args.config) if args.config or not args.paths else None
     config = load_config(args.config) if found else Config()
     sel = Selection(only=_split(args.only) or IDS, skip=_split(args.skip))
-    baseline_path = args.baseline or (config.secrets.baseline if config.secrets else None)
-    suppress = load_baseline(baseline_path) if baseline_path else frozenset()
+    suppress: frozenset[str] = frozenset()
+    if args.baseline:
+        suppress = load_baseline(args.baseline)
+    elif config.secrets and config.secrets.baseline:
+        # the configured baseline may not exist yet: `--write-baseline` creates it
+        suppress = load_baseline(config.secrets.baseline, key="secrets.baseline",
+                                 missing_ok=True)
     report = asyncio.run(arun_audit(config, families=families_for(args, config),
                                     selection=sel, suppress=suppress))
     emit(report, args)

@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from launchready.config.expand import expand
 from launchready.config.models import Config
 from launchready.errors import ConfigError
+from launchready.probes.files import CONFIG_LIMIT, UnreadableFile, read_capped, size_text
 
 DEFAULT_NAME = "launchready.toml"
 
@@ -27,7 +28,7 @@ def find_config(path: str | Path | None, cwd: Path | None = None) -> tuple[Path,
     base = cwd or Path.cwd()
     if path is not None:
         p = Path(path)
-        if not p.is_file():
+        if not p.exists():
             raise ConfigError(f"config file {p} does not exist",
                               fix="pass an existing file to --config, or run `launchready init`")
         return p, p.name == "pyproject.toml"
@@ -37,8 +38,9 @@ def find_config(path: str | Path | None, cwd: Path | None = None) -> tuple[Path,
     pyproject = base / "pyproject.toml"
     if pyproject.is_file():
         try:
-            data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError, OSError):
+            data = tomllib.loads(read_capped(pyproject, limit=CONFIG_LIMIT,
+                                             what=str(pyproject)).decode("utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError, UnreadableFile, RecursionError):
             return None
         if "launchready" in data.get("tool", {}):
             return pyproject, True
@@ -54,8 +56,11 @@ def load_config(path: str | Path | None = None, *, environ: Mapping[str, str] | 
                           fix="run `launchready init` or pass --config PATH")
     file, is_pyproject = found
     try:
-        text = file.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+        text = read_capped(file, limit=CONFIG_LIMIT, what=f"config file {file}").decode("utf-8")
+    except UnreadableFile as exc:
+        raise ConfigError(str(exc), fix="keep the config a TOML file under "
+                                        f"{size_text(CONFIG_LIMIT)}") from None
+    except UnicodeDecodeError as exc:
         raise ConfigError(f"cannot read {file}: {exc}") from None
     return load_config_text(text, source=str(file), pyproject=is_pyproject, environ=environ)
 

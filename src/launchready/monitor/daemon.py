@@ -56,7 +56,7 @@ from launchready.monitor.state import monitor_offline as all_offline
 from launchready.monitor.store import Commit, Message, ResultRow, Store, StoreError, open_store
 from launchready.monitor.timing import CheckTiming, timing
 from launchready.probes.dns import DnsProbe
-from launchready.probes.http import ssl_context
+from launchready.probes.trust import ssl_context
 
 log = logging.getLogger("launchready.monitor")
 MAX_BACKLOG = 50_000  # results kept in memory while the store is unavailable

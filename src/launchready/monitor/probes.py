@@ -27,7 +27,8 @@ from launchready.config.expect import Expectation, ResponseFacts, check
 from launchready.config.models import Config, MonitorCheck
 from launchready.monitor.guard import AddressPolicy, BlockedAddress
 from launchready.probes.dns import DnsProbe, DnsStatus
-from launchready.probes.http import USER_AGENT, HttpProbe, _MappedResolver, ssl_context
+from launchready.probes.http import USER_AGENT, HttpProbe, _MappedResolver
+from launchready.probes.trust import ssl_context
 
 MAX_HOPS = 5
 

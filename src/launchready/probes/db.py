@@ -11,16 +11,21 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import re
 import sqlite3
+import stat
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+#: longer log lines are read in pieces (a statement's text is never that long)
+_MAX_LOG_LINE = 1 << 20
 _WRITE_WORDS = re.compile(
     r"\b(insert|update|delete|merge|truncate|drop|alter|create|grant|revoke|copy|call|do|"
     r"vacuum|reindex|cluster|lock|refresh|set|reset|begin|commit|rollback|prepare|execute|"
@@ -175,8 +180,12 @@ def parse_pg_log(lines: Iterable[str]) -> tuple[StatementStat, ...]:
 
 def _read_log(path: str) -> tuple[tuple[StatementStat, ...], str | None]:
     try:
+        # a log may be gigabytes: it is streamed, but only from a regular file (a FIFO or a
+        # device would never end) and a line at a time, each line capped
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            return (), f"[database] log_file {path} is not a regular file"
         with Path(path).open(encoding="utf-8", errors="replace") as fh:
-            return parse_pg_log(fh), None
+            return parse_pg_log(iter(partial(fh.readline, _MAX_LOG_LINE), "")), None
     except OSError as exc:
         return (), f"cannot read {path}: {exc.strerror}"
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import socket
-import ssl
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -21,6 +20,7 @@ from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.resolver import ThreadedResolver
 
 from launchready.probes.dns import DnsProbe, addresses_via
+from launchready.probes.trust import ssl_context
 
 DEFAULT_MAX_BODY = 1 << 20  # 1 MiB: results are computed from the prefix of a larger body
 USER_AGENT = "launchready (+https://pypi.org/project/launchready/)"
@@ -113,12 +113,6 @@ def _result(host: str, addr: str, port: int) -> ResolveResult:
     fam = socket.AF_INET6 if ":" in addr else socket.AF_INET
     return ResolveResult(hostname=host, host=addr, port=port, family=fam, proto=0,
                          flags=socket.AI_NUMERICHOST)
-
-
-def ssl_context(ca_bundle: str | None) -> ssl.SSLContext:
-    """A verifying client context trusting ``ca_bundle`` (or the system store)."""
-    return ssl.create_default_context(cafile=ca_bundle) if ca_bundle \
-        else ssl.create_default_context()
 
 
 @dataclass

@@ -74,11 +74,11 @@ def _has_commits(repo: GitRepo) -> bool:
 
 def scan_history(root: Path, scanner: Scanner, *, since: str | None = None) -> HistoryScan:
     """Scan every reachable commit's added lines (or only ``since..HEAD``)."""
-    with open_repo(root) as repo:
-        if repo is None:
-            return HistoryScan(hits=(), commits=0, complete=False,
-                               reason=f"{root} is not in a git work tree")
-        try:
+    try:
+        with open_repo(root) as repo:
+            if repo is None:
+                return HistoryScan(hits=(), commits=0, complete=False,
+                                   reason=f"{root} is not in a git work tree")
             problem = None if since else history_problem(repo)
             if problem:
                 return HistoryScan(hits=(), commits=0, complete=False, reason=problem)
@@ -89,8 +89,8 @@ def scan_history(root: Path, scanner: Scanner, *, since: str | None = None) -> H
             rev = [f"{since}..HEAD"] if since else ["--all"]
             hits, commits = _walk(repo, scanner, rev)
             hits = _mark_in_head(repo, scanner, hits)
-        except GitError as exc:
-            return HistoryScan(hits=(), commits=0, complete=False, reason=str(exc))
+    except GitError as exc:
+        return HistoryScan(hits=(), commits=0, complete=False, reason=str(exc))
     note = (f"range mode ({since}..HEAD): only lines added in that range were scanned; "
             "secrets added earlier are seen only if still in the working tree"
             if since else None)
