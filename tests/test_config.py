@@ -1,8 +1,7 @@
-"""Config loading: the SPEC example, key-path errors, ${VAR} expansion and credentials."""
+"""Config loading: the documented example, key-path errors, ${VAR} expansion and credentials."""
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pytest
@@ -10,15 +9,14 @@ import pytest
 from launchready.config import load_config, load_config_text
 from launchready.errors import ConfigError
 
-SPEC = Path(__file__).resolve().parents[1].parent / "shared" / "SPEC.md"
+EXAMPLE = Path(__file__).resolve().parents[1] / "docs" / "launchready.example.toml"
 ENV = {"SMOKE_EMAIL": "demo@acme.test", "SMOKE_PASSWORD": "pw-from-env",
        "SLACK_ALERT_URL": "https://hooks.example.test/T000/B000/XXXX",
        "DATABASE_URL": "postgresql://u:dbpass@127.0.0.1/app"}
 
 
 def spec_example() -> str:
-    text = SPEC.read_text(encoding="utf-8")
-    return re.search(r"```toml\n(.*?)```", text, re.S).group(1)  # type: ignore[union-attr]
+    return EXAMPLE.read_text(encoding="utf-8")
 
 
 def test_spec_example_loads() -> None:
