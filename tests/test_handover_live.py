@@ -26,8 +26,8 @@ from launchready.demo.server import DemoSite
 def _args(config: Path, **overrides: Any) -> argparse.Namespace:
     values: dict[str, Any] = {
         "config": str(config), "formats": [], "outputs": [], "fail_on": "high", "only": "",
-        "skip": "", "baseline": None, "write_baseline": None, "resolve": [], "resolver": None, "ca_bundle": None,
-        "timeout": None, "quiet": True, "verbose": False, "no_color": True}
+        "skip": "", "baseline": None, "write_baseline": None, "resolve": [], "resolver": None,
+        "ca_bundle": None, "timeout": None, "quiet": True, "verbose": False, "no_color": True}
     values.update(overrides)
     return argparse.Namespace(**values)
 
