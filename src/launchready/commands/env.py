@@ -43,9 +43,8 @@ def _config(args: argparse.Namespace) -> Config:
     if config.env is None:
         config = config.model_copy(update={"env": EnvConfig()})
     env = config.env
-    base = Path(config.source).resolve().parent if config.source else Path.cwd()
     if args.env_file is None and env is not None and env.environment_file and not (
-            base / env.environment_file).is_file():
+            config.base_dir / env.environment_file).is_file():
         raise ConfigError(f"{env.environment_file} does not exist",
                           key="env.environment_file", source=config.source,
                           fix="pull it from the platform (e.g. `vercel env pull "
