@@ -82,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
         patterns = config.secrets.logs if config.secrets else []
         if not patterns:
             raise UsageError("logs: give FILE... or -, or set [secrets] logs in the config")
-        names = [str(p) for p in expand_log_paths(patterns, Path.cwd())]
+        names = [str(p) for p in expand_log_paths(patterns, config.base_dir)]
     else:
         expanded: list[str] = []
         for n in names:
