@@ -1,6 +1,6 @@
 """Faults, each against real local servers: failing webhooks (500, 429 + Retry-After, 404),
 tarpit and endless-body targets, redirects and names pointing at forbidden addresses, a check
-slower than its interval, flapping, a monitor that lost its network, a database locked by
+slower than its interval, flapping, a database locked by
 another process, and the heartbeat."""
 
 from __future__ import annotations
@@ -30,9 +30,9 @@ from launchready.monitor.views import CheckState
 from test_monitor_support import (
     Hook,
     Target,
-    free_port,
     serve_app,
     target_server,
+    tarpit,
     wait_for,
     webhook,
 )
@@ -125,24 +125,6 @@ async def _run_http(config: Config, timeout: float = 1.0, max_body: int = 1 << 2
                            else mon.allow_private), networks=chk.allow_networks)
     async with guarded_session(config, pol) as session:
         return await run_http(session, chk, timeout=timeout, max_body=max_body, policy=pol)
-
-
-@contextlib.asynccontextmanager
-async def tarpit() -> AsyncIterator[int]:
-    """Accepts connections and never sends a byte."""
-    held: list[asyncio.StreamWriter] = []
-
-    async def hold(_: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        held.append(writer)
-
-    server = await asyncio.start_server(hold, "127.0.0.1", 0)
-    try:
-        yield int(server.sockets[0].getsockname()[1])
-    finally:
-        for w in held:
-            w.close()
-        server.close()
-        await server.wait_closed()
 
 
 def test_tarpit_fails_at_the_timeout() -> None:
@@ -318,34 +300,6 @@ def test_flapping_with_thresholds_2_2_sends_nothing(tmp_path: Path) -> None:
     assert target.hits == 12
     assert hook.received == []
     assert monitor.statuses["flappy"].state in (CheckState.UP, CheckState.UNKNOWN)
-
-
-def test_monitor_offline_is_one_event_not_a_storm(tmp_path: Path) -> None:
-    hook = Hook()
-    dead = [free_port(), free_port(), free_port()]
-
-    async def scenario() -> Monitor:
-        async with webhook(hook) as hport:
-            checks = [{"name": f"c{i}", "url": f"http://127.0.0.1:{p}/"}
-                      for i, p in enumerate(dead)]
-            monitor = Monitor(config=_monitor_config(
-                tmp_path / "m.db", checks, alerts=[{"url": f"json://127.0.0.1:{hport}/hook"}]),
-                web=False)
-            try:
-                for _ in range(5):
-                    await monitor.once()
-            finally:
-                await monitor.close()
-            return monitor
-
-    monitor = asyncio.run(scenario())
-    titles = [p["title"] for p in hook.delivered]
-    assert titles == ["[MONITOR OFFLINE] launchready"]
-    assert all(s.state is not CheckState.DOWN for s in monitor.statuses.values())
-    with sqlite3.connect(tmp_path / "m.db") as conn:
-        unknown = conn.execute("SELECT COUNT(*) FROM results WHERE ok IS NULL").fetchone()[0]
-    conn.close()
-    assert unknown >= 12  # the gap is stored as unknown, not as down
 
 
 LOCKER = textwrap.dedent("""

@@ -29,6 +29,7 @@ import contextlib
 import gc
 import logging
 import math
+import os
 import random
 import time
 from collections.abc import Callable, Mapping
@@ -39,6 +40,8 @@ from typing import Any
 import aiohttp
 
 from launchready.config.models import Config, MonitorCheck, MonitorConfig, monitor_duration
+from launchready.errors import ConfigError
+from launchready.monitor.canary import network_reachable
 from launchready.monitor.guard import AddressPolicy
 from launchready.monitor.notify import Outbox, load_transports
 from launchready.monitor.probes import (
@@ -66,6 +69,7 @@ STORAGE_ALERT_AFTER_S = 300.0  # a store failing for another reason (locked, ser
 # words of SQLite/PostgreSQL errors that mean the storage itself is full or broken
 _STORAGE_BROKEN = ("full", "no space", "disk i/o", "readonly", "read-only", "malformed",
                    "not a database", "disk quota")
+CANARY_EVERY_S = 1.0  # canaries are asked at most this often while every check fails
 STAGGER_S = 0.01  # first runs of successive checks start this far apart (at most)
 
 
@@ -154,6 +158,9 @@ class Monitor:
     _store_error: str = ""
     _store_failing_since: float | None = None  # monotonic
     _storage_alerted: set[int] = field(default_factory=set)  # routes told this episode
+    _canary_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    _canary_at: float | None = None  # monotonic time of the last canary probe
+    _canary_ok: bool = True
 
     @property
     def monitor(self) -> MonitorConfig:
@@ -205,6 +212,8 @@ class Monitor:
         """Open and start every task (checks, writer, outbox, heartbeat, retention, web)."""
         await self.open()
         assert self._outbox is not None  # noqa: S101 - set by open()
+        if self.web:  # first: a listen address that cannot be bound stops the start cleanly
+            await self._start_web()
         self._tasks.append(asyncio.create_task(self._writer(), name="monitor-writer"))
         self._tasks.append(asyncio.create_task(self._outbox.run(self._stop),
                                                name="monitor-outbox"))
@@ -219,8 +228,6 @@ class Monitor:
             phase = index * min(STAGGER_S, runner.timing.interval / count)
             self._check_tasks.append(asyncio.create_task(self._loop(runner, began + phase),
                                                          name=f"check {runner.check.name}"))
-        if self.web:
-            await self._start_web()
         # the config, runners and sessions built above live as long as the monitor: leave
         # them out of full garbage collections, which otherwise walk every one of them each
         # time (at 10,000 checks: 240 ms pauses, 140 ms without them); close() undoes it
@@ -232,10 +239,21 @@ class Monitor:
         except ImportError:
             log.info("status page not available in this build; running without it")
             return
-        host, _, port = self.monitor.listen.rpartition(":")
-        self._web_runner = await start_web(self, host=host.strip("[]") or "127.0.0.1",
-                                           port=int(port))
-        log.info("status page on http://%s/", self.monitor.listen)
+        listen = self.monitor.listen
+        host, _, port = listen.rpartition(":")
+        try:
+            self._web_runner = await start_web(self, host=host.strip("[]") or "127.0.0.1",
+                                               port=int(port))
+        except (OSError, ValueError, OverflowError) as exc:
+            reason = (os.strerror(exc.errno).lower()
+                      if isinstance(exc, OSError) and exc.errno else str(exc))
+            raise ConfigError(f"cannot serve the status page on {listen}: {reason}",
+                              key="monitor.listen",
+                              fix="use a free HOST:PORT, or --no-web") from None
+        address = self.web_address
+        if address is not None:
+            bound = f"[{address[0]}]" if ":" in address[0] else address[0]
+            log.info("status page on http://%s:%d/", bound, address[1])
 
     @property
     def web_address(self) -> tuple[str, int] | None:
@@ -316,7 +334,10 @@ class Monitor:
             await self.open()
         outcomes = await asyncio.gather(*(self._run(r) for r in self._runners.values()))
         for runner, outcome in zip(self._runners.values(), outcomes, strict=True):
-            self._observe(runner, outcome)
+            self._latest[runner.check.name] = (outcome.ok, outcome.network)
+        offline = await self._is_offline()
+        for runner, outcome in zip(self._runners.values(), outcomes, strict=True):
+            self._observe(runner, outcome, offline)
         if not await self._flush_queue():
             await self._alert_from_memory()
         if self._outbox is not None:
@@ -363,26 +384,48 @@ class Monitor:
                     self._idle.discard(me)
             if self.on_schedule is not None:
                 self.on_schedule(due, time.monotonic())
-            outcome = await self._run(runner)
-            self._observe(runner, outcome)
+            try:
+                outcome = await self._run(runner)
+            except asyncio.CancelledError:
+                if self._stop.is_set():  # cut by shutdown: the run is unknown, not missing
+                    self._queue.append(Commit(result=ResultRow(
+                        check=runner.check.name, at=self.clock(), ok=None, latency_ms=None,
+                        cause="stopped during the run (monitor shutdown)")))
+                raise
+            self._latest[runner.check.name] = (outcome.ok, outcome.network)
+            self._observe(runner, outcome, await self._is_offline())
             self._last_round = time.monotonic()
             # next slot strictly in the future: an overrun skips slots, never bursts
             slot = max(slot + 1, math.floor((time.monotonic() - t0) / t.interval) + 1)
 
-    def _observe(self, runner: _Runner, outcome: Outcome) -> None:
+    async def _is_offline(self) -> bool:
+        """Whether the monitor has lost its own network: every check failed at the network
+        level at once AND no canary answers. The canaries are asked at most once per
+        ``CANARY_EVERY_S`` (one probe shared by the checks finishing meanwhile)."""
+        if len(self._runners) < 2 or not all_offline(self._latest):
+            return False
+        async with self._canary_lock:
+            now = time.monotonic()
+            if self._canary_at is None or now - self._canary_at >= CANARY_EVERY_S:
+                self._canary_ok = await network_reachable(self.monitor.canaries)
+                self._canary_at = time.monotonic()
+        return not self._canary_ok
+
+    def _observe(self, runner: _Runner, outcome: Outcome, offline: bool) -> None:
         chk = runner.check
         now = self.clock()
-        self._latest[chk.name] = (outcome.ok, outcome.network)
         was_offline = self.offline
-        self.offline = all_offline(self._latest) if len(self._runners) >= 2 else False
+        self.offline = offline
         messages: list[Message] = []
         if self.offline and not was_offline:
-            log.error("monitor offline: every check failed at the network level at once; "
-                      "results are stored as unknown until the network returns")
+            log.error("monitor offline: every check failed at the network level and no "
+                      "canary answers; results are stored as unknown until the network "
+                      "returns")
             messages += self._broadcast(
                 f"offline:{now.timestamp():.0f}", "[MONITOR OFFLINE] launchready",
-                f"Every check failed at the network level at {_fmt(now)}: the monitor host "
-                f"has probably lost its network. Results are unknown until it returns.")
+                f"Every check failed at the network level at {_fmt(now)} and none of the "
+                f"monitor's canaries answers: the monitor host has lost its network. "
+                f"Results are unknown until it returns.")
         elif was_offline and not self.offline:
             log.warning("monitor back online at %s", _fmt(now))
         obs = Observation(at=now, ok=outcome.ok, cause=outcome.cause, slow=outcome.slow,
@@ -513,6 +556,9 @@ class Monitor:
                     await self.store.checkpoint()
                 except StoreError as exc:
                     log.warning("retention: %s", exc)
+                except Exception:
+                    # a bug here must not end retention silently: logged, retried next hour
+                    log.exception("retention failed; retried in an hour")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stop.wait(), timeout=3600)
 
