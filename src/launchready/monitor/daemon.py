@@ -56,8 +56,9 @@ from launchready.monitor.probes import (
 )
 from launchready.monitor.state import Event, EventKind, Observation, Status, advance
 from launchready.monitor.state import monitor_offline as all_offline
-from launchready.monitor.store import Commit, Message, ResultRow, Store, StoreError, open_store
+from launchready.monitor.store import BOUNDS_MS, Commit, Message, ResultRow, Store, StoreError
 from launchready.monitor.timing import CheckTiming, timing
+from launchready.monitor.views import CheckView, LatencyPoint, StatusSnapshot
 from launchready.probes.dns import DnsProbe
 from launchready.probes.http import ssl_context
 
@@ -175,9 +176,11 @@ class Monitor:
         """Open the store, resume state, build the check runners."""
         mon = self.monitor
         if self.store is None:  # a store may be handed in already open (tests, embedding)
-            self.store = await open_store(self.database or mon.database,
-                                          public={c.name: c.public for c in mon.checks})
-        self.statuses = await self.store.load()
+            self.store = Store(url=self.database or mon.database,
+                               public={c.name: c.public for c in mon.checks})
+            await self._open_store()
+        if self.store.is_open:
+            self.statuses = await self.store.load()
         self._dns = DnsProbe(resolver=self.config.network.resolver)
         tls = ssl_context(self.config.network.ca_bundle)  # one for every session
         # one session per address policy, shared by its HTTP checks: a run never reuses a
@@ -232,6 +235,27 @@ class Monitor:
         # them out of full garbage collections, which otherwise walk every one of them each
         # time (at 10,000 checks: 240 ms pauses, 140 ms without them); close() undoes it
         gc.freeze()
+
+    async def _open_store(self) -> bool:
+        """Open the store; when that fails (full disk, I/O error, server down) the monitor
+        runs degraded instead of not at all: checks go on, results wait in memory, the
+        storage alert goes out from memory and the writer retries the open (RELIABILITY
+        23). With nothing loaded, every check starts UNKNOWN, which sends nothing for
+        healthy targets."""
+        assert self.store is not None  # noqa: S101 - called with a store
+        try:
+            await self.store.open()
+        except StoreError as exc:
+            if not self._store_failing:
+                log.error("monitor store %s cannot be opened (%s); running from memory and "
+                          "retrying", self.store.label, exc)
+                self._store_failing_since = time.monotonic()
+            self._store_failing = True
+            self._store_error = str(exc)
+            return False
+        if self._store_failing:
+            log.warning("monitor store %s opened", self.store.label)
+        return True
 
     async def _start_web(self) -> None:
         try:
@@ -311,19 +335,35 @@ class Monitor:
 
     # ---- StatusSource (delegated to the store) ---------------------------------------------
 
-    async def snapshot(self, now: datetime) -> Any:
-        """``views.StatusSource.snapshot``."""
+    async def snapshot(self, now: datetime) -> StatusSnapshot:
+        """``views.StatusSource.snapshot``: from the store, or from memory while the store
+        is not open."""
         if self.store is None:
             raise StoreError("the monitor is not open")
-        self.store.state_note = ("offline" if self.offline else
-                                 "degraded: storage unavailable" if self._store_failing
-                                 else "ok")
+        note = ("offline" if self.offline else
+                "degraded: storage unavailable" if self._store_failing else "ok")
+        if not self.store.is_open:
+            return self._memory_snapshot(now, note)
+        self.store.state_note = note
         return await self.store.snapshot(now)
 
-    async def series(self, check: str, since: datetime) -> Any:
-        """``views.StatusSource.series``."""
+    def _memory_snapshot(self, now: datetime, note: str) -> StatusSnapshot:
+        checks = tuple(CheckView(
+            name=c.name, state=self.statuses.get(c.name, Status()).state,
+            since=self.statuses.get(c.name, Status()).since, public=c.public,
+            last_latency_ms=None, runs_total=0, failures_total=0, uptime_24h=None,
+            uptime_7d=None, uptime_30d=None) for c in self.monitor.checks)
+        return StatusSnapshot(generated_at=now, checks=checks, incidents=(),
+                              monitor_state=note, histogram_bounds_ms=BOUNDS_MS,
+                              histograms=tuple((c.name, (0,) * (len(BOUNDS_MS) + 1), 0.0)
+                                               for c in self.monitor.checks))
+
+    async def series(self, check: str, since: datetime) -> list[LatencyPoint]:
+        """``views.StatusSource.series`` (empty while the store is not open)."""
         if self.store is None:
             raise StoreError("the monitor is not open")
+        if not self.store.is_open:
+            return []
         return await self.store.series(check, since)
 
     # ---- running checks ------------------------------------------------------------------
@@ -467,6 +507,8 @@ class Monitor:
     async def _flush_queue(self) -> bool:
         if not self._queue or self.store is None:
             return True
+        if not self.store.is_open and not await self._open_store():
+            return False
         batch = list(self._queue)
         try:
             await self.store.commit_many(batch)
@@ -505,7 +547,9 @@ class Monitor:
     def _storage_alert(self) -> tuple[str, str] | None:
         """(title, body) of the storage alert when it is due, else None."""
         error = self._store_error.lower()
-        broken = any(word in error for word in _STORAGE_BROKEN)
+        # a store that cannot even be opened is broken: nothing can be recorded at all
+        broken = any(word in error for word in _STORAGE_BROKEN) or (
+            self.store is not None and not self.store.is_open)
         since = self._store_failing_since
         if not broken and (since is None or time.monotonic() - since < STORAGE_ALERT_AFTER_S):
             return None

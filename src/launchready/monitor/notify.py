@@ -239,6 +239,8 @@ class Outbox:
         queued messages were attempted. ``wait=False`` sends held groups at once."""
         now = self.clock()
         self._held_until = None
+        if not self.store.is_open:
+            return 0  # the daemon delivers from memory until the store opens
         try:
             items = await self.store.due(now, limit=DUE_BATCH)
         except StoreError as exc:
@@ -327,7 +329,7 @@ class Outbox:
         while not stop.is_set():
             await self.flush()
             try:
-                nxt = await self.store.next_due()
+                nxt = await self.store.next_due() if self.store.is_open else None
             except StoreError:
                 nxt = None
             now = self.clock()

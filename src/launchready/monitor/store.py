@@ -244,10 +244,26 @@ class Store:
 
         self._tx(work)
 
+    @property
+    def is_open(self) -> bool:
+        """Whether :meth:`open` has succeeded (and :meth:`close` not been called)."""
+        return self._opened
+
     async def open(self) -> Store:
-        """Connect and migrate."""
-        await self._run(self._connect)
+        """Connect and migrate; on failure nothing stays half open and ``open`` may be
+        called again (the daemon retries while the disk is full)."""
+        try:
+            await self._run(self._connect)
+        except StoreError:
+            await asyncio.get_running_loop().run_in_executor(self._pool, self._discard)
+            raise
         return self
+
+    def _discard(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            with contextlib.suppress(Exception):
+                conn.close()
 
     async def close(self) -> None:
         """Checkpoint (SQLite) and close; safe to call twice."""
