@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import signal
 import socket
 import sqlite3
 import subprocess
@@ -49,13 +51,21 @@ def test_sigterm_to_the_process_and_its_group_still_drains_and_exits_0(tmp_path:
     async def scenario() -> tuple[int, str]:
         async with target_server(Target()) as port:
             cfg = _write(tmp_path / "lr.toml", port, tmp_path / "m.db")
-            # coreutils timeout sends SIGTERM to the daemon and to its process group
             proc = await asyncio.create_subprocess_exec(
-                "timeout", "--preserve-status", "-s", "TERM", "4", sys.executable, "-m",
-                "launchready", "monitor", "--config", str(cfg),
-                stderr=asyncio.subprocess.PIPE)
-            _, err = await proc.communicate()
-            return int(proc.returncode or 0), err.decode()
+                sys.executable, "-m", "launchready", "monitor", "--config", str(cfg),
+                stderr=asyncio.subprocess.PIPE, start_new_session=True)
+            assert proc.stderr is not None
+            err = ""
+            while "status page on" not in err:
+                line = await asyncio.wait_for(proc.stderr.readline(), 15)
+                assert line, err
+                err += line.decode()
+            await asyncio.sleep(1.5)
+            # what coreutils `timeout -s TERM` does: the process, then its process group
+            os.kill(proc.pid, signal.SIGTERM)
+            os.killpg(proc.pid, signal.SIGTERM)
+            err += (await proc.stderr.read()).decode()
+            return int(await proc.wait()), err
 
     rc, err = asyncio.run(scenario())
     assert rc == 0, err

@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 from launchready.commands.common import _network_overrides
 from launchready.config.loader import load_config
 from launchready.config.models import Config
-from launchready.errors import ConfigError
+from launchready.errors import ConfigError, RunError
 from launchready.monitor.daemon import Monitor
 from launchready.monitor.notify import load_transports, route_label, send_now
 from launchready.monitor.store import open_store
@@ -80,8 +80,14 @@ async def serve(monitor: Monitor, stop: asyncio.Event) -> None:
     except BaseException:
         await monitor.close()  # sessions and the store, so nothing is left unclosed
         raise
-    await stop.wait()
+    stopped = asyncio.ensure_future(stop.wait())
+    lost = asyncio.ensure_future(monitor.lost.wait())
+    await asyncio.wait({stopped, lost}, return_when=asyncio.FIRST_COMPLETED)
+    for waiter in (stopped, lost):
+        waiter.cancel()
     await monitor.stop(drain=8.0)
+    if monitor.fatal is not None:
+        raise RunError(monitor.fatal)
 
 
 def _daemon(config: Config, args: argparse.Namespace) -> int:

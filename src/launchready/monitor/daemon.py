@@ -31,7 +31,9 @@ import logging
 import math
 import os
 import random
+import socket
 import time
+import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -40,7 +42,7 @@ from typing import Any
 import aiohttp
 
 from launchready.config.models import Config, MonitorCheck, MonitorConfig, monitor_duration
-from launchready.errors import ConfigError
+from launchready.errors import ConfigError, RunError
 from launchready.monitor.canary import network_reachable
 from launchready.monitor.guard import AddressPolicy
 from launchready.monitor.notify import Outbox, load_transports
@@ -71,6 +73,9 @@ STORAGE_ALERT_AFTER_S = 300.0  # a store failing for another reason (locked, ser
 _STORAGE_BROKEN = ("full", "no space", "disk i/o", "readonly", "read-only", "malformed",
                    "not a database", "disk quota")
 CANARY_EVERY_S = 1.0  # canaries are asked at most this often while every check fails
+WRITER_LEASE = "writer"  # one monitor process per store
+LEASE_TTL_S = 30.0  # a holder that stops renewing loses the lease after this long
+LEASE_RENEW_S = 10.0
 STAGGER_S = 0.01  # first runs of successive checks start this far apart (at most)
 
 
@@ -111,6 +116,16 @@ def in_maintenance(monitor: MonitorConfig, check: str, at: datetime) -> bool:
         if datetime.fromisoformat(window.start) <= at < datetime.fromisoformat(window.end):
             return True
     return False
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process: it runs
+    return True
 
 
 def _queued_at(commit: Commit) -> datetime:
@@ -162,6 +177,10 @@ class Monitor:
     _canary_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     _canary_at: float | None = None  # monotonic time of the last canary probe
     _canary_ok: bool = True
+    _token: str = field(default_factory=lambda: uuid.uuid4().hex)
+    _holder: str = field(default_factory=lambda: f"{os.getpid()}@{socket.gethostname()}")
+    fatal: str | None = None  # why the monitor had to stop (its lease was taken over)
+    lost: asyncio.Event = field(default_factory=asyncio.Event)  # set with ``fatal``
 
     @property
     def monitor(self) -> MonitorConfig:
@@ -180,6 +199,7 @@ class Monitor:
                                public={c.name: c.public for c in mon.checks})
             await self._open_store()
         if self.store.is_open:
+            await self._take_lease()
             self.statuses = await self.store.load()
         self._dns = DnsProbe(resolver=self.config.network.resolver)
         tls = ssl_context(self.config.network.ca_bundle)  # one for every session
@@ -206,7 +226,8 @@ class Monitor:
             self._runners[chk.name] = runner
         load_transports()
         self._outbox = Outbox(store=self.store, routes=mon.alerts, clock=self.clock,
-                              wake=asyncio.Event(), group_window=self.group_window)
+                              wake=asyncio.Event(), group_window=self.group_window,
+                              claimer=self._holder)
         reopened = [n for n, s in self.statuses.items() if s.resumed]
         log.info("monitor store %s opened; %d checks; %d open incidents resumed",
                  self.store.label, len(mon.checks), len(reopened))
@@ -221,6 +242,7 @@ class Monitor:
         self._tasks.append(asyncio.create_task(self._outbox.run(self._stop),
                                                name="monitor-outbox"))
         self._tasks.append(asyncio.create_task(self._housekeeping(), name="monitor-retention"))
+        self._tasks.append(asyncio.create_task(self._lease_keeper(), name="monitor-lease"))
         if self.monitor.heartbeat_url is not None:
             self._tasks.append(asyncio.create_task(self._heartbeat(), name="monitor-heartbeat"))
         began, count = time.monotonic(), len(self._runners)
@@ -255,7 +277,47 @@ class Monitor:
             return False
         if self._store_failing:
             log.warning("monitor store %s opened", self.store.label)
+            try:
+                await self._take_lease()
+            except RunError as exc:
+                self._lose(str(exc))
+                return False
         return True
+
+    async def _take_lease(self) -> None:
+        """Take (or renew) the store's single-writer lease; raise :class:`RunError` naming
+        the holder when another live monitor has it (two monitors on one store would record
+        and send everything twice)."""
+        assert self.store is not None  # noqa: S101 - called with an open store
+        now = self.clock()
+        lease = await self.store.take_lease(WRITER_LEASE, holder=self._holder,
+                                            token=self._token, now=now, ttl=LEASE_TTL_S,
+                                            alive=_pid_alive)
+        if lease.token != self._token:
+            raise RunError(
+                f"another monitor ({lease.holder}) is using the store {self.store.label}; its "
+                f"lease runs until {_fmt(lease.expires)} unless it renews it. Stop it, or "
+                f"give this one another database")
+
+    def _lose(self, why: str) -> None:
+        log.critical("%s; stopping", why)
+        self.fatal = why
+        self.lost.set()
+
+    async def _lease_keeper(self) -> None:
+        """Renew the writer lease; stop the monitor if another one took it over."""
+        while not self._stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), timeout=LEASE_RENEW_S)
+            if self._stop.is_set() or self.store is None or not self.store.is_open:
+                continue
+            try:
+                await self._take_lease()
+            except StoreError as exc:
+                log.warning("could not renew the store lease: %s", exc)
+            except RunError as exc:
+                self._lose(str(exc))
+                return
 
     async def _start_web(self) -> None:
         try:
@@ -331,6 +393,9 @@ class Monitor:
                 await runner.probe.aclose()
         self._runners.clear()
         if self.store is not None:
+            if self.store.is_open and self.fatal is None:
+                with contextlib.suppress(StoreError):
+                    await self.store.release_lease(WRITER_LEASE, token=self._token)
             await self.store.close()
 
     # ---- StatusSource (delegated to the store) ---------------------------------------------

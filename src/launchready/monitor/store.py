@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import sqlite3
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -73,6 +74,10 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "status TEXT NOT NULL DEFAULT 'pending', last_error TEXT, sent_at {real})",
         "CREATE INDEX IF NOT EXISTS ix_outbox_due ON outbox (status, next_at)",
     ),
+    (
+        # who is sending a row: claimed with a compare-and-set, so no row goes out twice
+        "ALTER TABLE outbox ADD COLUMN claimed_by TEXT",
+    ),
 )
 
 
@@ -115,6 +120,48 @@ class OutboxItem:
     body: str
     attempts: int
     created: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
+class Lease:
+    """Who holds a named lease of the store, until when (wall clock: several processes
+    compare it)."""
+
+    holder: str  # "pid@host", for people
+    token: str  # unique per process start
+    expires: datetime
+
+    def encode(self) -> str:
+        """The ``meta`` value."""
+        return json.dumps({"holder": self.holder, "token": self.token,
+                           "expires": self.expires.timestamp()})
+
+    @staticmethod
+    def decode(value: str | None) -> Lease | None:
+        """A ``meta`` value back; None for an empty or unreadable one."""
+        try:
+            data = json.loads(value or "")
+            return Lease(holder=str(data["holder"]), token=str(data["token"]),
+                         expires=datetime.fromtimestamp(float(data["expires"]), UTC))
+        except (ValueError, KeyError, TypeError):
+            return None
+
+
+def lease_free(current: Lease | None, *, token: str, holder: str, now: datetime,
+               alive: Callable[[int], bool]) -> bool:
+    """Pure: whether ``token`` (running as ``holder``) may take or renew ``current``.
+
+    Free when nobody holds it, it is ours, it has expired, or its holder is a process on
+    this host that no longer runs (a kill -9 or a crash: the restart need not wait out the
+    lease). The same pid on the same host with another token is an earlier life of this
+    process's pid (a container's pid 1 restarted)."""
+    if current is None or current.token == token or current.expires <= now:
+        return True
+    pid, _, host = current.holder.partition("@")
+    mine_pid, _, mine_host = holder.partition("@")
+    if host != mine_host or not pid.isdigit():
+        return False
+    return pid == mine_pid or not alive(int(pid))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -384,6 +431,58 @@ class Store:
         row = await self._run(lambda: self._x(
             "SELECT MIN(next_at) FROM outbox WHERE status = 'pending'").fetchone())
         return _dt(row[0]) if row and row[0] is not None else None
+
+    async def claim(self, ids: Sequence[int], claimer: str) -> set[int]:
+        """Claim pending rows for sending (compare-and-set: a row another process claimed
+        first is not returned). Claimed rows are no longer due until settled."""
+        def work() -> set[int]:
+            got: set[int] = set()
+            for item_id in ids:
+                cur = self._x("UPDATE outbox SET status = 'sending', claimed_by = ? "
+                              "WHERE id = ? AND status = 'pending'", (claimer, item_id))
+                if cur.rowcount == 1:
+                    got.add(item_id)
+            return got
+
+        return await self._run(lambda: self._tx(work))
+
+    async def take_lease(self, name: str, *, holder: str, token: str, now: datetime,
+                         ttl: float, alive: Callable[[int], bool]) -> Lease:
+        """Take or renew lease ``name`` for ``token`` for ``ttl`` seconds, atomically.
+        Returns the lease as it stands: ours when taken, the holder's when refused. Taking
+        it over from another token puts that holder's claimed outbox rows back in the
+        queue (delivery is at least once)."""
+        key = f"lease:{name}"
+        lock = " FOR UPDATE" if self.dialect == "postgresql" else ""
+
+        def work() -> Lease:
+            self._x("INSERT INTO meta (key, value) VALUES (?, '') ON CONFLICT (key) DO NOTHING",
+                    (key,))
+            row = self._x(f"SELECT value FROM meta WHERE key = ?{lock}", (key,)).fetchone()  # noqa: S608 - constant
+            current = Lease.decode(row[0] if row else None)
+            if not lease_free(current, token=token, holder=holder, now=now, alive=alive):
+                assert current is not None  # noqa: S101 - lease_free(None) is True
+                return current
+            mine = Lease(holder=holder, token=token, expires=now + timedelta(seconds=ttl))
+            self._x("UPDATE meta SET value = ? WHERE key = ?", (mine.encode(), key))
+            if current is None or current.token != token:
+                self._x("UPDATE outbox SET status = 'pending', claimed_by = NULL "
+                        "WHERE status = 'sending'")
+            return mine
+
+        return await self._run(lambda: self._tx(work))
+
+    async def release_lease(self, name: str, *, token: str) -> None:
+        """Give lease ``name`` up, if ``token`` holds it."""
+        key = f"lease:{name}"
+
+        def work() -> None:
+            row = self._x("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+            current = Lease.decode(row[0] if row else None)
+            if current is not None and current.token == token:
+                self._x("DELETE FROM meta WHERE key = ?", (key,))
+
+        await self._run(lambda: self._tx(work))
 
     async def settle(self, item_id: int, *, status: str, now: datetime,
                      next_at: datetime | None = None, error: str | None = None) -> None:
