@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 from aiohttp import web
 
@@ -345,6 +346,46 @@ def test_database_locked_by_another_process_for_3s(tmp_path: Path) -> None:
         assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
     conn.close()
     assert stored >= total - 1  # every run written once the lock was released
+
+
+def test_status_endpoints_answer_while_a_write_waits_for_a_lock(tmp_path: Path) -> None:
+    target = Target()
+    db = tmp_path / "m.db"
+
+    async def scenario() -> list[tuple[str, int, float, str]]:
+        async with target_server(target) as port:
+            monitor = Monitor(config=_monitor_config(db, [{
+                "name": "api", "url": f"http://127.0.0.1:{port}/health", "public": True}],
+                listen="127.0.0.1:0", canaries=[]))
+            await monitor.start()
+            seen: list[tuple[str, int, float, str]] = []
+            try:
+                await wait_for(lambda: target.hits >= 2, 5)
+                assert monitor.web_address is not None
+                base = "http://{}:{}".format(*monitor.web_address)
+                proc = await asyncio.create_subprocess_exec(
+                    sys.executable, "-c", LOCKER, str(db), "6", stdout=asyncio.subprocess.PIPE)
+                assert proc.stdout is not None
+                await proc.stdout.readline()
+                await asyncio.sleep(2.5)  # a write is now waiting for the lock
+                async with aiohttp.ClientSession() as http:
+                    for path in ("/healthz", "/", "/api/status.json"):
+                        began = time.monotonic()
+                        async with http.get(base + path,
+                                            timeout=aiohttp.ClientTimeout(total=4)) as resp:
+                            text = await resp.text()
+                        seen.append((path, resp.status, time.monotonic() - began, text))
+                await proc.wait()
+            finally:
+                await monitor.stop()
+            return seen
+
+    seen = asyncio.run(scenario())
+    for path, _, took, _ in seen:
+        assert took < 2.5, (path, took)
+    health = seen[0]
+    assert health[1] == 503 and "degraded: storage slow" in health[3]
+    assert [s for _, s, _, _ in seen[1:]] == [200, 200]
 
 
 def test_heartbeat_pings_while_rounds_complete(tmp_path: Path) -> None:

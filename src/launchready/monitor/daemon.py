@@ -76,6 +76,8 @@ CANARY_EVERY_S = 1.0  # canaries are asked at most this often while every check 
 WRITER_LEASE = "writer"  # one monitor process per store
 LEASE_TTL_S = 30.0  # a holder that stops renewing loses the lease after this long
 LEASE_RENEW_S = 10.0
+STORE_LAG_S = 1.0  # a write waiting longer than this makes the monitor "degraded"
+SNAPSHOT_WAIT_S = 2.0  # the status page's own deadline for reading the store
 STAGGER_S = 0.01  # first runs of successive checks start this far apart (at most)
 
 
@@ -177,6 +179,7 @@ class Monitor:
     _canary_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     _canary_at: float | None = None  # monotonic time of the last canary probe
     _canary_ok: bool = True
+    _write_began: float | None = None  # monotonic start of the write in progress
     _token: str = field(default_factory=lambda: uuid.uuid4().hex)
     _holder: str = field(default_factory=lambda: f"{os.getpid()}@{socket.gethostname()}")
     fatal: str | None = None  # why the monitor had to stop (its lease was taken over)
@@ -405,12 +408,21 @@ class Monitor:
         is not open."""
         if self.store is None:
             raise StoreError("the monitor is not open")
+        waiting = (time.monotonic() - self._write_began if self._write_began is not None
+                   else 0.0)
         note = ("offline" if self.offline else
-                "degraded: storage unavailable" if self._store_failing else "ok")
+                "degraded: storage unavailable" if self._store_failing else
+                f"degraded: storage slow (a write has waited {waiting:.0f}s)"
+                if waiting > STORE_LAG_S else "ok")
         if not self.store.is_open:
             return self._memory_snapshot(now, note)
         self.store.state_note = note
-        return await self.store.snapshot(now)
+        try:
+            return await asyncio.wait_for(self.store.snapshot(now), timeout=SNAPSHOT_WAIT_S)
+        except TimeoutError:
+            # the read itself is stuck: answer from memory within the page's own deadline
+            return self._memory_snapshot(
+                now, note if note != "ok" else "degraded: storage slow (reads are waiting)")
 
     def _memory_snapshot(self, now: datetime, note: str) -> StatusSnapshot:
         checks = tuple(CheckView(
@@ -575,9 +587,11 @@ class Monitor:
         if not self.store.is_open and not await self._open_store():
             return False
         batch = list(self._queue)
+        self._write_began = time.monotonic()
         try:
             await self.store.commit_many(batch)
         except StoreError as exc:
+            self._write_began = None
             if not self._store_failing:
                 log.error("monitor store write failed (%s); %d results kept in memory and "
                           "retried", exc, len(batch))
@@ -585,6 +599,7 @@ class Monitor:
             self._store_failing = True
             self._store_error = str(exc)
             return False
+        self._write_began = None
         del self._queue[: len(batch)]
         if self._store_failing:
             log.warning("monitor store writable again; backlog written")

@@ -43,6 +43,7 @@ from launchready.monitor.views import (
 
 T = TypeVar("T")
 BUSY_TIMEOUT_MS = 10_000
+READ_BUSY_TIMEOUT_MS = 1_000  # the status page answers within its own deadline
 BOUNDS_MS: tuple[float, ...] = (5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000)
 
 
@@ -193,6 +194,11 @@ class Store:
         default_factory=lambda: ThreadPoolExecutor(max_workers=1,
                                                    thread_name_prefix="monitor-store"),
         repr=False)
+    _read_conn: _Conn | None = field(default=None, repr=False)
+    _read_pool: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(max_workers=1,
+                                                   thread_name_prefix="monitor-store-read"),
+        repr=False)
     state_note: str = "ok"
     _opened: bool = field(default=False, repr=False)
     _closed: bool = field(default=False, repr=False)
@@ -220,6 +226,45 @@ class Store:
         except Exception as exc:
             await loop.run_in_executor(self._pool, self._drop_if_broken)
             raise StoreError(f"{type(exc).__name__}: {_clean(str(exc))}") from None
+
+    async def _read(self, fn: Callable[[], T]) -> T:
+        """Run a read on the read connection's own thread: the status page never waits
+        behind a write that waits for a lock (WAL readers do not block on writers)."""
+        if self.dialect == "sqlite" and self.url.endswith(":memory:"):
+            return await self._run(fn)  # one in-memory database: one connection
+        loop = asyncio.get_running_loop()
+        try:
+            return await loop.run_in_executor(self._read_pool, fn)
+        except StoreError:
+            raise
+        except Exception as exc:
+            await loop.run_in_executor(self._read_pool, self._drop_reader)
+            raise StoreError(f"{type(exc).__name__}: {_clean(str(exc))}") from None
+
+    def _drop_reader(self) -> None:
+        conn, self._read_conn = self._read_conn, None
+        if conn is not None:
+            with contextlib.suppress(Exception):
+                conn.close()
+
+    def _rx(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        if self.dialect == "sqlite" and self.url.endswith(":memory:"):
+            return self._x(sql, params)
+        if not self._opened:
+            raise StoreError("the store is closed")
+        if self._read_conn is None:
+            if self.dialect == "sqlite":
+                conn = sqlite3.connect(self.url.removeprefix("sqlite:///"),
+                                       isolation_level=None, check_same_thread=False,
+                                       timeout=READ_BUSY_TIMEOUT_MS / 1000)
+                conn.execute(f"PRAGMA busy_timeout = {READ_BUSY_TIMEOUT_MS}")
+                conn.execute("PRAGMA query_only = 1")
+                self._read_conn = conn
+            else:
+                import psycopg  # noqa: PLC0415
+
+                self._read_conn = psycopg.connect(self.url, autocommit=True, connect_timeout=5)
+        return self._read_conn.execute(self._sql(sql), tuple(params))
 
     def _drop_if_broken(self) -> None:
         """After a failure, forget a PostgreSQL connection that is gone; the next call
@@ -327,9 +372,12 @@ class Store:
         if self._closed:
             return
         self._closed = True
+        loop = asyncio.get_running_loop()
         try:
-            await asyncio.get_running_loop().run_in_executor(self._pool, work)
+            await loop.run_in_executor(self._read_pool, self._drop_reader)
+            await loop.run_in_executor(self._pool, work)
         finally:
+            self._read_pool.shutdown(wait=True)
             self._pool.shutdown(wait=True)
 
     async def checkpoint(self) -> None:
@@ -566,22 +614,22 @@ class Store:
     async def series(self, check: str, since: datetime) -> list[LatencyPoint]:
         """Results of one check since ``since``, oldest first (unknown results left out)."""
         def work() -> list[LatencyPoint]:
-            rows = self._x("SELECT at, latency_ms, ok FROM results WHERE check_name = ? "
+            rows = self._rx("SELECT at, latency_ms, ok FROM results WHERE check_name = ? "
                            "AND at >= ? AND ok IS NOT NULL ORDER BY at",
                            (check, since.timestamp())).fetchall()
             return [LatencyPoint(at=_dt(a) or since, latency_ms=lat, ok=bool(o))
                     for a, lat, o in rows]
 
-        return await self._run(work)
+        return await self._read(work)
 
     async def snapshot(self, now: datetime) -> StatusSnapshot:
         """Every check's state, uptimes, recent incidents and latency histograms."""
         def uptime(name: str, days: int) -> float | None:
             since = (now - timedelta(days=days)).timestamp()
-            raw = self._x("SELECT SUM(CASE WHEN ok = 1 THEN 1 ELSE 0 END), COUNT(ok) "
+            raw = self._rx("SELECT SUM(CASE WHEN ok = 1 THEN 1 ELSE 0 END), COUNT(ok) "
                           "FROM results WHERE check_name = ? AND at >= ?",
                           (name, since)).fetchone()
-            rolled = self._x("SELECT SUM(runs - failures - unknown), SUM(runs - unknown) "
+            rolled = self._rx("SELECT SUM(runs - failures - unknown), SUM(runs - unknown) "
                              "FROM rollups WHERE check_name = ? AND hour >= ?",
                              (name, since)).fetchone()
             good = int(raw[0] or 0) + int(rolled[0] or 0)
@@ -589,7 +637,7 @@ class Store:
             return good / total if total else None
 
         def work() -> StatusSnapshot:
-            states = {r[0]: r for r in self._x(
+            states = {r[0]: r for r in self._rx(
                 "SELECT check_name, state, since, runs_total, failures_total, last_latency_ms "
                 "FROM states").fetchall()}
             views: list[CheckView] = []
@@ -604,21 +652,21 @@ class Store:
                     failures_total=int(row[4]) if row else 0,
                     uptime_24h=uptime(name, 1), uptime_7d=uptime(name, 7),
                     uptime_30d=uptime(name, 30)))
-                lat = [float(x[0]) for x in self._x(
+                lat = [float(x[0]) for x in self._rx(
                     "SELECT latency_ms FROM results WHERE check_name = ? AND latency_ms "
                     "IS NOT NULL", (name,)).fetchall()]
                 counts = (*tuple(sum(1 for v in lat if v <= b) for b in BOUNDS_MS), len(lat))
                 hists.append((name, counts, sum(lat)))
             incidents = [IncidentView(check=c, started=_dt(s) or now, ended=_dt(e), cause=cause,
                                       recovered_while_offline=bool(w))
-                         for c, s, e, cause, w in self._x(
+                         for c, s, e, cause, w in self._rx(
                              "SELECT check_name, started, ended, cause, recovered_while_offline "
                              "FROM incidents ORDER BY started DESC LIMIT 50").fetchall()]
             return StatusSnapshot(generated_at=now, checks=tuple(views),
                                   incidents=tuple(incidents), monitor_state=self.state_note,
                                   histogram_bounds_ms=BOUNDS_MS, histograms=tuple(hists))
 
-        return await self._run(work)
+        return await self._read(work)
 
 
 def _clean(text: str) -> str:
@@ -635,4 +683,5 @@ async def open_store(url: str, *, public: dict[str, bool] | None = None) -> Stor
         return await store.open()
     except StoreError:
         store._pool.shutdown(wait=False)
+        store._read_pool.shutdown(wait=False)
         raise
