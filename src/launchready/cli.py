@@ -17,7 +17,7 @@ from typing import NoReturn
 from launchready._version import __version__
 from launchready.checks.catalog import CATALOG, meta
 from launchready.config.loader import load_config
-from launchready.config.models import AppConfig
+from launchready.config.models import AppConfig, parse_resolver
 from launchready.engine import Selection
 from launchready.errors import ConfigError, LaunchreadyError, RunError, UsageError
 from launchready.model import Severity
@@ -71,7 +71,8 @@ def _common(p: argparse.ArgumentParser) -> None:
                    help="write the fingerprints of this run's findings to FILE")
     g.add_argument("--resolve", action="append", default=[], metavar="HOST:PORT:ADDR",
                    help="connect to ADDR for HOST:PORT, like curl (repeatable)")
-    g.add_argument("--resolver", metavar="ADDR[:PORT]", help="DNS resolver to query")
+    g.add_argument("--resolver", metavar="ADDR[:PORT]", type=_resolver_arg,
+                   help="DNS resolver to query")
     g.add_argument("--ca-bundle", metavar="FILE", help="trust these CA certificates")
     g.add_argument("--timeout", type=float, metavar="SECONDS", help="network timeout")
     g.add_argument("-q", "--quiet", action="store_true", help="no progress display")
@@ -194,6 +195,14 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "audit": cmd_audit, "web": cmd_web, "checks": cmd_checks, "email": cmd_email,
     "demo": cmd_demo,
 }
+
+
+def _resolver_arg(value: str) -> str:
+    try:
+        parse_resolver(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return value
 
 
 def _email_default(argv: list[str]) -> list[str]:

@@ -66,6 +66,26 @@ def load_config(path: str | Path | None = None, *, environ: Mapping[str, str] | 
     return load_config_text(text, source=str(file), pyproject=is_pyproject, environ=environ)
 
 
+#: no launchready key nests deeper than a few levels; a deeper document is not a config
+MAX_DEPTH = 32
+
+
+def _check_depth(raw: dict[str, Any], source: str) -> None:
+    """ConfigError naming the key path where ``raw`` nests deeper than :data:`MAX_DEPTH`."""
+    stack: list[tuple[Any, str, int]] = [(raw, "", 0)]
+    while stack:
+        node, path, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise ConfigError(f"nested more than {MAX_DEPTH} levels deep", source=source,
+                              key=path[:80] + ("..." if len(path) > 80 else ""),
+                              fix="no launchready key nests that deep")
+        items = node.items() if isinstance(node, dict) else (
+            enumerate(node) if isinstance(node, list) else ())
+        for k, v in items:
+            if isinstance(v, dict | list):
+                stack.append((v, f"{path}.{k}" if path else str(k), depth + 1))
+
+
 def load_config_text(text: str, *, source: str = DEFAULT_NAME, pyproject: bool = False,
                      environ: Mapping[str, str] | None = None) -> Config:
     """Validate config given as TOML text."""
@@ -75,6 +95,10 @@ def load_config_text(text: str, *, source: str = DEFAULT_NAME, pyproject: bool =
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"not valid TOML: {exc}", source=source,
                           fix="check quoting and brackets on that line") from None
+    except RecursionError:
+        raise ConfigError(f"nested more than {MAX_DEPTH} levels deep", source=source,
+                          fix="no launchready key nests that deep; check the brackets") from None
+    _check_depth(raw, source)
     if pyproject:
         raw = raw.get("tool", {}).get("launchready", {})
     try:

@@ -6,10 +6,12 @@ ignored. Credential fields are ``SecretStr``: their values never appear in a rep
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections import Counter
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import (
     BaseModel,
@@ -47,12 +49,46 @@ Expect = Annotated[Expectation, BeforeValidator(_parse_exp)]
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)(ms|s|m|h)$")
 
 
+#: no configured duration is longer than ten years (longer ones overflow date arithmetic)
+MAX_DURATION_S = 3650 * 86400.0
+
+
+def _capped(value: str, seconds: float) -> float:
+    if seconds > MAX_DURATION_S:
+        raise ValueError(f"{value!r} is longer than 3650 days")
+    return seconds
+
+
 def parse_duration(value: str) -> float:
     """``"30s"``/``"500ms"``/``"2m"``/``"1h"`` -> seconds."""
     m = _DURATION.match(value.strip())
     if not m:
         raise ValueError(f"{value!r} is not a duration; write e.g. 30s, 500ms, 2m")
-    return float(m.group(1)) * {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}[m.group(2)]
+    return _capped(value, float(m.group(1)) * {"ms": 0.001, "s": 1.0, "m": 60.0,
+                                               "h": 3600.0}[m.group(2)])
+
+
+def parse_resolver(spec: str) -> tuple[str, int]:
+    """``ADDR[:PORT]`` or ``[v6]:PORT`` -> (address, port); port defaults to 53.
+
+    ``ValueError`` when ADDR is not an IP address or PORT not a number in 1-65535.
+    """
+    text = spec.strip()
+    if text.startswith("["):
+        host, _, rest = text[1:].partition("]")
+        port = rest[1:] if rest.startswith(":") else ("53" if not rest else "x")
+    elif text.count(":") == 1:
+        host, port = text.split(":")
+    else:
+        host, port = text, "53"
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        raise ValueError(f"{spec!r} is not ADDR[:PORT] with an IP address "
+                         "(e.g. 127.0.0.1:5353 or [::1]:53)") from None
+    if not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(f"{spec!r}: the port must be a number from 1 to 65535")
+    return host, int(port)
 
 
 class _Model(BaseModel):
@@ -97,6 +133,13 @@ class NetworkConfig(_Model):
     resolve: list[str] = Field(default_factory=list)
     ca_bundle: str | None = None
     timeout: float = Field(default=10.0, gt=0, le=300)
+
+    @field_validator("resolver")
+    @classmethod
+    def _resolver(cls, v: str | None) -> str | None:
+        if v is not None:
+            parse_resolver(v)
+        return v
 
     @field_validator("resolve")
     @classmethod
@@ -426,8 +469,29 @@ def monitor_duration(value: str) -> float:
     m = _MONITOR_DURATION.match(value.strip())
     if not m:
         raise ValueError(f"{value!r} is not a duration; write e.g. 30s, 2m, 1h or 30d")
-    return float(m.group(1)) * {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0,
-                                "d": 86400.0}[m.group(2)]
+    return _capped(value, float(m.group(1)) * {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0,
+                                               "d": 86400.0}[m.group(2)])
+
+
+def _numeric_host(what: str, host: str) -> None:
+    """Refuse IPv4 spellings other than the dotted quad (``127.1``, ``2130706433``, ``0x7f.1``,
+    ``0177.0.0.1``, ``0``): resolvers and URL parsers disagree on what they mean."""
+    parts = host.rstrip(".").split(".")
+    if not all(re.fullmatch(r"0x[0-9a-f]*|\d+", p, re.IGNORECASE) for p in parts):
+        return
+    try:
+        ipaddress.IPv4Address(host)
+    except ValueError:
+        raise ValueError(f"{what}: {host!r} is not a dotted-quad IPv4 address; write the "
+                         "address as four decimal numbers (e.g. 127.0.0.1)") from None
+
+
+def _listen(value: str) -> str:
+    host, sep, port = value.rpartition(":")
+    if not sep or not host or not port.isdigit() or int(port) > 65535:
+        raise ValueError(f"{value!r} is not HOST:PORT with a port from 0 to 65535 "
+                         "(e.g. \"127.0.0.1:8787\")")
+    return value
 
 
 def _http_only(what: str, url: str) -> None:
@@ -487,6 +551,7 @@ class MonitorCheck(_Model):
             if self.url is None or self.flow is not None:
                 raise ValueError(f"{where} needs exactly one of url or flow")
             _http_only(where, self.url)
+            _numeric_host(where, urlsplit(self.url).hostname or "")
         elif kind == "flow":
             if self.flow is None or self.url is not None:
                 raise ValueError(f"{where} needs exactly one of url or flow")
@@ -496,6 +561,8 @@ class MonitorCheck(_Model):
                                  f'host = "acme.example", record = "A"')
         elif not self.host or self.port is None:
             raise ValueError(f"{where}: a tcp check needs host and port")
+        else:
+            _numeric_host(where, self.host)
         for field_name in ("interval", "timeout"):
             value = getattr(self, field_name)
             if value is not None and monitor_duration(value) <= 0:
@@ -604,6 +671,11 @@ class MonitorConfig(_Model):
         if v is not None:
             monitor_duration(v)  # raises with the field's key path
         return v
+
+    @field_validator("listen")
+    @classmethod
+    def _listen_address(cls, v: str) -> str:
+        return _listen(v)
 
     @model_validator(mode="after")
     def _valid(self) -> MonitorConfig:
