@@ -24,6 +24,7 @@ from launchready.model import Severity
 from launchready.output import EXIT_INCOMPLETE, EXIT_OK, EXIT_USAGE
 from launchready.pipeline import load_command_config, run_command
 from launchready.report import Format
+from launchready.report.text import visible
 
 #: commands living in ``launchready.commands``: name -> module with add_arguments() and run();
 #: a module is imported only when its command runs, so each command loads only what it needs
@@ -228,13 +229,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             return int(plugin(args.command).run(args))
         return COMMANDS[args.command](args)
     except (ConfigError, UsageError) as exc:
-        sys.stderr.write(f"error: {exc}\n")
+        sys.stderr.write(f"error: {visible(str(exc))}\n")
         return EXIT_USAGE
     except RunError as exc:
-        sys.stderr.write(f"error: the run could not complete: {exc}\n")
+        sys.stderr.write(f"error: the run could not complete: {visible(str(exc))}\n")
         return EXIT_INCOMPLETE
     except LaunchreadyError as exc:
-        sys.stderr.write(f"error: {exc}\n")
+        sys.stderr.write(f"error: {visible(str(exc))}\n")
         return EXIT_INCOMPLETE
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")

@@ -19,6 +19,7 @@ from launchready.engine import Selection
 from launchready.model import CheckStatus, Report
 from launchready.output import EXIT_INCOMPLETE
 from launchready.pipeline import load_command_config, run_command
+from launchready.report.text import visible
 
 IDS = ("SEC001", "SEC002", "SEC003", "SEC006")
 
@@ -60,7 +61,7 @@ def _incomplete_exit(report: Report) -> int | None:
         return None
     for c in report.checks:
         if c.status is CheckStatus.ERROR and c.id in IDS:
-            sys.stderr.write(f"error: {c.id} could not complete: {c.error}\n")
+            sys.stderr.write(f"error: {c.id} could not complete: {visible(c.error or '')}\n")
     return EXIT_INCOMPLETE
 
 
