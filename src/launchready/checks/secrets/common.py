@@ -28,9 +28,10 @@ PURGE = ("Rotate first: purging history does not revoke the key, and every clone
 def secret_finding(rule_id: str, *, where: str, match: Match, line: int | None = None,
                    column: int | None = None, impact: str, fix_extra: str = "",
                    detail: str = "", severity: Severity | None = None,
-                   location_path: str | None = None, attribution: str | None = None
-                   ) -> Finding:
-    """One finding for one secret value at one place."""
+                   location_path: str | None = None, attribution: str | None = None,
+                   place: str | None = None) -> Finding:
+    """One finding for one secret value at one place; ``place`` replaces the catalog title
+    where it would be wrong ("Secret in an untracked file")."""
     rule = match.rule
     shown_line = match.line if line is None else line
     target = f"{safe_path(where)}:{shown_line}" if shown_line else safe_path(where)
@@ -40,7 +41,7 @@ def secret_finding(rule_id: str, *, where: str, match: Match, line: int | None =
     fix = f"{rule.rotation} {fix_extra}".strip()
     finding = make_finding(
         meta(rule_id), target=target, evidence=evidence, impact=impact, fix=fix,
-        severity=severity, title=f"{meta(rule_id).title}: {rule.title}",
+        severity=severity, title=f"{place or meta(rule_id).title}: {rule.title}",
         location=Location(path=location_path or where, line=shown_line or None,
                           column=column if column is not None else match.column or None))
     return dataclasses.replace(

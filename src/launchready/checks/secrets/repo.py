@@ -105,7 +105,9 @@ class RepoSecrets(CheckFamily[RepoObservations]):
     def evaluate(self, obs: RepoObservations, ctx: Context) -> Outcome:
         findings: list[Finding] = []
         in_tree: set[tuple[str, str, str]] = set()
+        in_index = set(obs.tree.tracked)
         for fh in obs.tree.files:
+            untracked = obs.tree.git and fh.path not in in_index
             for m in fh.matches:
                 in_tree.add((m.rule.id, fh.path, m.hash))
                 if m.ignored_for("SEC001"):
@@ -113,8 +115,13 @@ class RepoSecrets(CheckFamily[RepoObservations]):
                 findings.append(secret_finding(
                     "SEC001", where=fh.path, match=m,
                     severity=Severity.CRITICAL if m.rule.live else Severity.HIGH,
-                    impact=f"Anyone who can read the repository can use this "
-                           f"{m.rule.provider} credential."))
+                    place="Secret in an untracked file git does not ignore" if untracked
+                    else None,
+                    impact=(f"The file is not ignored: the next `git add -A` puts this "
+                            f"{m.rule.provider} credential into the repository for anyone "
+                            f"who can read it." if untracked else
+                            f"Anyone who can read the repository can use this "
+                            f"{m.rule.provider} credential.")))
         errors: dict[str, str] = {}
         tables: list[Table] = []
         h = obs.history
