@@ -16,7 +16,12 @@ from pathlib import Path
 
 from aiohttp import web
 
+from launchready.checks.web.matrix import RedirectMatrix
+from launchready.config.models import Config
+from launchready.engine import arun_audit
+from launchready.model import CheckStatus
 from launchready.probes.http import HttpProbe
+from nginxharness import NginxFactory
 
 STRIPE = "sk_" + "live_" + "51Hq8ZkW3nR5tY2uV9xB4cD7e"
 BUNDLE = b"var a=1;\n" * ((2 << 20) // 9) + f'var k="{STRIPE}";\n'.encode()
@@ -145,3 +150,29 @@ def test_live_bundle_over_the_cap_is_incomplete_not_clean(tmp_path: Path) -> Non
     assert "SEC003 could not complete: incomplete:" in err and "32 MiB cap" in err
     sec003 = next(c for c in json.loads(out)["checks"] if c["id"] == "SEC003")
     assert sec003["status"] == "error"
+
+
+def test_page_longer_than_the_cap_is_incomplete_for_mixed_content(
+        nginx_factory: NginxFactory, tmp_path: Path) -> None:
+    # the http:// script sits after the first 4 MiB: the check cannot have seen it
+    host = "app.acme.test"
+    (tmp_path / "index.html").write_bytes(
+        b"<!doctype html><title>Acme</title>" + b"<p>filler</p>\n" * ((5 << 20) // 14)
+        + b'<script src="http://cdn.acme.test/app.js"></script>')
+    ng = nginx_factory()
+    https = ng.port()
+    ng.start(f"""
+        server {{
+            listen 127.0.0.1:{https} ssl; server_name {host}; {ng.tls(host)}
+            add_header Strict-Transport-Security "max-age=31536000" always;
+            location = / {{ root {tmp_path}; try_files /index.html =404; }}
+            location / {{ return 404; }}
+        }}""")
+    config = Config.model_validate({
+        "app": {"canonical": f"https://{host}:{https}/"},
+        "network": {"resolve": [f"{host}:{https}:127.0.0.1"], "ca_bundle": str(ng.ca_bundle),
+                    "timeout": 5}})
+    report = asyncio.run(arun_audit(config, families=[RedirectMatrix()]))
+    tls008 = next(c for c in report.checks if c.id == "TLS008")
+    assert tls008.status is CheckStatus.ERROR
+    assert tls008.error is not None and tls008.error.startswith("incomplete:")

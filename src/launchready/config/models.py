@@ -488,7 +488,8 @@ def _numeric_host(what: str, host: str) -> None:
 
 def _listen(value: str) -> str:
     host, sep, port = value.rpartition(":")
-    if not sep or not host or not port.isdigit() or int(port) > 65535:
+    # an empty HOST (":8787") is loopback, as the daemon reads it
+    if not sep or not port.isdigit() or int(port) > 65535 or any(c.isspace() for c in host):
         raise ValueError(f"{value!r} is not HOST:PORT with a port from 0 to 65535 "
                          "(e.g. \"127.0.0.1:8787\")")
     return value
