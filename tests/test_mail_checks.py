@@ -32,7 +32,7 @@ from launchready.config.models import Config
 from launchready.demo.dnsserver import ZoneServer
 from launchready.email.dkim import DkimKey, DkimKeyProblem, KeyProblem, parse_key_record
 from launchready.email.dmarc import (
-    DmarcError,
+    DmarcProblem,
     DmarcRecord,
     aligned,
     organizational_domain,
@@ -341,7 +341,7 @@ def test_parse_dmarc(text: str, error: str | None) -> None:
     if error is None:
         assert isinstance(result, DmarcRecord)
     else:
-        assert isinstance(result, DmarcError) and error in result.message
+        assert isinstance(result, DmarcProblem) and error in result.message
 
 
 def test_removed_tags_are_noted() -> None:

@@ -58,6 +58,16 @@ class CheckStatus(enum.StrEnum):
     SKIPPED = "skipped"
 
 
+class ErrorReason(enum.StrEnum):
+    """Why a check could not run (``CheckResult.reason``), for tools that act on it."""
+
+    CONNECTIVITY = "connectivity"  # the target or resolver did not answer usably
+    TIMEOUT = "timeout"  # the check ran out of time
+    USAGE = "usage"  # the config or a given file cannot be used as it stands
+    BUG = "bug"  # launchready itself failed; ``CheckResult.trace`` says where
+    INCOMPLETE_INPUT = "incomplete-input"  # what it had to read was partial (shallow history…)
+
+
 @dataclass(frozen=True, kw_only=True)
 class CheckMeta:
     """The permanent description of one check ID (see ``checks.catalog``)."""
@@ -140,6 +150,8 @@ class CheckResult:
     status: CheckStatus
     duration_ms: int
     error: str | None = None
+    reason: ErrorReason | None = None  # set exactly when status is ERROR
+    trace: str | None = None  # where launchready failed, for reason BUG (no exception text)
 
 
 @dataclass(frozen=True, kw_only=True)

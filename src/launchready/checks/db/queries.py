@@ -37,7 +37,7 @@ from urllib.parse import urlsplit
 
 from launchready.checks.base import CheckFamily, Context, Outcome, make_finding
 from launchready.checks.catalog import meta
-from launchready.errors import ProbeError
+from launchready.errors import ProbeConnectError, ProbeError
 from launchready.model import Finding, Table
 from launchready.probes.db import DatabaseProbe, DbObservation, ForeignKey, PlanScan
 
@@ -83,7 +83,7 @@ class DatabaseChecks(CheckFamily[DbObservation]):
                 password = _password(secret)
                 if password:
                     first = first.replace(password, "****")
-                raise ProbeError(f"cannot connect to {probe.target}: {first}") from None
+                raise ProbeConnectError(f"cannot connect to {probe.target}: {first}") from None
             raise
 
     def evaluate(self, obs: DbObservation, ctx: Context) -> Outcome:

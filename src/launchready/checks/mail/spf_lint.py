@@ -51,7 +51,7 @@ from launchready.email.spf_parse import (
     MechanismKind,
     Qualifier,
     SpfRecord,
-    SpfSyntaxError,
+    SpfSyntaxProblem,
     parse_record,
     select_record,
 )
@@ -269,7 +269,7 @@ class _Walker:
                         "joined with no space between them (RFC 7208 §3.3), so "
                         f"{', '.join(repr(g) for g in glued)} reads as one term"))
         parsed = parse_record(selection.record)
-        if isinstance(parsed, SpfSyntaxError):
+        if isinstance(parsed, SpfSyntaxProblem):
             hint = ""
             if len(strings) > 1:
                 hint = (f" — the record is split into {len(strings)} strings, which are "
