@@ -19,7 +19,7 @@ from launchready.checks.catalog import CATALOG, meta
 from launchready.config.loader import load_config
 from launchready.config.models import AppConfig
 from launchready.engine import Selection
-from launchready.errors import ConfigError, LaunchreadyError, UsageError
+from launchready.errors import ConfigError, LaunchreadyError, RunError, UsageError
 from launchready.model import Severity
 from launchready.output import EXIT_INCOMPLETE, EXIT_OK, EXIT_USAGE
 from launchready.pipeline import load_command_config, run_command
@@ -221,6 +221,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ConfigError, UsageError) as exc:
         sys.stderr.write(f"error: {exc}\n")
         return EXIT_USAGE
+    except RunError as exc:
+        sys.stderr.write(f"error: the run could not complete: {exc}\n")
+        return EXIT_INCOMPLETE
     except LaunchreadyError as exc:
         sys.stderr.write(f"error: {exc}\n")
         return EXIT_INCOMPLETE

@@ -12,7 +12,9 @@
      ├── perf.baseline.BaselineError      a perf baseline file cannot be used
      ├── perf.load.LoadRefused            the load policy refuses the target host
      ├── perf.wire.Interrupted            Ctrl-C stopped a request in flight
-     └── checks.perf.latency.AuthFailed   the smoke login for a perf run failed
+     ├── checks.perf.latency.AuthFailed   the smoke login for a perf run failed
+     └── RunError                         the run as a whole cannot go on (the monitor's
+                                          store lease is held elsewhere); exit 3
 
 A check that raises one of these is recorded by the engine as errored with an
 :class:`~launchready.model.ErrorReason` (usage for ConfigError/UsageError, timeout for
@@ -67,3 +69,7 @@ class ProbeTimeout(ProbeError):
 
 class ProbeConnectError(ProbeError):
     """A probe could not connect."""
+
+
+class RunError(LaunchreadyError):
+    """The run as a whole could not complete (e.g. another monitor holds the store's lease)."""
