@@ -24,7 +24,6 @@ from launchready.checks.mail import (
     MtaStsChecks,
     MxChecks,
     SpfChecks,
-    mail_families,
 )
 from launchready.cli import _common
 from launchready.commands.email import add_arguments, run
@@ -180,7 +179,7 @@ def _run(address: tuple[str, int], domain: str, *, senders: list[str] | None = N
                   "senders": senders if senders is not None else ["include:_spf.mail.test"],
                   **email},
     })
-    return asyncio.run(arun_audit(config, families=mail_families()))
+    return asyncio.run(arun_audit(config, families=registry.families(("MAIL",))))
 
 
 def _ids(report: Report) -> set[str]:

@@ -1,12 +1,12 @@
 """OBS004: an alert route failed its test delivery.
 
-``audit`` never sends anything to an alert route: a scheduled audit would otherwise page the
+What: ``audit`` never sends anything to an alert route: a scheduled audit would otherwise page the
 on-call person every run. The test is explicit — ``launchready monitor test-alert`` sends one
 test message through every route and records the outcome in the monitor store; this family
 reads that record (read-only) and reports each failed route. Without a record it reports that
 the routes are untested instead of guessing.
 
-Why it matters: a mistyped webhook or an expired token is only noticed during the outage it
+Why: a mistyped webhook or an expired token is only noticed during the outage it
 was meant to announce.
 Fix: repair the route URL (from its ``${VAR}``) and re-run ``launchready monitor test-alert``.
 Pass: every route delivered the test message. Fail: a route answered HTTP 404 (webhook
