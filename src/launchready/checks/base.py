@@ -91,6 +91,7 @@ def make_finding(
     title: str | None = None,
     location: Location | None = None,
     effort_minutes: int | None = None,
+    detail_key: str | None = None,
 ) -> Finding:
     """Build a finding from its catalog entry; ``identity`` keeps the fingerprint stable.
 
@@ -110,5 +111,6 @@ def make_finding(
         effort_minutes=meta.effort_minutes if effort_minutes is None else effort_minutes,
         fingerprint=fingerprint_of(meta.id, target, identity),
         references=meta.references,
+        detail_key=detail_key,
         location=location,
     )

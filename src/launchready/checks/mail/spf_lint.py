@@ -55,7 +55,7 @@ from launchready.email.spf_parse import (
     parse_record,
     select_record,
 )
-from launchready.model import Finding, Severity, Table
+from launchready.model import Finding, Severity, Table, TableKind
 from launchready.probes.dns import DnsAnswer, DnsProbe, DnsStatus
 
 __all__ = ["SpfChecks", "SpfGraph", "SpfProblem", "SpfWalk", "gather_graph", "walk"]
@@ -685,4 +685,5 @@ def _table(result: SpfWalk) -> Table:
     rows = (*rows, ("total", f"{result.lookups}/{MAX_DNS_LOOKUPS}",
                     f"{result.voids}/{MAX_VOID_LOOKUPS}", ""))
     return Table(title=f"SPF include tree — {result.domain}",
-                 columns=("term", "DNS lookups", "void lookups", "note"), rows=rows)
+                 columns=("term", "DNS lookups", "void lookups", "note"), rows=rows,
+                 kind=TableKind.SPF_TREE, subject=result.domain)
