@@ -22,6 +22,7 @@ from pydantic import (
 )
 
 from launchready.config.expect import Expectation, ExpectationError, parse_expectation
+from launchready.config.types import http_url, parse_duration
 from launchready.smoke.browser_steps import BrowserStep
 from launchready.smoke.captures import (
     CAPTURE_NAME,
@@ -44,15 +45,6 @@ def _parse_exp(value: Any) -> Expectation:
 
 
 Expect = Annotated[Expectation, BeforeValidator(_parse_exp)]
-_DURATION = re.compile(r"^(\d+(?:\.\d+)?)(ms|s|m|h)$")
-
-
-def parse_duration(value: str) -> float:
-    """``"30s"``/``"500ms"``/``"2m"``/``"1h"`` -> seconds."""
-    m = _DURATION.match(value.strip())
-    if not m:
-        raise ValueError(f"{value!r} is not a duration; write e.g. 30s, 500ms, 2m")
-    return float(m.group(1)) * {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}[m.group(2)]
 
 
 class _Model(BaseModel):
@@ -69,9 +61,7 @@ class AppConfig(_Model):
     @field_validator("canonical")
     @classmethod
     def _https_url(cls, v: str | None) -> str | None:
-        if v is not None and not re.match(r"^https?://[^/\s]+", v):
-            raise ValueError("canonical must be a URL such as https://app.example.com")
-        return v
+        return None if v is None else http_url(v, "canonical")
 
     @field_validator("domain")
     @classmethod
@@ -231,9 +221,7 @@ class SmokeConfig(_Model):
     @field_validator("base_url")
     @classmethod
     def _http_url(cls, v: str | None) -> str | None:
-        if v is not None and not re.match(r"^https?://[^/\s]+", v, re.IGNORECASE):
-            raise ValueError("base_url must be a URL such as https://app.example.com")
-        return v.rstrip("/") if v else v
+        return http_url(v, "base_url").rstrip("/") if v is not None else v
 
     @model_validator(mode="after")
     def _flow(self) -> SmokeConfig:
@@ -367,9 +355,7 @@ class PerfConfig(_Model):
     @field_validator("base_url")
     @classmethod
     def _url(cls, v: str | None) -> str | None:
-        if v is not None and not re.match(r"^https?://[^/\s]+", v):
-            raise ValueError("base_url must be a URL such as https://app.example.com")
-        return v
+        return None if v is None else http_url(v, "base_url")
 
     @field_validator("duration", "timeout")
     @classmethod
@@ -418,23 +404,13 @@ class PerfConfig(_Model):
         return float(self.max_error_rate.rstrip("%")) / 100.0
 
 
-_MONITOR_DURATION = re.compile(r"^(\d+(?:\.\d+)?)(ms|s|m|h|d)$")
-
-
-def monitor_duration(value: str) -> float:
-    """Durations of the ``[monitor]`` section, which also allow days (``"30d"``) -> seconds."""
-    m = _MONITOR_DURATION.match(value.strip())
-    if not m:
-        raise ValueError(f"{value!r} is not a duration; write e.g. 30s, 2m, 1h or 30d")
-    return float(m.group(1)) * {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0,
-                                "d": 86400.0}[m.group(2)]
+#: the monitor's name for the one duration grammar (``config.types``)
+monitor_duration = parse_duration
 
 
 def _http_only(what: str, url: str) -> None:
     # SPEC §8 / RELIABILITY 4: file:, gopher:, ftp:, data:, javascript: are refused at load
-    if not re.match(r"^https?://[^/\s]+", url, re.IGNORECASE):
-        raise ValueError(f"{what}: only http:// and https:// URLs are allowed, got scheme "
-                         f"{url.split(':', 1)[0]!r}")
+    http_url(url, what)
 
 
 MIN_INTERVAL_S = 1.0  # tests run 1–2 s intervals; production configs use 10–60 s

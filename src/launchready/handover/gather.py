@@ -20,7 +20,8 @@ from launchready.checks.mail.dkim import DkimChecks
 from launchready.checks.mail.dmarc import DmarcChecks
 from launchready.checks.mail.mta_sts import MtaStsChecks
 from launchready.checks.mail.spf_lint import SpfChecks
-from launchready.config.models import Config, MonitorConfig, parse_duration
+from launchready.config.models import Config, MonitorConfig
+from launchready.config.types import parse_duration
 from launchready.handover.model import (
     AccessRegister,
     AuthLine,
