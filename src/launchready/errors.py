@@ -23,7 +23,7 @@ trace, never a traceback for the user.
 
 Outside the tree on purpose: ``ValueError`` subclasses raised inside validators and parsers,
 which their callers turn into one of the above or into a finding (``config.expect
-.ExpectationError``, ``smoke.captures.CaptureError``, ``envcontract.jsscan.JsSyntaxError``);
+.ExpectationError``, ``config.captures.CaptureError``, ``envcontract.jsscan.JsSyntaxError``);
 ``monitor.guard.BlockedAddress`` is an ``OSError`` so aiohttp treats a refused address as a
 failed connection; ``monitor.store.StoreError`` stays inside the monitor daemon, which records
 it as a storage alert.

@@ -21,16 +21,17 @@ from pydantic import (
     model_validator,
 )
 
-from launchready.config.expect import Expectation, ExpectationError, parse_expectation
-from launchready.config.types import http_url, parse_duration
-from launchready.smoke.browser_steps import BrowserStep
-from launchready.smoke.captures import (
+from launchready.config import limits as caps
+from launchready.config.browser_steps import BrowserStep
+from launchready.config.captures import (
     CAPTURE_NAME,
     Capture,
     CaptureError,
     parse_capture,
     references,
 )
+from launchready.config.expect import Expectation, ExpectationError, parse_expectation
+from launchready.config.types import http_url, parse_duration
 
 
 def _parse_exp(value: Any) -> Expectation:
@@ -147,7 +148,7 @@ HttpMethod = Literal["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 class SmokeStep(_Model):
     """One request of the smoke flow (see :mod:`launchready.smoke.runner`).
 
-    ``capture`` maps names to captures (:mod:`launchready.smoke.captures`) that later steps use
+    ``capture`` maps names to captures (:mod:`launchready.config.captures`) that later steps use
     as ``${name}``; ``login``/``logout`` mark the flow's login and logout steps (default: the
     step named "login"/"logout"; without either, the first step is the login);
     ``follow_redirects`` follows up to 5 redirects by hand, never sending credentials, cookies
@@ -367,8 +368,6 @@ class PerfConfig(_Model):
     @model_validator(mode="after")
     def _plan(self) -> PerfConfig:
         # the engine's hard caps, so the file is refused at load rather than at run time
-        from launchready.perf import limits as caps  # noqa: PLC0415
-
         if self.duration_s > caps.MAX_DURATION_S:
             raise ValueError(f"duration {self.duration!r} is over the hard cap of "
                              f"{caps.MAX_DURATION_S:g}s")

@@ -43,11 +43,11 @@ from urllib.parse import parse_qsl, urlsplit
 import aiohttp
 from yarl import URL
 
+from launchready.config.captures import CapturedResponse, extract, references
 from launchready.config.expect import Expectation, ResponseFacts, check, parse_expectation
 from launchready.config.models import SmokeConfig, SmokeStep
 from launchready.errors import ConfigError
 from launchready.probes.http import HttpProbe, HttpResponse, Request, follow_redirects, origin_of
-from launchready.smoke.captures import CapturedResponse, extract, references
 from launchready.smoke.masking import (
     MIN_CAPTURED,
     Masker,
