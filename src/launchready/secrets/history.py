@@ -182,7 +182,7 @@ class _LogWalker:
                 next_no += 1
         if not lines or size > MAX_SECTION_BYTES:
             return
-        for m in self.scanner.scan(b"\n".join(lines)):
+        for m in self.scanner.scan(b"\n".join(lines), path):
             # git log lists newest first: a later row is an older commit, i.e. closer to the
             # one that introduced the value
             self.found[(m.rule.id, path, m.hash)] = HistoryHit(
@@ -208,6 +208,6 @@ def _mark_in_head(root: Path, scanner: Scanner, hits: list[HistoryHit]) -> list[
     for p in wanted:
         data = run_git(root, ["cat-file", "blob", blobs[p]], timeout=60)
         if len(data) <= MAX_SECTION_BYTES:
-            present[p] = {m.hash for m in scanner.scan(data)}
+            present[p] = {m.hash for m in scanner.scan(data, p)}
     return [HistoryHit(match=h.match, commit=h.commit, date=h.date, path=h.path, line=h.line,
                        in_head=h.match.hash in present.get(h.path, set())) for h in hits]

@@ -211,7 +211,7 @@ def scan_tree(paths: list[Path], scanner: Scanner, *, max_bytes: int = DEFAULT_M
                 skipped.append(data)
                 continue
             scanned += 1
-            found = scanner.scan(data)
+            found = scanner.scan(data, shown)
             if found:
                 hits.append(FileHits(path=shown, matches=tuple(found)))
     return TreeScan(files=tuple(hits), skipped=tuple(skipped), scanned=scanned,

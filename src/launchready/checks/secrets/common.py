@@ -42,7 +42,10 @@ def secret_finding(rule_id: str, *, where: str, match: Match, line: int | None =
     target = f"{safe_path(where)}:{shown_line}" if shown_line else safe_path(where)
     encoded = f", {match.encoding}-encoded" if match.encoding else ""
     named = f"; the value of {attribution} is in {safe_path(where)}" if attribution else ""
-    evidence = f"{rule.title}: {match.masked} (redacted{encoded}){named}{detail}"
+    note = f"; {match.note}" if match.note else ""
+    evidence = f"{rule.title}: {match.masked} (redacted{encoded}){named}{detail}{note}"
+    if match.note:
+        severity = Severity.LOW  # a local default or a key that is public by design
     fix = f"{rule.rotation} {fix_extra}".strip()
     finding = make_finding(
         meta(rule_id), target=target, evidence=evidence, impact=impact, fix=fix,
