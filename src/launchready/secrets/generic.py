@@ -138,16 +138,29 @@ def is_secret_name(name: str) -> bool:
     return any((a, b) in _PAIRS for a, b in pairwise(parts))
 
 
+#: short words that names are made of (``NEXUS-GPT4-API-KEY``, ``newAppId``)
+_SHORT_WORDS = frozenset({
+    "api", "key", "new", "old", "app", "web", "dev", "env", "get", "set", "the", "and", "for",
+    "use", "max", "min", "sso", "jwt", "aws", "gcp", "llm", "gpt", "ssh", "ftp", "org", "com",
+    "net", "pub", "sub", "tmp", "var", "src", "lib", "log", "all", "url", "uri", "dsn", "pat",
+    "sql", "sms", "otp", "mfa", "iam", "kms", "rsa", "ecc", "pem", "hex", "b64", "raw", "ttl",
+})
+
+
+def _wordy(part: str) -> bool:
+    low = part.lower()
+    if low in _SHORT_WORDS:
+        return True
+    vowels = sum(c in "aeiou" for c in low)
+    return len(low) >= 4 and 0.2 <= vowels / len(low) <= 0.7
+
+
 def looks_like_words(value: str) -> bool:
     """True for names made of words (``NEXUS-GPT4-API-KEY``, ``newVerificationToken``)."""
     letters = sum(c.isalpha() for c in value)
     if not letters:
         return False
-    wordy = 0
-    for part in _WORD_PART.findall(value):
-        if part.isalpha() and len(part) >= 3 and (
-                part.isupper() or any(v in part.lower() for v in "aeiouy")):
-            wordy += len(part)
+    wordy = sum(len(p) for p in _WORD_PART.findall(value) if p.isalpha() and _wordy(p))
     digits = sum(c.isdigit() for c in value)
     return wordy >= 0.7 * letters and digits <= max(3, len(value) // 8)
 
@@ -160,8 +173,8 @@ def looks_generated(value: str) -> bool:
     low = value.lower()
     if is_placeholder(value.encode("utf-8", "replace")) or any(t in low for t in _TEMPLATE):
         return False
-    if "://" in value or value.startswith(("/", "./", "../", "~/", "$", "@", "#", "-", "{", "[",
-                                           "(", "<", "%", "*", "\\", "!")):
+    if "://" in value or value.startswith(("/", "./", "../", "~/", "$", "#", "-", "{", "[", "(",
+                                           "<", "%", "\\")):
         return False
     if _FILE_SUFFIX.search(value) or looks_like_words(value):
         return False
@@ -181,7 +194,9 @@ def looks_generated(value: str) -> bool:
     classes = lower + upper + digit + symbol
     if classes < 2 or (not digit and not symbol and n < 20):
         return False
-    floor = min(3.5, math.log2(n) * 0.85)
+    # hex has 16 symbols: its entropy per character tops out at 4 bits
+    hexy = all(c in "0123456789abcdefABCDEF" for c in value)
+    floor = min(3.0 if hexy else 3.5, math.log2(n) * 0.85)
     return shannon_entropy(value.encode()) >= floor
 
 

@@ -19,6 +19,7 @@ from functools import partial
 from pathlib import Path
 
 from launchready.probes.git import GitError, run_git, stream_git, unquote_path
+from launchready.secrets.allow import Excludes
 from launchready.secrets.scanner import Match, Scanner
 
 MAX_SECTION_BYTES = 20 << 20
@@ -73,8 +74,12 @@ def _has_commits(root: Path) -> bool:
         run_git(root, ["rev-parse", "--verify", "-q", "HEAD"], timeout=30, check=False))
 
 
-def scan_history(root: Path, scanner: Scanner, *, since: str | None = None) -> HistoryScan:
-    """Scan every reachable commit's added lines (or only ``since..HEAD``)."""
+def scan_history(root: Path, scanner: Scanner, *, since: str | None = None,
+                 excludes: Excludes | None = None) -> HistoryScan:
+    """Scan every reachable commit's added lines (or only ``since..HEAD``).
+
+    Paths ``excludes`` names are not scanned in any commit.
+    """
     try:
         problem = None if since else history_problem(root)
         if problem:
@@ -84,7 +89,7 @@ def scan_history(root: Path, scanner: Scanner, *, since: str | None = None) -> H
         if since:
             run_git(root, ["rev-parse", "--verify", "-q", f"{since}^{{commit}}"], timeout=30)
         rev = [f"{since}..HEAD"] if since else ["--all"]
-        hits, commits = _walk(root, scanner, rev)
+        hits, commits = _walk(root, scanner, rev, excludes or Excludes())
         hits = _mark_in_head(root, scanner, hits)
     except GitError as exc:
         return HistoryScan(hits=(), commits=0, complete=False, reason=str(exc))
@@ -94,10 +99,11 @@ def scan_history(root: Path, scanner: Scanner, *, since: str | None = None) -> H
     return HistoryScan(hits=tuple(hits), commits=commits, complete=True, range_note=note)
 
 
-def _walk(root: Path, scanner: Scanner, rev: list[str]) -> tuple[list[HistoryHit], int]:
+def _walk(root: Path, scanner: Scanner, rev: list[str],
+          excludes: Excludes) -> tuple[list[HistoryHit], int]:
     args = ["log", "-p", "-U0", "--no-color", "--no-ext-diff", "--no-textconv", "--no-renames",
             "--diff-merges=first-parent", "--format=%x00%x00%H %aI", *rev, "--"]
-    walker = _LogWalker(scanner)
+    walker = _LogWalker(scanner, excludes)
     with stream_git(root, args) as out:
         pending: list[bytes] = []
         for block in iter(partial(out.read, READ_BYTES), b""):
@@ -113,7 +119,7 @@ def _walk(root: Path, scanner: Scanner, rev: list[str]) -> tuple[list[HistoryHit
             pending = [data[cut:]]
         data = b"".join(pending)
         walker.feed(data, len(data))
-    return list(walker.found.values()), walker.commits
+    return [h for hits in walker.found.values() for h in hits], walker.commits
 
 
 def _last_record_start(data: bytes) -> int:
@@ -131,9 +137,11 @@ class _LogWalker:
     is skipped without looking at its lines; the others are split into lines here.
     """
 
-    def __init__(self, scanner: Scanner) -> None:
+    def __init__(self, scanner: Scanner, excludes: Excludes) -> None:
         self.scanner = scanner
-        self.found: dict[tuple[str, str, str], HistoryHit] = {}
+        self.excludes = excludes
+        #: per (rule, path, value): every place the oldest commit that added it put it
+        self.found: dict[tuple[str, str, str], list[HistoryHit]] = {}
         self.commits = 0
         self.commit = self.date = ""
 
@@ -167,6 +175,8 @@ class _LogWalker:
         if not target.startswith(b"b/"):
             return  # a deletion (+++ /dev/null)
         path = os.fsdecode(target[2:])
+        if self.excludes.reason(path) is not None:
+            return
         lines: list[bytes] = []
         numbers: list[int] = []
         size = 0
@@ -182,12 +192,14 @@ class _LogWalker:
                 next_no += 1
         if not lines or size > MAX_SECTION_BYTES:
             return
+        here: dict[tuple[str, str, str], list[HistoryHit]] = {}
         for m in self.scanner.scan(b"\n".join(lines), path):
-            # git log lists newest first: a later row is an older commit, i.e. closer to the
-            # one that introduced the value
-            self.found[(m.rule.id, path, m.hash)] = HistoryHit(
+            here.setdefault((m.rule.id, path, m.hash), []).append(HistoryHit(
                 match=m, commit=self.commit, date=self.date, path=path,
-                line=numbers[m.line - 1] if m.line <= len(numbers) else 0)
+                line=numbers[m.line - 1] if m.line <= len(numbers) else 0))
+        # git log lists newest first: a later row is an older commit, i.e. closer to the one
+        # that introduced the value
+        self.found.update(here)
 
 
 def _mark_in_head(root: Path, scanner: Scanner, hits: list[HistoryHit]) -> list[HistoryHit]:

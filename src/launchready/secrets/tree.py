@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from launchready.probes.git import GitError, repo_root, run_git
+from launchready.secrets.allow import Excludes
 from launchready.secrets.scanner import Match, Scanner
 
 DEFAULT_MAX_BYTES = 20 << 20
@@ -179,8 +180,13 @@ def _split_z(raw: bytes) -> list[str]:
 
 
 def scan_tree(paths: list[Path], scanner: Scanner, *, max_bytes: int = DEFAULT_MAX_BYTES,
-              use_git: bool = True) -> TreeScan:
-    """Scan files and directories; inside a git work tree, honour .gitignore."""
+              use_git: bool = True, excludes: Excludes | None = None) -> TreeScan:
+    """Scan files and directories; inside a git work tree, honour .gitignore.
+
+    Paths ``excludes`` names (generated code, lockfiles, vendored code by default) are listed
+    as skipped with the reason, never read.
+    """
+    excludes = Excludes() if excludes is None else excludes
     hits: list[FileHits] = []
     skipped: list[Skipped] = []
     tracked_all: list[str] = []
@@ -204,6 +210,10 @@ def scan_tree(paths: list[Path], scanner: Scanner, *, max_bytes: int = DEFAULT_M
             if full in seen:
                 continue
             seen.add(full)
+            why = excludes.reason(shown)
+            if why is not None:
+                skipped.append(Skipped(path=shown, reason=why))
+                continue
             data = _read(full, shown, root=root, max_bytes=max_bytes)
             if data is None:
                 continue  # a submodule or nested repository: not part of this tree
