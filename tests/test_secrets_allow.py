@@ -106,3 +106,14 @@ def test_history_reports_every_location_of_a_value(tmp_path: Path) -> None:
     sec002 = sorted(f.target for f in report.findings if f.rule_id == "SEC002")
     assert sec002 == ["a.py:1", "b.py:1", "d.py:1", "d.py:3"]
     assert len({f.fingerprint for f in report.findings}) == len(report.findings)
+
+
+@pytest.mark.parametrize("codec", ["utf-16", "utf-16-le", "utf-16-be"])
+def test_utf16_text_files_are_scanned(tmp_path: Path, codec: str) -> None:
+    from launchready.secrets.tree import scan_tree
+    (tmp_path / "settings.ps1").write_bytes(f"$a = 1\r\n$key = '{STRIPE}'\r\n".encode(codec))
+    (tmp_path / "blob.bin1").write_bytes(b"\x00\x01\x02" * 100)
+    result = scan_tree([tmp_path], Scanner(), use_git=False)
+    assert [(f.path, [m.line for m in f.matches]) for f in result.files] == \
+        [("settings.ps1", [2])]
+    assert [s.reason for s in result.skipped] == ["binary"]

@@ -295,7 +295,8 @@ class Scanner:
 
         def add(decoded: bytes, at: int, end: int, label: str) -> None:
             nonlocal budget
-            budget -= len(decoded)
+            # charged by the encoded size: that is what decoding costs
+            budget -= max(len(decoded), end - at)
             if budget < 0:
                 return
             for inner in self._scan(decoded, depth=depth + 1):
@@ -313,14 +314,9 @@ class Scanner:
                 add(raw, m.start(), m.end(), "base64")
         for label, regex, decode in (("url", self._url, unquote_to_bytes),
                                      ("json", self._json, _json_unescape)):
-            spans = []
-            for m in regex.finditer(data):
-                p = m.start()
-                lo = max(0, p - LINE_WINDOW)
-                start = data.rfind(b"\n", lo, p) + 1 or lo
-                end = data.find(b"\n", p, p + LINE_WINDOW)
-                spans.append((start, end if end != -1 else min(len(data), p + LINE_WINDOW)))
-            for ws, we in _merge(spans):
+            for ws, we in _escape_windows(regex, data):
+                if budget <= 0:
+                    break
                 chunk = data[ws:we]
                 decoded = decode(chunk)
                 if decoded != chunk:
@@ -358,6 +354,27 @@ def _ignore_marker(line: bytes) -> frozenset[str]:
             return frozenset(i for i in ids if i)
         return frozenset({"*"})
     return frozenset()
+
+
+def _escape_windows(regex: _Pattern, data: bytes) -> Iterator[tuple[int, int]]:
+    """The lines (cut at ``LINE_WINDOW`` past an escape) that hold URL or JSON escapes.
+
+    The search resumes after each window, so escape-dense input costs one search per window,
+    not one per escape, and nothing is kept per escape (bounded memory, linear time).
+    """
+    n = len(data)
+    pos = 0
+    while pos < n:
+        m = regex.search(data, pos)
+        if m is None:
+            return
+        p = m.start()
+        lo = max(pos, p - LINE_WINDOW)
+        start = data.rfind(b"\n", lo, p) + 1 or lo
+        end = data.find(b"\n", p, min(n, p + LINE_WINDOW))
+        end = end if end != -1 else min(n, p + LINE_WINDOW)
+        yield start, end
+        pos = max(end, m.end())
 
 
 def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:

@@ -139,8 +139,28 @@ def _open_read(full: str, name: str, max_bytes: int) -> bytes | Skipped | None:
         return Skipped(path=name, reason=f"size: more than {max_bytes} bytes")
     data = chunks[0] if len(chunks) == 1 else b"".join(chunks)
     if data.find(b"\x00", 0, _SNIFF) != -1:
-        return Skipped(path=name, reason="binary")
+        text = _utf16_text(data)
+        return Skipped(path=name, reason="binary") if text is None else text
     return data
+
+
+def _utf16_text(data: bytes) -> bytes | None:
+    """UTF-16 text (Windows editors, PowerShell output) as UTF-8, or None for a binary."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        codec = "utf-16"
+    else:
+        sniff = data[:_SNIFF - _SNIFF % 2]
+        even, odd = sniff[0::2], sniff[1::2]
+        if odd.count(0) >= 0.9 * len(odd) and even.count(0) == 0:
+            codec = "utf-16-le"
+        elif even.count(0) >= 0.9 * len(even) and odd.count(0) == 0:
+            codec = "utf-16-be"
+        else:
+            return None
+    try:
+        return data.decode(codec).encode("utf-8")
+    except UnicodeDecodeError:
+        return None
 
 
 def walk(root: Path) -> Iterator[Path]:
