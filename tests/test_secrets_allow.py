@@ -117,3 +117,34 @@ def test_utf16_text_files_are_scanned(tmp_path: Path, codec: str) -> None:
     assert [(f.path, [m.line for m in f.matches]) for f in result.files] == \
         [("settings.ps1", [2])]
     assert [s.reason for s in result.skipped] == ["binary"]
+
+
+def test_history_slices_agree_with_one_walk(tmp_path: Path,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    from launchready.secrets import history
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    _git(repo, "init", "-q", "-b", "main")
+    for i in range(7):
+        (repo / ("f.py" if i < 6 else "g.py")).write_text(
+            f"x = {i}\n" + (f"KEY = '{STRIPE}'\n" if i in (1, 4) else "")
+            + (f"OTHER = '{OTHER}'\n" if i >= 5 else ""))
+        _git(repo, "add", "-A")
+        _git(repo, "commit", "-qm", f"c{i}")
+
+    def walk() -> list[tuple[str, str, int, str]]:
+        scan = history.scan_history(repo, Scanner())
+        assert scan.complete and scan.commits == 7
+        return sorted((h.path, h.commit, h.line, h.match.rule.id) for h in scan.hits)
+
+    one = walk()
+    monkeypatch.setattr(history, "MIN_SLICE", 1)
+    monkeypatch.setattr(history, "MAX_GIT_PROCESSES", 3)
+    monkeypatch.setattr(history.os, "cpu_count", lambda: 3)
+    assert walk() == one
+    # the value added in c1, removed, added again in c4: the oldest commit is named
+    assert [(p, line) for p, _, line, _ in one] == [("f.py", 2), ("f.py", 2), ("g.py", 2)]
+    order = subprocess.run(["git", "-C", str(repo), "rev-list", "--reverse", "HEAD"],
+                           env=git_env(), check=True, capture_output=True,
+                           timeout=30).stdout.decode().split()
+    assert sorted(c for _, c, _, _ in one) == sorted([order[1], order[5], order[6]])

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import re
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -23,6 +24,10 @@ from launchready.secrets.allow import Excludes
 from launchready.secrets.scanner import Match, Scanner
 
 MAX_SECTION_BYTES = 20 << 20
+#: git processes listing history at once, and the commits each lists (bounded command line)
+MAX_GIT_PROCESSES = 4
+MIN_SLICE = 100
+MAX_SLICE = 2000
 #: how much of git's output is read at a time (a block is cut at its last record start)
 READ_BYTES = 4 << 20
 _HUNK = re.compile(rb"^@@+ (?:-\d+(?:,\d+)? )+\+(\d+)(?:,\d+)? @@")
@@ -104,10 +109,35 @@ def scan_history(root: Path, scanner: Scanner, *, since: str | None = None,
 
 def _walk(repo: GitRepo, scanner: Scanner, rev: list[str],
           excludes: Excludes) -> tuple[list[HistoryHit], int]:
+    """Every commit of ``rev`` through ``git log -p``, several git processes at a time.
+
+    ``git log -p`` spends most of the time computing diffs, in one process on one core; so the
+    commits (``git rev-list``, newest first) are cut into consecutive slices, each listed by
+    its own ``git log --no-walk=unsorted`` in a thread, and the slices' results are merged in
+    order, so "the oldest commit that added a value" means the same as for one walk.
+    """
+    commits = repo.run(["rev-list", *rev, "--"], timeout=600).split()
+    workers = min(MAX_GIT_PROCESSES, os.cpu_count() or 1)
+    if len(commits) < 2 * MIN_SLICE or workers < 2:
+        slices = [rev]
+    else:
+        size = max(MIN_SLICE, min(MAX_SLICE, -(-len(commits) // workers)))
+        slices = [["--no-walk=unsorted", *(c.decode() for c in commits[i:i + size])]
+                  for i in range(0, len(commits), size)]
+    walkers = [_LogWalker(scanner, excludes) for _ in slices]
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        list(pool.map(lambda job: _walk_slice(repo, job[0], job[1]), zip(walkers, slices,
+                                                                          strict=True)))
+    found: dict[tuple[str, str, str], list[HistoryHit]] = {}
+    for w in walkers:
+        found.update(w.found)  # a later slice holds older commits
+    return [h for hits in found.values() for h in hits], sum(w.commits for w in walkers)
+
+
+def _walk_slice(repo: GitRepo, walker: _LogWalker, rev: list[str]) -> None:
     args = ["log", "-p", "-U0", "--no-color", "--no-ext-diff", "--no-textconv", "--no-renames",
             "--no-show-signature", "--diff-merges=first-parent", "--format=%x00%x00%H %aI",
             *rev, "--"]
-    walker = _LogWalker(scanner, excludes)
     with repo.stream(args) as out:
         pending: list[bytes] = []
         for block in iter(partial(out.read, READ_BYTES), b""):
@@ -123,7 +153,6 @@ def _walk(repo: GitRepo, scanner: Scanner, rev: list[str],
             pending = [data[cut:]]
         data = b"".join(pending)
         walker.feed(data, len(data))
-    return [h for hits in walker.found.values() for h in hits], walker.commits
 
 
 def _last_record_start(data: bytes) -> int:

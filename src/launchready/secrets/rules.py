@@ -159,7 +159,8 @@ def _generic_context(data: bytes, vs: int, ve: int) -> str:
     # token) is a value for a server on this machine only
     start = data.rfind(b"\n", max(0, vs - 300), vs) + 1
     before = data[start:vs].lower()
-    if any(h in before for h in (b"://localhost", b"://127.", b"://0.0.0.0", b"://[::1]")):
+    if b"://" in before and any(h in before for h in (b"localhost", b"127.0.0.1", b"0.0.0.0",
+                                                      b"[::1]")):
         return "local default: a token for a server on this machine"
     return ""
 
