@@ -140,6 +140,9 @@ class SecretsConfig(_Model):
     bundles: list[str] = Field(default_factory=list)
     logs: list[str] = Field(default_factory=list)
     baseline: str | None = None
+    #: globs of paths not scanned (added to the defaults: generated code, lockfiles, vendor/)
+    exclude: list[str] = Field(default_factory=list)
+    exclude_defaults: bool = True
 
 
 HttpMethod = Literal["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
