@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from launchready.config.models import parse_resolver
+from launchready.config.types import parse_resolver
 
 CHECK = '[[monitor.checks]]\nname = "home"\nurl = "http://127.0.0.1:9/"\n'
 

@@ -18,7 +18,7 @@ import dns.rcode
 import dns.rdatatype
 import dns.resolver
 
-from launchready.config.models import parse_resolver
+from launchready.config.types import parse_resolver
 
 
 class DnsStatus(enum.StrEnum):
