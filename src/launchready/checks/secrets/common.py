@@ -47,7 +47,7 @@ def secret_finding(rule_id: str, *, where: str, match: Match, line: int | None =
     fix = f"{rule.rotation} {fix_extra}".strip()
     finding = make_finding(
         meta(rule_id), target=target, evidence=evidence, impact=impact, fix=fix,
-        severity=severity, title=f"{meta(rule_id).title}: {rule.title}",
+        severity=severity, title=f"{meta(rule_id).title}: {rule.title}", detail_key=rule.id,
         location=Location(path=location_path or where, line=shown_line or None,
                           column=column if column is not None else match.column or None))
     return dataclasses.replace(
