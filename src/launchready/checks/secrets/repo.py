@@ -36,6 +36,7 @@ from __future__ import annotations
 import asyncio
 import fnmatch
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -106,16 +107,24 @@ class RepoSecrets(CheckFamily[RepoObservations]):
         conf = ctx.config.secrets
         excludes = Excludes(user=tuple(conf.exclude), defaults=conf.exclude_defaults) \
             if conf is not None else Excludes()
-        tree = scan_tree(targets, scanner, excludes=excludes)
         want_history = self.history if self.history is not None else (
             ctx.config.secrets.history if ctx.config.secrets else False)
-        history = None
-        if want_history:
-            top = next((r for r in (repo_root(t) for t in targets) if r is not None), None)
-            history = (scan_history(top, scanner, since=self.since, excludes=excludes)
-                       if top is not None else
-                       HistoryScan(hits=(), commits=0, complete=False,
-                                   reason="not a git repository: no history to scan"))
+        if not want_history:
+            return RepoObservations(tree=scan_tree(targets, scanner, excludes=excludes),
+                                    history=None, ignore=_gitleaksignore(targets))
+        top = next((r for r in (repo_root(t) for t in targets) if r is not None), None)
+        if top is None:
+            return RepoObservations(
+                tree=scan_tree(targets, scanner, excludes=excludes),
+                history=HistoryScan(hits=(), commits=0, complete=False,
+                                    reason="not a git repository: no history to scan"),
+                ignore=_gitleaksignore(targets))
+        # the history is mostly git computing diffs in its own processes: let it run while
+        # this thread reads the working tree
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            later = pool.submit(scan_history, top, scanner, since=self.since, excludes=excludes)
+            tree = scan_tree(targets, scanner, excludes=excludes)
+            history = later.result()
         return RepoObservations(tree=tree, history=history, ignore=_gitleaksignore(targets))
 
     def evaluate(self, obs: RepoObservations, ctx: Context) -> Outcome:
