@@ -22,7 +22,6 @@ from typing import Any
 
 from launchready._version import __version__
 from launchready.checks.base import CheckFamily, Context, Outcome
-from launchready.checks.catalog import BY_ID
 from launchready.config.models import Config
 from launchready.errors import ConfigError, LaunchreadyError, ProbeTimeout, UsageError
 from launchready.model import (
@@ -239,8 +238,3 @@ def default_families() -> list[CheckFamily[Any]]:
 def run_audit(config: Config, **kwargs: Any) -> Report:
     """Synchronous wrapper around :func:`arun_audit`."""
     return asyncio.run(arun_audit(config, **kwargs))
-
-
-def all_rule_ids() -> tuple[str, ...]:
-    """Every catalog ID, sorted."""
-    return tuple(sorted(BY_ID))
