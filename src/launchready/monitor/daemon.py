@@ -36,7 +36,7 @@ import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import aiohttp
@@ -128,11 +128,6 @@ def _pid_alive(pid: int) -> bool:
     except PermissionError:
         return True  # someone else's process: it runs
     return True
-
-
-def _queued_at(commit: Commit) -> datetime:
-    at = commit.at or (commit.result.at if commit.result is not None else None)
-    return at if at is not None else datetime.min.replace(tzinfo=UTC)
 
 
 @dataclass
@@ -545,7 +540,8 @@ class Monitor:
                 f"Results are unknown until it returns.")
         elif was_offline and not self.offline:
             log.warning("monitor back online at %s", _fmt(now))
-        obs = Observation(at=now, ok=outcome.ok, cause=outcome.cause, slow=outcome.slow,
+        obs = Observation(at=now, mono=time.monotonic(), ok=outcome.ok, cause=outcome.cause,
+                          slow=outcome.slow,
                           maintenance=in_maintenance(self.monitor, chk.name, now),
                           offline=self.offline and not outcome.ok)
         before = self.statuses.get(chk.name, Status())
@@ -570,7 +566,7 @@ class Monitor:
             result=ResultRow(check=chk.name, at=now, ok=ok, latency_ms=outcome.latency_ms,
                              cause=outcome.cause),
             check=chk.name, status=after, opened=opened, closed=closed,
-            messages=tuple(messages)))
+            messages=tuple(messages), mono=time.monotonic()))
         if len(self._queue) > MAX_BACKLOG:
             del self._queue[: len(self._queue) - MAX_BACKLOG]
         self._queued.set()
@@ -656,12 +652,12 @@ class Monitor:
             if todo:
                 self._storage_alerted |= {int(k.rsplit(":", 1)[1])
                                           for k in await self._outbox.deliver_now(todo)}
-        # only what has waited out the grouping window, so a burst still goes as one
-        ready = self.clock() - timedelta(seconds=self.group_window)
-        pending = [m for c in self._queue if c.messages and _queued_at(c) <= ready
-                   for m in c.messages]
-        if not pending:
+        # once the oldest has waited out the grouping window, everything waiting goes as one
+        # message per route (a burst split at the window's edge would be two)
+        waiting = [c for c in self._queue if c.messages]
+        if not waiting or time.monotonic() - min(c.mono for c in waiting) < self.group_window:
             return
+        pending = [m for c in waiting for m in c.messages]
         done = await self._outbox.deliver_now(pending)
         if done:
             self._queue[:] = [

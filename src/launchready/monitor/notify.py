@@ -32,9 +32,10 @@ import contextvars
 import logging
 import random
 import threading
+import time
 import warnings
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -45,6 +46,7 @@ from launchready.monitor.store import Message, OutboxItem, Store, StoreError
 log = logging.getLogger("launchready.monitor")
 
 RETRY_BUDGET = timedelta(hours=1)
+MAX_ATTEMPTS = 30  # bounds a message's retries across restarts too
 BASE_DELAY_S = 5.0
 MAX_DELAY_S = 300.0
 DEFAULT_RETRY_AFTER_S = 30.0
@@ -68,29 +70,36 @@ class Plan:
     """What to do with a message after an attempt (pure; see :func:`plan`)."""
 
     status: str  # sent | pending | failed
-    next_at: datetime | None = None
+    delay: float | None = None  # seconds until the next attempt (pending)
     error: str | None = None
 
 
-def plan(d: Delivery, *, attempts: int, created: datetime, now: datetime,
+def plan(d: Delivery, *, attempts: int, elapsed: float,
          rand: Callable[[], float] = random.random) -> Plan:
     """Decide the next step for a message whose attempt number ``attempts + 1`` ended as
-    ``d``."""
+    ``d``, ``elapsed`` seconds (monotonic) after its first attempt.
+
+    Our own backoff gives up once it would pass ``RETRY_BUDGET`` or ``MAX_ATTEMPTS``. A
+    provider's ``Retry-After`` is honoured even beyond the budget (capped at the budget
+    itself): the provider said when it will listen, so the alert waits instead of being
+    dropped after one attempt."""
     if d.ok:
         return Plan(status="sent")
     error = d.error or (f"HTTP {d.status}" if d.status else "delivery failed")
     if d.status is not None and 400 <= d.status < 500 and d.status not in (408, 429):
         return Plan(status="failed", error=f"{error} (permanent; not retried)")
+    gave_up = Plan(status="failed", error=f"{error} (gave up after {attempts + 1} attempts)")
+    if attempts + 1 >= MAX_ATTEMPTS:
+        return gave_up
     delay = min(MAX_DELAY_S, BASE_DELAY_S * 2 ** attempts) * (0.8 + 0.4 * rand())
-    if d.status == 429:
-        delay = max(delay, d.retry_after if d.retry_after is not None
-                    else DEFAULT_RETRY_AFTER_S)
-    elif d.retry_after is not None:
-        delay = max(delay, d.retry_after)
-    next_at = now + timedelta(seconds=delay)
-    if next_at - created > RETRY_BUDGET:
-        return Plan(status="failed", error=f"{error} (gave up after {attempts + 1} attempts)")
-    return Plan(status="pending", next_at=next_at, error=error)
+    asked = d.retry_after if d.retry_after is not None else (
+        DEFAULT_RETRY_AFTER_S if d.status == 429 else None)
+    if asked is not None and asked > delay:
+        return Plan(status="pending", delay=min(asked, RETRY_BUDGET.total_seconds()),
+                    error=error)
+    if elapsed + delay > RETRY_BUDGET.total_seconds():
+        return gave_up
+    return Plan(status="pending", delay=delay, error=error)
 
 
 def route_label(index: int, route: AlertRoute) -> str:
@@ -233,20 +242,50 @@ class Outbox:
     wake: asyncio.Event | None = None
     group_window: float = 0.0  # seconds a new message waits for others to join it
     claimer: str = "outbox"  # recorded on the rows this outbox claims
-    _held_until: datetime | None = None  # when the earliest held group may go
+    # Scheduling runs on the monotonic clock (RELIABILITY 8): a wall-clock step moves no
+    # retry, hold or budget. Wall times are written for people only.
+    mono: Callable[[], float] = time.monotonic
+    _held_until: float | None = None  # when the earliest held group may go (monotonic)
+    _seen: dict[int, float] = field(default_factory=dict)  # row -> first seen (monotonic)
+    _next: dict[int, float] = field(default_factory=dict)  # row -> next attempt (monotonic)
+
+    def _first_sight(self, item: OutboxItem, now: datetime, mono: float) -> None:
+        """Note a row this process has not seen: due now, or, when a previous run was
+        backing it off, after what is left of that delay (never more than the longest
+        backoff, whatever the wall clock did meanwhile)."""
+        self._seen[item.id] = mono
+        if item.attempts and item.next_at is not None:
+            left = (item.next_at - now).total_seconds()
+            self._next[item.id] = mono + min(max(0.0, left), MAX_DELAY_S)
+
+    def due_in(self) -> float | None:
+        """Seconds until the earliest known retry, or None when none is waiting."""
+        if not self._next:
+            return None
+        return max(0.0, min(self._next.values()) - self.mono())
 
     async def flush(self, *, wait: bool = True) -> int:
         """Attempt every due message once, one (grouped) message per route; return how many
         queued messages were attempted. ``wait=False`` sends held groups at once."""
-        now = self.clock()
+        now, mono = self.clock(), self.mono()
         self._held_until = None
         if not self.store.is_open:
             return 0  # the daemon delivers from memory until the store opens
         try:
-            items = await self.store.due(now, limit=DUE_BATCH)
+            pending = await self.store.pending(limit=DUE_BATCH)
         except StoreError as exc:
             log.warning("outbox: cannot read the store: %s", exc)
             return 0
+        known = {i.id for i in pending}
+        for gone in [k for k in self._seen if k not in known]:  # settled or claimed elsewhere
+            self._seen.pop(gone, None)
+            self._next.pop(gone, None)
+        items = []
+        for item in pending:
+            if item.id not in self._seen:
+                self._first_sight(item, now, mono)
+            if self._next.get(item.id, mono) <= mono:
+                items.append(item)
         by_route: dict[int, list[OutboxItem]] = {}
         for item in items:
             by_route.setdefault(item.route, []).append(item)
@@ -254,11 +293,11 @@ class Outbox:
                                       for r, its in by_route.items()))
         return sum(sent)
 
-    def _hold(self, items: list[OutboxItem], now: datetime) -> bool:
+    def _hold(self, items: list[OutboxItem], now: float) -> bool:
         """Whether this route's group is still gathering (and note when it may go)."""
         if self.group_window <= 0:
             return False
-        ready = min(i.created for i in items) + timedelta(seconds=self.group_window)
+        ready = min(self._seen.get(i.id, now) for i in items) + self.group_window
         if ready <= now:
             return False
         self._held_until = ready if self._held_until is None else min(self._held_until, ready)
@@ -270,7 +309,7 @@ class Outbox:
                 await self.store.settle(item.id, status="failed", now=self.clock(),
                                         error="the alert route was removed from the config")
             return len(items)
-        if wait and self._hold(items, self.clock()):
+        if wait and self._hold(items, self.mono()):
             return 0
         # compare-and-set: a row another process (or a previous attempt) claimed is not sent
         claimed = await self.store.claim([i.id for i in items], self.claimer)
@@ -281,9 +320,9 @@ class Outbox:
         title, body = digest([(i.title, i.body) for i in items])
         delivery = await asyncio.to_thread(self.sender, cfg.url.get_secret_value(), title,
                                            body, self.clock())
-        now = self.clock()
+        now, mono = self.clock(), self.mono()
         label = route_label(route, cfg)
-        steps = [plan(delivery, attempts=i.attempts, created=i.created, now=now)
+        steps = [plan(delivery, attempts=i.attempts, elapsed=mono - self._seen.get(i.id, mono))
                  for i in items]
         for status in ("failed", "pending"):
             hit = [s for s in steps if s.status == status]
@@ -293,13 +332,18 @@ class Outbox:
             if status == "failed":
                 # logged, never notified: a failing route must not feed back into alerts
                 log.error("alert route %s: %s (%s)", label, hit[0].error, what)
-            elif hit[0].next_at is not None:
+            elif hit[0].delay is not None:
                 log.warning("alert route %s: %s; retrying %s in %.0fs", label, hit[0].error,
-                            what, (hit[0].next_at - now).total_seconds())
+                            what, hit[0].delay)
         for item, step in zip(items, steps, strict=True):
+            if step.delay is not None:
+                self._next[item.id] = mono + step.delay
+            else:
+                self._next.pop(item.id, None)
             try:
-                await self.store.settle(item.id, status=step.status, now=now,
-                                        next_at=step.next_at, error=step.error)
+                await self.store.settle(
+                    item.id, status=step.status, now=now, error=step.error,
+                    next_at=None if step.delay is None else now + timedelta(seconds=step.delay))
             except StoreError as exc:
                 log.warning("outbox: cannot record a delivery: %s", exc)
         return len(items)
@@ -334,19 +378,13 @@ class Outbox:
         wake = self.wake or asyncio.Event()
         while not stop.is_set():
             await self.flush()
-            try:
-                nxt = await self.store.next_due() if self.store.is_open else None
-            except StoreError:
-                nxt = None
-            now = self.clock()
-            delay = 1.0
-            if nxt is not None and nxt > now:
-                delay = min(delay, (nxt - now).total_seconds())
-            elif nxt is not None and self._held_until is None:
-                delay = 0.05
+            delay = 1.0  # new rows also arrive through `wake`; this bounds a missed one
+            nxt = self.due_in()
+            if nxt is not None:
+                delay = min(delay, nxt)
             if self._held_until is not None:
                 # what is due now is the held group itself: sleep until it may go
-                delay = min(delay, (self._held_until - now).total_seconds())
+                delay = min(delay, self._held_until - self.mono())
             delay = max(0.05, delay)
             wake.clear()
             waiters = {asyncio.ensure_future(wake.wait()), asyncio.ensure_future(stop.wait())}
