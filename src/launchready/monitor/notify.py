@@ -215,7 +215,10 @@ def send_now(url: str, title: str, body: str, now: datetime) -> Delivery:
     statuses: list[tuple[int, str | None]] = []
     token = _recording.set(statuses)
     try:
-        ok = bool(notifier.notify(title=title, body=body))
+        # the body is plain text that may quote the target ("saw <script>..."): declared as
+        # text, apprise escapes it for HTML transports (e-mail) instead of rendering it
+        ok = bool(notifier.notify(title=title, body=body,
+                                  body_format=apprise.NotifyFormat.TEXT))
     except Exception as exc:
         # a plugin bug must not stop the outbox; it is retried like a transport error
         return Delivery(ok=False, error=f"notifier error: {type(exc).__name__}")
