@@ -22,7 +22,6 @@ import sys
 import time
 from datetime import UTC, datetime
 
-from launchready.commands.common import _network_overrides
 from launchready.config.loader import load_config
 from launchready.config.models import Config
 from launchready.errors import ConfigError, RunError
@@ -31,6 +30,7 @@ from launchready.monitor.notify import load_transports, route_label, send_now
 from launchready.monitor.store import open_store
 from launchready.monitor.timing import ALERT_BUDGET_S, too_slow
 from launchready.perf.load import fast_loop_factory
+from launchready.pipeline import network_overrides
 
 log = logging.getLogger("launchready.monitor")
 TEST_ALERT_KEY = "test_alert"
@@ -175,7 +175,7 @@ def _test_alert(config: Config, args: argparse.Namespace) -> int:
 
 def run(args: argparse.Namespace) -> int:
     """Run the uptime monitor (daemon, one round, or a test alert)."""
-    config = _network_overrides(args, load_config(args.config))
+    config = network_overrides(args, load_config(args.config))
     _logging(args)
     if args.action == "test-alert":
         return _test_alert(config, args)

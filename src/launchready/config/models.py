@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -697,3 +698,10 @@ class Config(_Model):
     # filled by the loader, not by the file
     source: str | None = Field(default=None, exclude=True)
     literal_credentials: tuple[str, ...] = Field(default=(), exclude=True)
+    folder: Path | None = Field(default=None, exclude=True)  # the config file's folder
+
+    @property
+    def base_dir(self) -> Path:
+        """The folder relative paths of the config are read against: the config file's
+        (set once by the loader), else the working directory."""
+        return self.folder or Path.cwd()
