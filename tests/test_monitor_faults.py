@@ -59,14 +59,16 @@ class FakeClock:
         self.elapsed += seconds
 
 
-def _routes(*ports: int) -> Any:
+def _routes(*ports: int, query: str = "") -> Any:
     return Config.model_validate({"monitor": {
-        "checks": [], "alerts": [{"url": f"json://127.0.0.1:{p}/hook", "name": f"hook{p}"}
-                                 for p in ports]}}).monitor.alerts  # type: ignore[union-attr]
+        "checks": [], "alerts": [{"url": f"json://127.0.0.1:{p}/hook{query}",
+                                  "name": f"hook{p}"} for p in ports]}}
+    ).monitor.alerts  # type: ignore[union-attr]
 
 
 async def _outbox_scenario(tmp_path: Path, scripts: list[list[tuple[int, dict[str, str]]]],
-                           steps: list[float]) -> tuple[list[Hook], list[Any]]:
+                           steps: list[float], query: str = "",
+                           ) -> tuple[list[Hook], list[Any]]:
     load_transports()
     hooks = [Hook(script=list(s)) for s in scripts]
     async with contextlib.AsyncExitStack() as stack:
@@ -74,7 +76,8 @@ async def _outbox_scenario(tmp_path: Path, scripts: list[list[tuple[int, dict[st
         store = await open_store(f"sqlite:///{tmp_path / 'outbox.db'}")
         try:
             clock = FakeClock()
-            outbox = Outbox(store=store, routes=_routes(*ports), clock=clock, mono=clock.mono)
+            outbox = Outbox(store=store, routes=_routes(*ports, query=query), clock=clock,
+                            mono=clock.mono)
             await store.enqueue([Message(dedupe=f"t:{i}", route=i, title="[DOWN] api",
                                          body="api is DOWN") for i in range(len(hooks))],
                                 at=clock.now)
@@ -98,14 +101,23 @@ def test_webhook_500_then_recovery_is_delivered_once(tmp_path: Path) -> None:
 
 
 def test_429_honours_retry_after_and_other_routes_are_unaffected(tmp_path: Path) -> None:
-    limited = [(429, {"Retry-After": "30"})]
-    hooks, rows = asyncio.run(_outbox_scenario(tmp_path, [limited, []], [10.0, 15.0, 6.0]))
-    # at +10 s and +25 s nothing is sent to the rate-limited route; at +31 s it is
+    limited = [(429, {"Retry-After": "45"})]
+    hooks, rows = asyncio.run(_outbox_scenario(tmp_path, [limited, []], [10.0, 25.0, 11.0]))
+    # at +10 s and +35 s nothing is sent to the rate-limited route; at +46 s it is
     assert len(hooks[0].received) == 2
     assert len(hooks[0].delivered) == 1
     # the healthy route delivered on the first flush
     assert len(hooks[1].delivered) == 1 and len(hooks[1].received) == 1
     assert rows[0][1] == "sent" and rows[1] == ("t:1", "sent", 1, None)
+
+
+def test_a_route_apprise_sends_still_reports_its_http_status(tmp_path: Path) -> None:
+    # a payload option (":note=") leaves the route to apprise; its 404 is still permanent
+    hooks, rows = asyncio.run(_outbox_scenario(tmp_path, [[(404, {})]], [60.0, 600.0],
+                                               query="?:note=launchready"))
+    assert len(hooks[0].received) == 1
+    assert hooks[0].received[0][1].get("note") == "launchready"  # apprise built it
+    assert rows[0][1] == "failed" and "HTTP 404" in (rows[0][3] or "")
 
 
 def test_4xx_is_not_retried_and_keeps_last_error(tmp_path: Path) -> None:

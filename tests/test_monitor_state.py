@@ -19,6 +19,7 @@ from launchready.monitor.state import (
 )
 from launchready.monitor.timing import timing, too_slow
 from launchready.monitor.views import CheckState
+from launchready.monitor.webhook import plain_webhook
 
 T0 = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 
@@ -223,3 +224,21 @@ def test_reminders_are_spaced_on_the_monotonic_clock() -> None:
                                                      cause="status 503"), P22R)
         kinds += [e.kind.value for e in events]
     assert kinds == ["down", "reminder"]  # at run 1, then 5 minutes later at run 11
+
+
+@pytest.mark.parametrize(("route", "url", "headers"), [
+    ("json://hooks.acme.test/alert", "http://hooks.acme.test/alert", {}),
+    ("jsons://u:p%40ss@hooks.acme.test:8443/a?+X-Token=t1", "https://hooks.acme.test:8443/a",
+     {"X-Token": "t1", "Authorization": "Basic dTpwQHNz"}),
+    ("json://[::1]:9000/h", "http://[::1]:9000/h", {}),
+    ("json://hooks.acme.test/a?:extra=1", None, None),
+    ("json://hooks.acme.test/a?method=PUT", None, None),
+    ("slack://T1/B2/C3", None, None),
+], ids=["plain", "tls, auth, header", "ipv6", "payload option", "method", "not a webhook"])
+def test_plain_webhook(route: str, url: str | None, headers: dict[str, str] | None) -> None:
+    hook = plain_webhook(route)
+    if url is None:
+        assert hook is None
+        return
+    assert hook is not None and hook.url == url
+    assert headers is not None and headers.items() <= hook.headers.items()

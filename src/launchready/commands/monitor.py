@@ -69,8 +69,6 @@ def _logging(args: argparse.Namespace) -> None:
         logging.DEBUG if getattr(args, "verbose", 0) else logging.INFO)
     logging.basicConfig(level=level, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # apprise may log request details; our own lines name routes without their URLs
-    logging.getLogger("apprise").setLevel(logging.CRITICAL)
 
 
 async def serve(monitor: Monitor, stop: asyncio.Event) -> None:

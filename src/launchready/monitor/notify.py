@@ -19,18 +19,21 @@ is held until the oldest waiting message of its route is that old, and everythin
 route then goes out as ONE message (:func:`digest`): 500 checks failing together are one
 message per route naming them, not 500. Each queued row keeps its own retry state. When the
 store itself is failing, :meth:`Outbox.deliver_now` sends from memory, grouped the same way.
-apprise reports only success or failure, so the HTTP status and ``Retry-After`` of its
-requests are read by a response hook on ``requests`` that records only while this module is
-sending, in the sending context. Route URLs are credentials: they appear nowhere but in the
+Plain JSON webhooks are posted by :mod:`~launchready.monitor.webhook`, which reads the HTTP
+status and ``Retry-After`` of each attempt; every other route goes through apprise, whose
+plugins' log lines give the HTTP status of a failed request (no ``Retry-After``: a 429 there
+waits the default 30 s). Route URLs are credentials: they appear nowhere but in the
 call to apprise; logs name a route by its ``name`` or number and scheme.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import logging
 import random
+import re
 import threading
 import time
 import warnings
@@ -38,10 +41,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
-from typing import Any
 
 from launchready.config.models import AlertRoute
 from launchready.monitor.store import Message, OutboxItem, Store, StoreError
+from launchready.monitor.webhook import plain_webhook, post
 
 log = logging.getLogger("launchready.monitor")
 
@@ -158,33 +161,41 @@ def digest(parts: Sequence[tuple[str, str]]) -> tuple[str, str]:
     return title, "\n".join(lines)
 
 
-# apprise runs service calls on its own worker threads but copies the caller's context into
-# them, so a context variable (not a thread-local) follows a send to where requests are made
-_recording: contextvars.ContextVar[list[tuple[int, str | None]] | None] = contextvars.ContextVar(
-    "launchready_alert_responses", default=None)
-_hook_lock = threading.Lock()
-_hooked = False
+# apprise reports only success or failure, but its plugins log each failed request's status
+# ("... error=503."). apprise runs service calls on its own worker threads and copies the
+# caller's context into them, so a context variable tells which log records belong to which
+# send; records are only read, never shown (they may name the provider's host).
+_recording: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar(
+    "launchready_alert_statuses", default=None)
+_STATUS = re.compile(r"error=(\d{3})\b")
+_setup_lock = threading.Lock()
+_set_up = False
 
 
-def _install_hook() -> None:
-    """Record (status, Retry-After) of responses made by apprise on a sending thread."""
-    global _hooked  # noqa: PLW0603 - one wrapper per process, installed on first use
-    with _hook_lock:
-        if _hooked:
+class _StatusRecorder(logging.Handler):
+    """Notes the HTTP statuses apprise logs while this module is sending."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        seen = _recording.get()
+        if seen is None:
             return
-        import requests  # noqa: PLC0415
+        with contextlib.suppress(Exception):
+            found = _STATUS.search(record.getMessage())
+            if found:
+                seen.append(int(found.group(1)))
 
-        original = requests.Session.send
 
-        def send(self: Any, request: Any, **kwargs: Any) -> Any:
-            response = original(self, request, **kwargs)
-            seen = _recording.get()
-            if seen is not None:
-                seen.append((int(response.status_code), response.headers.get("Retry-After")))
-            return response
-
-        requests.Session.send = send  # type: ignore[method-assign]
-        _hooked = True
+def _quiet_apprise() -> None:
+    """apprise's own log lines may carry route details: they go to the recorder only."""
+    global _set_up  # noqa: PLW0603 - one handler per process, added on first use
+    with _setup_lock:
+        if _set_up:
+            return
+        logger = logging.getLogger("apprise")
+        logger.setLevel(logging.WARNING)
+        logger.propagate = False
+        logger.addHandler(_StatusRecorder())
+        _set_up = True
 
 
 def load_transports() -> None:
@@ -200,19 +211,26 @@ def load_transports() -> None:
         import apprise  # noqa: PLC0415
 
         apprise.Apprise().add("mailto://localhost?to=nobody@localhost")
-    _install_hook()
+    _quiet_apprise()
 
 
 def send_now(url: str, title: str, body: str, now: datetime) -> Delivery:
-    """One synchronous delivery through apprise (call it in a thread after
-    :func:`load_transports`)."""
+    """One synchronous delivery (call it in a thread after :func:`load_transports`): plain
+    JSON webhooks by :mod:`~launchready.monitor.webhook`, every other route by apprise."""
+    hook = plain_webhook(url)
+    if hook is not None:
+        answer = post(hook, title, body)
+        if answer.status is not None and 200 <= answer.status < 300:
+            return Delivery(ok=True, status=answer.status)
+        return Delivery(ok=False, status=answer.status,
+                        retry_after=_retry_after(answer.retry_after, now), error=answer.error)
     import apprise  # noqa: PLC0415
 
-    _install_hook()
+    _quiet_apprise()
     notifier = apprise.Apprise()
     if not notifier.add(url):
         return Delivery(ok=False, status=400, error="the URL is not one apprise understands")
-    statuses: list[tuple[int, str | None]] = []
+    statuses: list[int] = []
     token = _recording.set(statuses)
     try:
         # the body is plain text that may quote the target ("saw <script>..."): declared as
@@ -225,11 +243,10 @@ def send_now(url: str, title: str, body: str, now: datetime) -> Delivery:
     finally:
         _recording.reset(token)
     if ok:
-        return Delivery(ok=True, status=statuses[-1][0] if statuses else None)
+        return Delivery(ok=True)
     if statuses:
-        code, after = statuses[-1]
-        return Delivery(ok=False, status=code, retry_after=_retry_after(after, now),
-                        error=f"HTTP {code}")
+        # apprise does not pass Retry-After on: a 429 waits the default
+        return Delivery(ok=False, status=statuses[-1], error=f"HTTP {statuses[-1]}")
     return Delivery(ok=False, error="could not reach the provider (connection, timeout or "
                                     "SMTP error)")
 
