@@ -126,7 +126,9 @@ def test_full_disk_sends_one_storage_alert_and_alerting_goes_on(tmp_path: Path) 
                 assert target.hits > hits + 2
                 await asyncio.sleep(1.5)
                 store.full = False
-                await wait_for(lambda: not monitor._store_failing, timeout=5)
+                writer = monitor.writer
+                assert writer is not None
+                await wait_for(lambda: not writer.failing, timeout=5)
                 await asyncio.sleep(1.5)  # the outbox would have re-sent DOWN by now
             finally:
                 await monitor.stop()

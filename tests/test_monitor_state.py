@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from launchready.config.models import Config, MonitorConfig
-from launchready.monitor.daemon import compose, in_maintenance
 from launchready.monitor.notify import MAX_ATTEMPTS, Delivery, plan
+from launchready.monitor.scheduler import compose, in_maintenance
 from launchready.monitor.state import (
     EventKind,
     Observation,

@@ -79,7 +79,7 @@ async def serve(monitor: Monitor, stop: asyncio.Event) -> None:
         await monitor.close()  # sessions and the store, so nothing is left unclosed
         raise
     stopped = asyncio.ensure_future(stop.wait())
-    lost = asyncio.ensure_future(monitor.lost.wait())
+    lost = asyncio.ensure_future(monitor.wait_lost())
     await asyncio.wait({stopped, lost}, return_when=asyncio.FIRST_COMPLETED)
     for waiter in (stopped, lost):
         waiter.cancel()
