@@ -43,8 +43,9 @@ from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
 
 from launchready.config.models import AlertRoute
+from launchready.monitor.alertmanager import alertmanager_target, alerts
 from launchready.monitor.store import Message, OutboxItem, Store, StoreError
-from launchready.monitor.webhook import plain_webhook, post
+from launchready.monitor.webhook import Answer, Webhook, plain_webhook, post, post_json
 
 log = logging.getLogger("launchready.monitor")
 
@@ -214,16 +215,28 @@ def load_transports() -> None:
     _quiet_apprise()
 
 
+def _delivered(answer: Answer, now: datetime) -> Delivery:
+    if answer.status is not None and 200 <= answer.status < 300:
+        return Delivery(ok=True, status=answer.status)
+    return Delivery(ok=False, status=answer.status,
+                    retry_after=_retry_after(answer.retry_after, now), error=answer.error)
+
+
+def send_alerts(target: Webhook, parts: Sequence[tuple[str, str]], now: datetime) -> Delivery:
+    """Post (title, body) messages to Alertmanager's v2 API, one alert each."""
+    return _delivered(post_json(target, alerts(parts, now)), now)
+
+
 def send_now(url: str, title: str, body: str, now: datetime) -> Delivery:
     """One synchronous delivery (call it in a thread after :func:`load_transports`): plain
-    JSON webhooks by :mod:`~launchready.monitor.webhook`, every other route by apprise."""
+    JSON webhooks by :mod:`~launchready.monitor.webhook`, Alertmanager by
+    :mod:`~launchready.monitor.alertmanager`, every other route by apprise."""
     hook = plain_webhook(url)
     if hook is not None:
-        answer = post(hook, title, body)
-        if answer.status is not None and 200 <= answer.status < 300:
-            return Delivery(ok=True, status=answer.status)
-        return Delivery(ok=False, status=answer.status,
-                        retry_after=_retry_after(answer.retry_after, now), error=answer.error)
+        return _delivered(post(hook, title, body), now)
+    target = alertmanager_target(url)
+    if target is not None:
+        return send_alerts(target, [(title, body)], now)
     import apprise  # noqa: PLC0415
 
     _quiet_apprise()
@@ -277,6 +290,16 @@ class Outbox:
         if item.attempts and item.next_at is not None:
             left = (item.next_at - now).total_seconds()
             self._next[item.id] = mono + min(max(0.0, left), MAX_DELAY_S)
+
+    async def _send(self, cfg: AlertRoute, parts: list[tuple[str, str]]) -> Delivery:
+        """One attempt for a route's group: one digest message, or for Alertmanager one
+        alert per message in one request (Alertmanager groups them itself)."""
+        url = cfg.url.get_secret_value()
+        target = alertmanager_target(url)
+        if target is not None:
+            return await asyncio.to_thread(send_alerts, target, parts, self.clock())
+        title, body = digest(parts)
+        return await asyncio.to_thread(self.sender, url, title, body, self.clock())
 
     def due_in(self) -> float | None:
         """Seconds until the earliest known retry, or None when none is waiting."""
@@ -337,9 +360,7 @@ class Outbox:
         if not items:
             return 0
         cfg = self.routes[route]
-        title, body = digest([(i.title, i.body) for i in items])
-        delivery = await asyncio.to_thread(self.sender, cfg.url.get_secret_value(), title,
-                                           body, self.clock())
+        delivery = await self._send(cfg, [(i.title, i.body) for i in items])
         now, mono = self.clock(), self.mono()
         label = route_label(route, cfg)
         steps = [plan(delivery, attempts=i.attempts, elapsed=mono - self._seen.get(i.id, mono))
@@ -380,9 +401,7 @@ class Outbox:
 
         async def one(route: int, group: list[Message]) -> None:
             cfg = self.routes[route]
-            title, body = digest([(m.title, m.body) for m in group])
-            delivery = await asyncio.to_thread(self.sender, cfg.url.get_secret_value(), title,
-                                               body, self.clock())
+            delivery = await self._send(cfg, [(m.title, m.body) for m in group])
             if delivery.ok:
                 delivered.update(m.dedupe for m in group)
             else:

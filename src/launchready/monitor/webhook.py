@@ -66,8 +66,13 @@ class Answer:
 
 def post(hook: Webhook, title: str, body: str) -> Answer:
     """POST the apprise-shaped JSON payload; never raises for a network outcome."""
-    payload = json.dumps({"version": "1.0", "title": title, "message": body,
-                          "attachments": [], "type": "info"}).encode()
+    return post_json(hook, {"version": "1.0", "title": title, "message": body,
+                            "attachments": [], "type": "info"})
+
+
+def post_json(hook: Webhook, document: object) -> Answer:
+    """POST ``document`` as JSON to ``hook``; never raises for a network outcome."""
+    payload = json.dumps(document).encode()
     request = urllib.request.Request(hook.url, data=payload, headers=hook.headers,  # noqa: S310 - http(s) only, built above
                                      method="POST")
     context = None
