@@ -27,7 +27,7 @@ from typing import Any
 import aiohttp
 
 from launchready.config.models import Config, MonitorCheck, MonitorConfig
-from launchready.monitor.canary import network_reachable
+from launchready.monitor.canary import Canaries
 from launchready.monitor.guard import AddressPolicy
 from launchready.monitor.probes import (
     GuardedHttpProbe,
@@ -157,17 +157,22 @@ class Scheduler:
     _idle: set[asyncio.Task[Any]] = field(default_factory=set)  # checks sleeping till a slot
     _latest: dict[str, tuple[bool, bool]] = field(default_factory=dict)
     _dns: DnsProbe | None = None
+    _canaries: Canaries = field(default_factory=lambda: Canaries(addresses=()))
     _canary_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     _canary_at: float | None = None  # monotonic time of the last canary probe
-    _canary_ok: bool = True
+    _network_gone: bool = False
 
     def __post_init__(self) -> None:
         self._dns = DnsProbe(resolver=self.config.network.resolver)
+        self._canaries = Canaries(addresses=tuple(self.monitor.canaries))
 
     def start(self) -> None:
         """One task per check, their first slots spread over the interval: 10,000 checks
         at 30 s become 333 runs a second, not 10,000 within the first jitter window; a few
         checks still all start within milliseconds."""
+        # hear the canaries while the network presumably works: only a canary heard once
+        # can later testify that the network is gone
+        self.tasks.append(asyncio.create_task(self._canaries.learn(), name="canaries"))
         began, count = time.monotonic(), len(self.runners)
         for index, runner in enumerate(self.runners.values()):
             phase = index * min(STAGGER_S, runner.timing.interval / count)
@@ -252,16 +257,16 @@ class Scheduler:
 
     async def _is_offline(self) -> bool:
         """Whether the monitor has lost its own network: every check failed at the network
-        level at once AND no canary answers. The canaries are asked at most once per
+        level at once AND no canary heard before answers. The canaries are asked at most once per
         ``CANARY_EVERY_S`` (one probe shared by the checks finishing meanwhile)."""
         if len(self.runners) < 2 or not all_offline(self._latest):
             return False
         async with self._canary_lock:
             now = time.monotonic()
             if self._canary_at is None or now - self._canary_at >= CANARY_EVERY_S:
-                self._canary_ok = await network_reachable(self.monitor.canaries)
+                self._network_gone = await self._canaries.network_gone()
                 self._canary_at = time.monotonic()
-        return not self._canary_ok
+        return self._network_gone
 
     def _observe(self, runner: Runner, outcome: Outcome, offline: bool) -> None:
         chk = runner.check
