@@ -16,7 +16,8 @@ from launchready.errors import ProbeError
 
 PY_CASES = [
     ("environ-subscript", 'import os\nx = os.environ["A"]\n', [("A", ReadKind.REQUIRED)]),
-    ("getenv", 'import os\nx = os.getenv("A", "d")\n', [("A", ReadKind.OPTIONAL)]),
+    ("getenv", 'import os\nx = os.getenv("A", "d")\ny = os.getenv("B")\n',
+     [("A", ReadKind.DEFAULTED), ("B", ReadKind.OPTIONAL)]),
     ("environ-get", 'from os import environ\nx = environ.get("A")\n',
      [("A", ReadKind.OPTIONAL)]),
     ("alias", 'import os as o\nx = o.environ["A"]\n', [("A", ReadKind.REQUIRED)]),
@@ -34,8 +35,8 @@ PY_CASES = [
                  "    port: int = 8000\n"
                  "    key: str = Field(alias='THE_KEY')\n"
                  "    other: str = Field(default='x')\n",
-     [("APP_DB_URL", ReadKind.REQUIRED), ("APP_PORT", ReadKind.OPTIONAL),
-      ("THE_KEY", ReadKind.REQUIRED), ("APP_OTHER", ReadKind.OPTIONAL)]),
+     [("APP_DB_URL", ReadKind.REQUIRED), ("APP_PORT", ReadKind.DEFAULTED),
+      ("THE_KEY", ReadKind.REQUIRED), ("APP_OTHER", ReadKind.DEFAULTED)]),
     ("settings-subclass-config", "import pydantic_settings\n"
                                  "class Base(pydantic_settings.BaseSettings):\n"
                                  "    a: str\n"
@@ -43,7 +44,12 @@ PY_CASES = [
                                  "    class Config:\n"
                                  "        env_prefix = 'X_'\n"
                                  "    b: str | None = None\n",
-     [("A", ReadKind.REQUIRED), ("X_B", ReadKind.OPTIONAL)]),
+     [("A", ReadKind.REQUIRED), ("X_B", ReadKind.DEFAULTED)]),
+    ("django-environ", "import environ\nenv = environ.Env()\nA = env('A')\n"
+                       "B = env.bool('B', default=False)\nC = env.db('C')\n",
+     [("A", ReadKind.REQUIRED), ("B", ReadKind.DEFAULTED), ("C", ReadKind.REQUIRED)]),
+    ("decouple", "from decouple import config\nA = config('A')\nB = config('B', default='x')\n",
+     [("A", ReadKind.REQUIRED), ("B", ReadKind.DEFAULTED)]),
 ]
 
 
@@ -55,12 +61,17 @@ def test_python_env_reads(source: str, expected: list[tuple[str, ReadKind]]) -> 
 
 JS_CASES = [
     ("member", "const a = process.env.A;", [("A", ReadKind.OPTIONAL)]),
-    ("subscript", 'const a = process.env["A"] ?? "x";', [("A", ReadKind.OPTIONAL)]),
+    ("subscript", 'const a = process.env["A"] ?? "x";', [("A", ReadKind.DEFAULTED)]),
+    ("or-default", 'const a = (process.env.A as string) || "x";', [("A", ReadKind.DEFAULTED)]),
+    ("guarded", "if (process.env.A) {}; const b = process.env.B ? 1 : 0;",
+     [("A", ReadKind.OPTIONAL), ("B", ReadKind.OPTIONAL)]),
     ("non-null", "const a: string = process.env.A!;", [("A", ReadKind.REQUIRED)]),
     ("import-meta", "const a = import.meta.env.VITE_A; const m = import.meta.env.MODE;",
-     [("VITE_A", ReadKind.OPTIONAL)]),
+     [("VITE_A", ReadKind.REQUIRED)]),
+    ("import-meta-defaulted", 'const a = import.meta.env.VITE_A ?? "/api";',
+     [("VITE_A", ReadKind.DEFAULTED)]),
     ("destructuring", 'const { A, B: b, C = "d", ...rest } = process.env;',
-     [("A", ReadKind.OPTIONAL), ("B", ReadKind.OPTIONAL), ("C", ReadKind.OPTIONAL)]),
+     [("A", ReadKind.OPTIONAL), ("B", ReadKind.OPTIONAL), ("C", ReadKind.DEFAULTED)]),
     ("destructuring-meta", "const { VITE_A, DEV } = import.meta.env;",
      [("VITE_A", ReadKind.OPTIONAL)]),
     ("write-ignored", 'process.env.A = "1";', []),

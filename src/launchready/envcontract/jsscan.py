@@ -4,8 +4,9 @@ Parsed with the tree-sitter grammars for JavaScript (also JSX), TypeScript and T
 tree has a syntax error is not judged (:class:`JsSyntaxError` names the first bad line): error
 recovery could attribute a read or a call to the wrong place.
 
-Env reads (all optional — a missing variable is ``undefined`` — except ``process.env.X!``,
-which TypeScript code uses to say "always set"):
+Env reads are optional (a missing variable is ``undefined``) except ``process.env.X!``, which
+TypeScript code uses to say "always set", and a bare ``import.meta.env.X`` (Vite inlines it at
+build time); a read followed by ``??``/``||`` or a destructuring default is *defaulted*:
 
 * ``process.env.X``, ``process.env["X"]``, ``import.meta.env.X`` (Vite's built-ins ``MODE``,
   ``BASE_URL``, ``PROD``, ``DEV`` and ``SSR`` are not variables);
@@ -220,11 +221,30 @@ class _Scanner:
         return (parent is not None and parent.type == "assignment_expression"
                 and parent.child_by_field_name("left") == node)
 
-    def _kind(self, node: tree_sitter.Node) -> ReadKind:
-        parent = node.parent
-        if parent is not None and parent.type == "non_null_expression":
+    def _kind(self, node: tree_sitter.Node, via: str) -> ReadKind:
+        """REQUIRED for ``X!`` (and a bare ``import.meta.env.X``), DEFAULTED with ``??``/``||``,
+        OPTIONAL when the read is a test (``if (X)``, ``X ? a : b``, ``X && f()``, ``!X``)."""
+        child, parent = node, node.parent
+        while parent is not None and parent.type in ("parenthesized_expression",
+                                                     "as_expression", "satisfies_expression"):
+            child, parent = parent, parent.parent
+        if parent is None:
+            return ReadKind.OPTIONAL
+        if parent.type == "non_null_expression":
             return ReadKind.REQUIRED
-        return ReadKind.OPTIONAL
+        if parent.type == "binary_expression":
+            operator = _text(parent.child_by_field_name("operator"))
+            if operator in ("??", "||") and parent.child_by_field_name("left") == child:
+                return ReadKind.DEFAULTED
+            if operator in ("&&", "==", "===", "!=", "!=="):
+                return ReadKind.OPTIONAL
+        if parent.type in ("if_statement", "unary_expression", "while_statement") or (
+                parent.type == "ternary_expression"
+                and parent.child_by_field_name("condition") == child):
+            return ReadKind.OPTIONAL
+        # Vite inlines import.meta.env at build time: a bare read is the value the bundle
+        # ships, so a missing one ships `undefined` (process.env reads may be guarded later)
+        return ReadKind.REQUIRED if via == "import.meta.env" else ReadKind.OPTIONAL
 
     def member(self, node: tree_sitter.Node) -> None:
         via = _env_object(node.child_by_field_name("object"))
@@ -234,7 +254,7 @@ class _Scanner:
         name = _text(prop)
         if via == "import.meta.env" and name in _VITE_BUILTINS:
             return
-        self.read(name, prop, self._kind(node), via)
+        self.read(name, prop, self._kind(node, via), via)
 
     def subscript(self, node: tree_sitter.Node) -> None:
         via = _env_object(node.child_by_field_name("object"))
@@ -243,7 +263,7 @@ class _Scanner:
             return
         if via == "import.meta.env" and name in _VITE_BUILTINS:
             return
-        self.read(name, node, self._kind(node), f"{via}[...]")
+        self.read(name, node, self._kind(node, via), f"{via}[...]")
 
     def destructure(self, node: tree_sitter.Node) -> None:
         pattern = node.child_by_field_name("name")
@@ -263,7 +283,9 @@ class _Scanner:
             name = _string_value(key) or _text(key)
             if via == "import.meta.env" and name in _VITE_BUILTINS:
                 continue
-            self.read(name, key, ReadKind.OPTIONAL, f"{via} destructuring")
+            kind = (ReadKind.DEFAULTED if part.type == "object_assignment_pattern"
+                    else ReadKind.OPTIONAL)
+            self.read(name, key, kind, f"{via} destructuring")
 
     def assignment(self, node: tree_sitter.Node) -> None:
         left = "".join(_text(node.child_by_field_name("left")).split())
