@@ -11,7 +11,7 @@ root, each package folder of a monorepo — any direct subfolder with a manifest
 * commented assignments (``# JACKSON_URL=https://…``): an optional variable, declared.
 
 Names other tools read from the same files (``${STACK_NAME}`` in ``docker-compose.yml``,
-``env("DATABASE_URL")`` in ``schema.prisma``, ``ARG``/``${X}`` in a ``Dockerfile``) are collected
+``env("DATABASE_URL")`` in ``schema.prisma`` or ``supabase/config.toml``, ``ARG``/``${X}`` in a ``Dockerfile``) are collected
 too, so a template key that only a tool uses is not called unused.
 
 :func:`lint_dotenv` finds what dotenv-linter users expect reported: duplicate keys (the last one
@@ -54,7 +54,7 @@ _SKIP_DIRS = frozenset({"node_modules", "vendor", "dist", "build", "out", "cover
 _TOOL_FILES = re.compile(r"^(?:docker-compose[\w.-]*\.ya?ml|compose[\w.-]*\.ya?ml|"
                          r"Dockerfile[\w.-]*|[\w.-]+\.prisma|fly\.toml|render\.yaml|"
                          r"vercel\.json|netlify\.toml|railway\.(?:json|toml)|Procfile|"
-                         r"alembic\.ini|drizzle\.config\.[jt]s|turbo\.json|Makefile)$")
+                         r"alembic\.ini|drizzle\.config\.[jt]s|turbo\.json|Makefile|config\.toml)$")
 _TOOL_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)|\$([A-Z_][A-Z0-9_]*)|"
                        r"""env\(\s*["']([A-Za-z_][A-Za-z0-9_]*)["']\s*\)|"""
                        r"^\s*ARG\s+([A-Za-z_][A-Za-z0-9_]*)", re.MULTILINE)
@@ -235,9 +235,9 @@ def _tool_names(folders: Iterable[Path]) -> set[str]:
                 continue
             for match in _TOOL_REF.finditer(text):
                 names.add(next(g for g in match.groups() if g))
-        prisma = folder / "prisma"
-        if prisma.is_dir():
-            names |= _tool_names([prisma])
+        for tool_dir in ("prisma", "supabase"):
+            if (folder / tool_dir).is_dir():
+                names |= _tool_names([folder / tool_dir])
     return names
 
 

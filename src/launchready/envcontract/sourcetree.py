@@ -64,7 +64,9 @@ def _is_test_or_generated(name: str) -> bool:
     if lowered == "conftest.py" or lowered.startswith("test_") or lowered.endswith("_test.py"):
         return True
     stem = lowered.rsplit(".", 1)[0]
-    return stem.endswith((".test", ".spec", ".stories"))
+    # test-runner configs read the test run's variables, not the deployed app's
+    return stem.endswith((".test", ".spec", ".stories")) or stem in (
+        "playwright.config", "vitest.config", "jest.config", "cypress.config", "karma.conf")
 
 
 def language_of(name: str) -> Language | None:
