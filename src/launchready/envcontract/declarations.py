@@ -11,8 +11,8 @@ root, each package folder of a monorepo — any direct subfolder with a manifest
 * commented assignments (``# JACKSON_URL=https://…``): an optional variable, declared.
 
 Names other tools read from the same files (``${STACK_NAME}`` in ``docker-compose.yml``,
-``env("DATABASE_URL")`` in ``schema.prisma`` or ``supabase/config.toml``, ``ARG``/``${X}`` in a ``Dockerfile``) are collected
-too, so a template key that only a tool uses is not called unused.
+``env("DATABASE_URL")`` in ``schema.prisma`` or ``supabase/config.toml``, ``ARG``/``${X}`` in
+a ``Dockerfile``) are collected too, so a template key that only a tool uses is not unused.
 
 :func:`lint_dotenv` finds what dotenv-linter users expect reported: duplicate keys (the last one
 silently wins), lines no parser reads, invalid names (lower case, characters other than
