@@ -152,3 +152,33 @@ def test_unreadable_env_file_is_a_probe_error(tmp_path: Path, content: bytes | N
         path.write_bytes(content)
     with pytest.raises(ProbeError, match=message):
         load_env_file(path)
+
+
+def test_python_newer_than_the_interpreter_is_still_scanned() -> None:
+    from launchready.envcontract.pyscan import scan_python
+    source = ("import os\n"
+              "type Alias = list[int]\n"
+              "def f[T](x: T) -> T:\n"
+              "    return os.environ['A']\n"
+              "class S[T]:\n"
+              "    B = os.getenv('B')\n"
+              "C = os.environ['C']\n")
+    result = scan_python(source, "m.py")
+    assert [(r.name, r.line) for r in result.reads] == [("A", 4), ("B", 6), ("C", 7)]
+    import sys
+    assert result.unread_lines == (() if sys.version_info >= (3, 12) else (2,))
+
+
+def test_python_syntax_error_is_still_an_error() -> None:
+    from launchready.envcontract.pyscan import scan_python
+    with pytest.raises(SyntaxError):
+        scan_python("def f(:\n    pass\n", "bad.py")
+
+
+def test_utf16_and_bom_sources_are_read(tmp_path: Path) -> None:
+    from launchready.envcontract.scan import scan_tree
+    (tmp_path / "a.py").write_bytes("import os\nX = os.environ['U16']\n".encode("utf-16"))
+    (tmp_path / "b.py").write_bytes(b"\xef\xbb\xbfimport os\nY = os.environ['BOM']\n")
+    scan = scan_tree([tmp_path], tmp_path)
+    assert sorted(r.name for r in scan.reads) == ["BOM", "U16"]
+    assert scan.skipped == ()

@@ -94,6 +94,8 @@ class FileScan:
     axios_calls: tuple[HttpCall, ...] = ()
     #: the file sets ``axios.defaults.timeout``
     sets_axios_default_timeout: bool = False
+    #: lines holding syntax newer than this interpreter, neutralised and not scanned
+    unread_lines: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -1,5 +1,7 @@
 """Python source via :mod:`ast`: environment reads and outbound HTTP calls without a timeout.
 
+Syntax newer than the running interpreter is handled by :mod:`.pyparse` (tree-sitter-python).
+
 Env reads (names must be string literals or module-level string constants):
 
 * ``os.environ["X"]`` — required (``KeyError`` when unset); ``os.getenv("X")``,
@@ -32,6 +34,7 @@ import ast
 from collections.abc import Iterator
 
 from launchready.envcontract.facts import EnvRead, FileScan, HttpCall, ReadKind
+from launchready.envcontract.pyparse import parse_python
 
 _REQUESTS_VERBS = frozenset({"get", "post", "put", "patch", "delete", "head", "options",
                              "request"})
@@ -331,7 +334,8 @@ def _targets(stmt: ast.Assign | ast.AnnAssign) -> Iterator[ast.expr]:
 
 def scan_python(text: str, path: str) -> FileScan:
     """Env reads and timeout-less HTTP calls in one Python file; SyntaxError propagates."""
-    tree = ast.parse(text, filename=path)
+    tree, patched = parse_python(text, path)
     scanner = _Scanner(path)
     scanner.visit(tree)
-    return FileScan(reads=tuple(scanner.reads), calls=tuple(scanner.calls))
+    return FileScan(reads=tuple(scanner.reads), calls=tuple(scanner.calls),
+                    unread_lines=patched)

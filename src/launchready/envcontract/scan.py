@@ -106,6 +106,10 @@ def scan_tree(roots: Sequence[Path], base: Path | None = None) -> SourceScan:
                 result = _with_runtime(result, item, (resolved / local).parent
                                        if resolved.is_dir() else resolved.parent)
             files += 1
+            skipped.extend(Skipped(item=f"{item.rel}:{line}",
+                                   reason="syntax newer than this Python's parser (read with "
+                                          "tree-sitter-python); this statement not scanned")
+                           for line in result.unread_lines)
             reads.extend(result.reads)
             calls.extend(result.calls)
             axios_calls.extend(result.axios_calls)
