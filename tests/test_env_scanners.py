@@ -22,7 +22,7 @@ PY_CASES = [
      [("A", ReadKind.OPTIONAL)]),
     ("alias", 'import os as o\nx = o.environ["A"]\n', [("A", ReadKind.REQUIRED)]),
     ("constant-key", 'import os\nK = "A"\nx = os.environ[K]\n', [("A", ReadKind.REQUIRED)]),
-    ("in-environ", 'import os\nif "A" in os.environ: pass\n', [("A", ReadKind.OPTIONAL)]),
+    ("in-environ", 'import os\nif "A" in os.environ: pass\n', [("A", ReadKind.DEFAULTED)]),
     ("writes-ignored", 'import os\nos.environ["A"] = "1"\nos.environ.setdefault("B", "x")\n',
      []),
     ("dynamic-ignored", 'import os\nx = os.environ[name]\n', []),
@@ -63,8 +63,14 @@ JS_CASES = [
     ("member", "const a = process.env.A;", [("A", ReadKind.OPTIONAL)]),
     ("subscript", 'const a = process.env["A"] ?? "x";', [("A", ReadKind.DEFAULTED)]),
     ("or-default", 'const a = (process.env.A as string) || "x";', [("A", ReadKind.DEFAULTED)]),
-    ("guarded", "if (process.env.A) {}; const b = process.env.B ? 1 : 0;",
-     [("A", ReadKind.OPTIONAL), ("B", ReadKind.OPTIONAL)]),
+    ("guarded", "if (process.env.A) {}; const b = process.env.B ? 1 : 0;"
+                " const c = process.env.C === 'true';",
+     [("A", ReadKind.DEFAULTED), ("B", ReadKind.DEFAULTED), ("C", ReadKind.DEFAULTED)]),
+    ("t3-env", "export const env = createEnv({ server: { A: z.string().min(1), "
+               "B: z.string().optional() }, client: { NEXT_PUBLIC_C: z.enum(['x']).default('x'),"
+               " NEXT_PUBLIC_D: z.string().url() }, runtimeEnv: { A: process.env.A } });",
+     [("A", ReadKind.REQUIRED), ("B", ReadKind.DEFAULTED), ("NEXT_PUBLIC_C", ReadKind.DEFAULTED),
+      ("NEXT_PUBLIC_D", ReadKind.REQUIRED), ("A", ReadKind.OPTIONAL)]),
     ("non-null", "const a: string = process.env.A!;", [("A", ReadKind.REQUIRED)]),
     ("import-meta", "const a = import.meta.env.VITE_A; const m = import.meta.env.MODE;",
      [("VITE_A", ReadKind.REQUIRED)]),

@@ -194,3 +194,18 @@ def test_init_url_fills_in_what_the_live_site_shows(tmp_path: Path) -> None:
         # and the record map it wrote matches the live zone (DNS001 passes)
         report = asyncio.run(arun_audit(config, selection=Selection(only=("DNS001",))))
         assert [c.status for c in report.checks] == [CheckStatus.PASS]
+
+
+def test_a_committed_env_production_is_a_template_not_the_source(tmp_path: Path) -> None:
+    import subprocess
+    (tmp_path / "package.json").write_text('{"dependencies": {"next": "14"}}', encoding="utf-8")
+    (tmp_path / ".env.production").write_text("NEXT_PUBLIC_APP_URL=https://x.example\n",
+                                              encoding="utf-8")
+    for argv in (["init", "-q"], ["add", "-A"]):
+        subprocess.run(["git", "-C", str(tmp_path), *argv], check=True, capture_output=True)
+    facts = detect_project(tmp_path)
+    assert facts.production_env is None and facts.templates == (".env.production",)
+    assert init_command.run(_args(tmp_path)) == 0
+    text = (tmp_path / "launchready.toml").read_text(encoding="utf-8")
+    assert '# environment_file = ".env.production"' in text
+    assert "The production environment must be named" in text

@@ -12,6 +12,9 @@ build time); a read followed by ``??``/``||`` or a destructuring default is *def
   ``BASE_URL``, ``PROD``, ``DEV`` and ``SSR`` are not variables);
 * destructuring: ``const { A, B: b, C = "x" } = process.env`` (and ``import.meta.env``).
 
+t3-env's ``createEnv({server: {...}, client: {...}})`` declares reads too: each key is required
+unless its schema is ``.optional()``/``.default()``.
+
 Calls:
 
 * ``fetch(url)`` / ``fetch(url, {...})`` (also ``globalThis.fetch``/``window.fetch``) without a
@@ -222,8 +225,9 @@ class _Scanner:
                 and parent.child_by_field_name("left") == node)
 
     def _kind(self, node: tree_sitter.Node, via: str) -> ReadKind:
-        """REQUIRED for ``X!`` (and a bare ``import.meta.env.X``), DEFAULTED with ``??``/``||``,
-        OPTIONAL when the read is a test (``if (X)``, ``X ? a : b``, ``X && f()``, ``!X``)."""
+        """REQUIRED for ``X!`` (and a bare ``import.meta.env.X``); DEFAULTED with ``??``/``||``
+        and when the read is a test (``if (X)``, ``X ? a : b``, ``X === "true"``, ``!X``): the
+        code itself decides what an unset variable means; else OPTIONAL."""
         child, parent = node, node.parent
         while parent is not None and parent.type in ("parenthesized_expression",
                                                      "as_expression", "satisfies_expression"):
@@ -237,11 +241,12 @@ class _Scanner:
             if operator in ("??", "||") and parent.child_by_field_name("left") == child:
                 return ReadKind.DEFAULTED
             if operator in ("&&", "==", "===", "!=", "!=="):
-                return ReadKind.OPTIONAL
+                # a toggle: the code decides what an unset variable means
+                return ReadKind.DEFAULTED
         if parent.type in ("if_statement", "unary_expression", "while_statement") or (
                 parent.type == "ternary_expression"
                 and parent.child_by_field_name("condition") == child):
-            return ReadKind.OPTIONAL
+            return ReadKind.DEFAULTED
         # Vite inlines import.meta.env at build time: a bare read is the value the bundle
         # ships, so a missing one ships `undefined` (process.env reads may be guarded later)
         return ReadKind.REQUIRED if via == "import.meta.env" else ReadKind.OPTIONAL
@@ -303,6 +308,9 @@ class _Scanner:
             return
         arguments = [a for a in args.named_children if a.type != "comment"]
         callee = "".join(_text(func).split())
+        if callee == "createEnv" and arguments and arguments[0].type == "object":
+            self.env_schema(arguments[0])
+            return
         if callee in ("fetch", "globalThis.fetch", "window.fetch", "self.fetch"):
             if self._lacks(arguments, 1, ("signal", "timeout")):
                 self.calls.append(self.call(node, "fetch", callee, scope))
@@ -333,6 +341,27 @@ class _Scanner:
         elif method in _AXIOS_CONFIG_ARG and self._lacks(
                 arguments, _AXIOS_CONFIG_ARG[method], ("timeout",)):
             self.axios_calls.append(self.call(node, "axios", callee, scope))
+
+    def env_schema(self, options: tree_sitter.Node) -> None:
+        """t3-env ``createEnv({server: {X: z.string()}, client: {...}})``: each key is a read,
+        required unless its schema says ``.optional()``, ``.default(...)`` or ``.catch(...)``."""
+        for pair in options.named_children:
+            if pair.type != "pair" or _text(pair.child_by_field_name("key")) not in (
+                    "server", "client", "shared"):
+                continue
+            schema = _unwrap(pair.child_by_field_name("value"))
+            if schema is None or schema.type != "object":
+                continue
+            for entry in schema.named_children:
+                key = entry.child_by_field_name("key") if entry.type == "pair" else None
+                if key is None:
+                    continue
+                rule = "".join(_text(entry.child_by_field_name("value")).split())
+                lenient = any(m in rule for m in (".optional(", ".default(", ".catch(",
+                                                  ".nullish("))
+                self.read(_string_value(key) or _text(key), key,
+                          ReadKind.DEFAULTED if lenient else ReadKind.REQUIRED,
+                          "createEnv schema")
 
     @staticmethod
     def _lacks(arguments: list[tree_sitter.Node], index: int, keys: tuple[str, ...]) -> bool:

@@ -5,9 +5,9 @@ Syntax newer than the running interpreter is handled by :mod:`.pyparse` (tree-si
 Env reads (names must be string literals or module-level string constants):
 
 * ``os.environ["X"]`` — required (``KeyError`` when unset); ``os.getenv("X")``,
-  ``os.environ.get("X")``, ``"X" in os.environ`` — optional; ``os.getenv("X", "fallback")`` —
-  defaulted (the code brings its own value). ``os.environ.setdefault`` and assignments to
-  ``os.environ`` are writes, not reads.
+  ``os.environ.get("X")`` — optional; ``os.getenv("X", "fallback")`` and ``"X" in os.environ``
+  — defaulted (the code decides what an unset variable means). ``os.environ.setdefault``
+  and assignments to ``os.environ`` are writes, not reads.
 * pydantic-settings: every field of a ``BaseSettings`` subclass (also subclasses of such a
   class in the same module) is read as ``env_prefix + NAME`` (``alias``/``validation_alias``
   replace the whole name, as pydantic-settings does); a field without a default is required,
@@ -186,7 +186,7 @@ class _Scanner(ast.NodeVisitor):
                 and self.qualname(node.comparators[0]) == "os.environ"):
             name = self.string(node.left)
             if name is not None:
-                self.read(name, node, ReadKind.OPTIONAL, "in os.environ")
+                self.read(name, node, ReadKind.DEFAULTED, "in os.environ")
         self.generic_visit(node)
 
     def visit_Call(self, node: ast.Call) -> None:

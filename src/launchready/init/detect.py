@@ -242,9 +242,12 @@ def detect_project(root: Path) -> ProjectFacts:
         framework = packages[0].framework
         evidence = ", ".join(f"{p.folder}/: {p.framework.name}" for p in packages)
     files = _env_files(root)
-    production = next((f for f in (".env.production", ".env.prod") if f in files), None)
-    preview = next((f for f in (".env.preview", ".env.staging") if f in files), None)
     declarations = read_declarations(root)
+    # a committed .env.production holds public defaults (a template), not production's secrets
+    production = next((f for f in (".env.production", ".env.prod")
+                       if f in files and f not in declarations.files), None)
+    preview = next((f for f in (".env.preview", ".env.staging")
+                    if f in files and f not in declarations.files), None)
     declared = tuple(dict.fromkeys(d.name for d in declarations.declarations))
     scan = scan_tree([root], root)
     code_required = tuple(sorted({r.name for r in scan.reads if r.kind is ReadKind.REQUIRED
