@@ -137,3 +137,15 @@ def test_browser_calls_are_low_with_browser_wording() -> None:
         "no server worker", "")
     assert "browser" in browser.evidence
     assert server.severity is Severity.MEDIUM and "server worker" in server.impact
+
+
+@pytest.mark.parametrize(("source", "runtime"), [
+    ("fetch('/api/a')", "browser"),
+    ("fetch(`/api/${id}`)", "browser"),
+    ("fetch(url, { method: 'POST', credentials: 'same-origin' })", "browser"),
+    ("fetch('https://api.stripe.com/v1')", "server"),
+    ("fetch('//cdn.example/x')", "server"),
+], ids=["relative", "relative-template", "credentials", "absolute", "protocol-relative"])
+def test_browser_only_fetch_shapes(source: str, runtime: str) -> None:
+    calls = scan_js(source, "lib/x.ts", Language.TYPESCRIPT).calls
+    assert [c.runtime for c in calls] == [runtime]

@@ -56,7 +56,7 @@ _TOOL_FILES = re.compile(r"^(?:docker-compose[\w.-]*\.ya?ml|compose[\w.-]*\.ya?m
                          r"vercel\.json|netlify\.toml|railway\.(?:json|toml)|Procfile|"
                          r"alembic\.ini|drizzle\.config\.[jt]s|turbo\.json|Makefile|config\.toml)$")
 _TOOL_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)|\$([A-Z_][A-Z0-9_]*)|"
-                       r"""env\(\s*["']([A-Za-z_][A-Za-z0-9_]*)["']\s*\)|"""
+                       r"""env\(\s*["']?([A-Za-z_][A-Za-z0-9_]*)["']?\s*\)|"""
                        r"^\s*ARG\s+([A-Za-z_][A-Za-z0-9_]*)", re.MULTILINE)
 
 

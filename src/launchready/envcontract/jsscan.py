@@ -28,6 +28,7 @@ Calls:
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Iterator
 
@@ -128,6 +129,22 @@ def _object_keys(node: tree_sitter.Node) -> tuple[set[str], bool]:
             if key is not None:
                 keys.add(_string_value(key) or _text(key))
     return keys, spread
+
+
+def _browser_only(arguments: list[tree_sitter.Node]) -> bool:
+    """A fetch only a browser can make: a same-origin relative URL (``fetch("/api/x")`` —
+    server runtimes need an absolute URL) or ``credentials`` in its options."""
+    if not arguments:
+        return False
+    url = _unwrap(arguments[0])
+    if (url is not None and url.type in ("string", "template_string")
+            and _text(url)[1:2] == "/" and _text(url)[2:3] != "/"):
+        return True
+    if len(arguments) > 1:
+        options = _unwrap(arguments[1])
+        if options is not None and options.type == "object":
+            return "credentials" in _object_keys(options)[0]
+    return False
 
 
 class _Scanner:
@@ -313,7 +330,10 @@ class _Scanner:
             return
         if callee in ("fetch", "globalThis.fetch", "window.fetch", "self.fetch"):
             if self._lacks(arguments, 1, ("signal", "timeout")):
-                self.calls.append(self.call(node, "fetch", callee, scope))
+                found = self.call(node, "fetch", callee, scope)
+                if _browser_only(arguments):
+                    found = dataclasses.replace(found, runtime="browser")
+                self.calls.append(found)
             return
         if func.type == "identifier" and callee in self.axios_names:
             # axios(config) or axios(url, config)

@@ -1,6 +1,8 @@
 """Where a JavaScript/TypeScript call site runs: on the server or in a visitor's browser.
 
-Decided per call, from the file and the enclosing function, in this order:
+Decided per call, from the call itself, the file and the enclosing function. A ``fetch`` with a
+relative URL (``fetch("/api/x")``; server runtimes need an absolute one) or ``credentials`` in
+its options runs in the browser (decided by the scanner). Otherwise, in this order:
 
 1. A ``"use server"`` directive, or an enclosing ``getServerSideProps``/``getStaticProps``/
    ``loader``/``action``/route handler (``GET``, ``POST`` …): server.

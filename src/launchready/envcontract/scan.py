@@ -41,7 +41,8 @@ def _with_runtime(result: FileScan, source: SourceFile, folder: Path) -> FileSca
     vite = _vite_app(folder)
 
     def mark(calls: tuple[HttpCall, ...]) -> tuple[HttpCall, ...]:
-        return tuple(dataclasses.replace(c, runtime=call_runtime(
+        # a call the scanner already knows runs in the browser (a relative URL) stays there
+        return tuple(c if c.runtime == "browser" else dataclasses.replace(c, runtime=call_runtime(
             source.rel, source.text, c.scope, vite_app=vite)) for c in calls)
 
     return dataclasses.replace(result, calls=mark(result.calls),
