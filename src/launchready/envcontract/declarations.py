@@ -43,7 +43,6 @@ _TEMPLATE = re.compile(
     r"|env\.(?:example|sample|template))$", re.IGNORECASE)
 _ENV_FILE = re.compile(r"^(?:\.env(?:\.[\w-]+)*|[\w-]+\.env)$")
 _COMMENTED = re.compile(r"^\s*#+\s*(?:export\s+)?([A-Z][A-Z0-9_]*)\s*=")
-_ASSIGNED = re.compile(r"^\s*(?:export\s+)?([^\s=#]+)\s*=")
 _VALID_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
 _MANIFESTS = ("package.json", "pyproject.toml", "requirements.txt", "manage.py", "Pipfile",
               "Gemfile", "composer.json", "go.mod")
@@ -161,41 +160,38 @@ def read_env_text(path: Path) -> str | Skipped:
 
 
 def declarations_in(text: str, file: str) -> Iterator[Declaration]:
-    """Declared names in one dotenv text, commented assignments included."""
-    for number, line in enumerate(text.splitlines(), start=1):
-        commented = _COMMENTED.match(line)
+    """Declared names in one dotenv text, commented assignments included.
+
+    Read with python-dotenv's statement parser, so the lines of a multi-line quoted value (a
+    PEM key) are never taken for assignments.
+    """
+    for binding in parse_stream(io.StringIO(text)):
+        first = binding.original.string.split("\n", 1)[0]
+        if binding.key is not None:
+            yield Declaration(name=binding.key, file=file, line=binding.original.line,
+                              commented=False, has_value=bool((binding.value or "").strip()))
+            continue
+        commented = _COMMENTED.match(first)
         if commented:
-            yield Declaration(name=commented.group(1), file=file, line=number, commented=True,
-                              has_value=bool(line.split("=", 1)[1].strip()))
-            continue
-        if line.lstrip().startswith("#"):
-            continue
-        assigned = _ASSIGNED.match(line)
-        if assigned:
-            value = line.split("=", 1)[1].split(" #", 1)[0].strip().strip("\"'")
-            yield Declaration(name=assigned.group(1), file=file, line=number, commented=False,
-                              has_value=bool(value))
+            yield Declaration(name=commented.group(1), file=file, line=binding.original.line,
+                              commented=True, has_value=bool(first.split("=", 1)[1].strip()))
 
 
 def lint_dotenv(text: str, file: str) -> tuple[EnvFileIssue, ...]:
     """ENV009 problems in one dotenv text (see the module docstring)."""
     issues: list[EnvFileIssue] = []
-    unparsable: set[int] = set()
+    first_seen: dict[str, int] = {}
     for binding in parse_stream(io.StringIO(text)):
+        number = binding.original.line
         if binding.error:
-            unparsable.add(binding.original.line)
             issues.append(EnvFileIssue(
-                file=file, line=binding.original.line, kind="unparsable", name="",
+                file=file, line=number, kind="unparsable", name="",
                 detail="no dotenv parser reads this line (an unclosed quote also swallows "
                        "the lines after it)"))
-    first_seen: dict[str, int] = {}
-    for number, line in enumerate(text.splitlines(), start=1):
-        if number in unparsable or not line.strip() or line.lstrip().startswith("#"):
             continue
-        match = _ASSIGNED.match(line)
-        if match is None:
+        name = binding.key
+        if name is None:
             continue
-        name = match.group(1)
         if name in first_seen:
             issues.append(EnvFileIssue(
                 file=file, line=number, kind="duplicate", name=name,
@@ -208,8 +204,9 @@ def lint_dotenv(text: str, file: str) -> tuple[EnvFileIssue, ...]:
                 file=file, line=number, kind="invalid-name", name=name,
                 detail=f"{name} is not a portable variable name (upper-case letters, digits "
                        f"and _ only, not starting with a digit)"))
-        before, _, after = line.partition("=")
-        if before != before.rstrip() or after[:1].isspace():
+        first = binding.original.string.split("\n", 1)[0]
+        before, _, after = first.partition("=")
+        if before != before.rstrip() or after[:1] in (" ", "\t"):
             issues.append(EnvFileIssue(
                 file=file, line=number, kind="spacing", name=name,
                 detail="spaces around '=': shells and docker --env-file read the name or the "
