@@ -141,7 +141,7 @@ def _env_args(*argv: str) -> argparse.Namespace:
     defaults: dict[str, Any] = {
         "config": None, "formats": ["json"], "outputs": [], "fail_on": "high", "only": "",
         "skip": "", "baseline": None, "write_baseline": None, "quiet": True, "verbose": False,
-        "no_color": True}
+        "no_color": True, "resolve": [], "resolver": None, "ca_bundle": None, "timeout": None}
     for key, value in defaults.items():
         setattr(args, key, value)
     return args

@@ -537,15 +537,6 @@ def evaluate_contract(obs: EnvObservation) -> Outcome:
     return _Judge(obs).run()
 
 
-def project_base(ctx: Context) -> Path:
-    """The directory relative paths are taken from: the config file's, else the cwd."""
-    return Path(ctx.config.source).resolve().parent if ctx.config.source else Path.cwd()
-
-
-def _base_of(config: Config) -> Path:
-    return Path(config.source).resolve().parent if config.source else Path.cwd()
-
-
 def environment_source(config: Config, *, env_file: str | Path | None = None,
                        environ: Mapping[str, str] | None = None) -> EnvSnapshot | None:
     """The environment under judgement, from an explicitly named source only.
@@ -562,7 +553,7 @@ def environment_source(config: Config, *, env_file: str | Path | None = None,
         # an absolute path (from --env-file) is labelled by its name, so targets and
         # fingerprints do not depend on where the checkout lives
         label = Path(named).name if Path(named).is_absolute() else str(named)
-        return load_env_file(_base_of(config) / named, label)
+        return load_env_file(config.base_dir / named, label)
     if environ is not None:
         return from_environ(environ, "shell environment (--from-shell)")
     return None
@@ -594,7 +585,7 @@ class EnvContractChecks(CheckFamily[EnvObservation]):
 
     def roots(self, ctx: Context) -> tuple[Path, ...]:
         """Absolute source roots."""
-        base = project_base(ctx)
+        base = ctx.config.base_dir
         configured = ctx.config.env.source_paths if ctx.config.env else (".",)
         paths = self.source_paths or tuple(configured)
         return tuple((base / p).resolve() for p in paths)
@@ -604,7 +595,7 @@ class EnvContractChecks(CheckFamily[EnvObservation]):
 
     def _gather(self, ctx: Context) -> EnvObservation:
         cfg = ctx.config.env
-        base = project_base(ctx)
+        base = ctx.config.base_dir
         environment = self.environment or ctx.config.app.environment
         target = environment_source(ctx.config, env_file=self.env_file, environ=self.environ)
         preview: EnvSnapshot | None = None
