@@ -134,8 +134,12 @@ def _files(folder: Path) -> list[Path]:
 
 
 def tracked_env_files(base: Path) -> frozenset[str] | None:
-    """Env files git tracks under ``base`` (POSIX paths relative to it), None without git."""
-    if not (base / ".git").exists():
+    """Env files git tracks under ``base`` (POSIX paths relative to it), None without git.
+
+    ``base`` may be a subfolder of the work tree (a config kept in ``apps/web``): git lists
+    paths relative to the folder it runs in.
+    """
+    if not any((p / ".git").exists() for p in (base, *base.parents)):
         return None
     try:
         out = run_git(base, ["ls-files", "-z", "--", ":(glob)**/.env*", ":(glob)**/*.env"],
