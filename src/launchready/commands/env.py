@@ -23,7 +23,6 @@ from pathlib import Path
 
 from launchready.checks.env.contract import NO_SOURCE, EnvContractChecks
 from launchready.config.models import Config, EnvConfig
-from launchready.engine import Selection
 from launchready.errors import ConfigError, UsageError
 from launchready.model import CheckStatus, Report, Severity
 from launchready.output import EXIT_FINDINGS, EXIT_INCOMPLETE
@@ -74,8 +73,7 @@ def run(args: argparse.Namespace) -> int:
     env_file = str(Path(args.env_file).resolve()) if args.env_file else None
     family = EnvContractChecks(environment=args.environment, env_file=env_file,
                                environ=os.environ if args.from_shell else None)
-    return run_command(config, args, selection=Selection(only=("ENV",)), families=[family],
-                       exit_rule=_gate)
+    return run_command(config, args, families=[family], exit_rule=_gate)
 
 
 def _gate(report: Report) -> int | None:
