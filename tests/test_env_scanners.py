@@ -192,10 +192,10 @@ def test_utf16_and_bom_sources_are_read(tmp_path: Path) -> None:
 
 def test_declarations_and_lint_read_statements_not_lines() -> None:
     from launchready.envcontract.declarations import declarations_in, lint_dotenv
-    text = ('# Optional\n# JACKSON_URL=https://sso.example\nA=1\n'
-            'KEY="-----BEGIN KEY-----\nMIIEvQ==\n-----END KEY-----"\nexport B=2\nA=3\n')
+    text = ('# Optional\n\n# JACKSON_URL=https://sso.example\nA=1\n'
+            'KEY="-----BEGIN KEY-----\nMIIEvQ==\n-----END KEY-----"\n\n\nexport B=2\nA=3\n')
     names = [(d.name, d.line, d.commented) for d in declarations_in(text, ".env.example")]
-    assert names == [("JACKSON_URL", 2, True), ("A", 3, False), ("KEY", 4, False),
-                     ("B", 7, False), ("A", 8, False)]
+    assert names == [("JACKSON_URL", 3, True), ("A", 4, False), ("KEY", 5, False),
+                     ("B", 10, False), ("A", 11, False)]
     assert [(i.kind, i.name, i.line) for i in lint_dotenv(text, ".env.example")] == [
-        ("duplicate", "A", 8)]
+        ("duplicate", "A", 11)]

@@ -29,7 +29,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from dotenv.parser import parse_stream
+from dotenv.parser import Binding, parse_stream
 
 from launchready.envcontract.facts import Skipped
 from launchready.envcontract.sourcetree import decode_text
@@ -163,6 +163,15 @@ def read_env_text(path: Path) -> str | Skipped:
         else text
 
 
+def _start(binding: Binding) -> tuple[int, str]:
+    """The line number and text where a statement starts (python-dotenv counts the blank lines
+    before it as part of it)."""
+    raw = binding.original.string
+    stripped = raw.lstrip("\r\n\t ")
+    skipped = raw[:len(raw) - len(stripped)].count("\n")
+    return binding.original.line + skipped, stripped.split("\n", 1)[0]
+
+
 def declarations_in(text: str, file: str) -> Iterator[Declaration]:
     """Declared names in one dotenv text, commented assignments included.
 
@@ -170,14 +179,14 @@ def declarations_in(text: str, file: str) -> Iterator[Declaration]:
     PEM key) are never taken for assignments.
     """
     for binding in parse_stream(io.StringIO(text)):
-        first = binding.original.string.split("\n", 1)[0]
+        number, first = _start(binding)
         if binding.key is not None:
-            yield Declaration(name=binding.key, file=file, line=binding.original.line,
+            yield Declaration(name=binding.key, file=file, line=number,
                               commented=False, has_value=bool((binding.value or "").strip()))
             continue
         commented = _COMMENTED.match(first)
         if commented:
-            yield Declaration(name=commented.group(1), file=file, line=binding.original.line,
+            yield Declaration(name=commented.group(1), file=file, line=number,
                               commented=True, has_value=bool(first.split("=", 1)[1].strip()))
 
 
@@ -186,7 +195,7 @@ def lint_dotenv(text: str, file: str) -> tuple[EnvFileIssue, ...]:
     issues: list[EnvFileIssue] = []
     first_seen: dict[str, int] = {}
     for binding in parse_stream(io.StringIO(text)):
-        number = binding.original.line
+        number, first = _start(binding)
         if binding.error:
             issues.append(EnvFileIssue(
                 file=file, line=number, kind="unparsable", name="",
@@ -208,7 +217,6 @@ def lint_dotenv(text: str, file: str) -> tuple[EnvFileIssue, ...]:
                 file=file, line=number, kind="invalid-name", name=name,
                 detail=f"{name} is not a portable variable name (upper-case letters, digits "
                        f"and _ only, not starting with a digit)"))
-        first = binding.original.string.split("\n", 1)[0]
         before, _, after = first.partition("=")
         if before != before.rstrip() or after[:1] in (" ", "\t"):
             issues.append(EnvFileIssue(
