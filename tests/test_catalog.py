@@ -14,12 +14,13 @@ SPEC = Path(__file__).resolve().parents[1].parent / "shared" / "SPEC.md"
 def test_ids_unique_and_well_formed() -> None:
     ids = [m.id for m in CATALOG]
     assert len(ids) == len(set(ids))
-    assert all(re.fullmatch(r"(SEC|ENV|DNS|MAIL|TLS|WEB|SMOKE|PERF|OBS|DB)\d{3}", i) for i in ids)
+    assert all(re.fullmatch(r"(SEC|ENV|DNS|MAIL|TLS|WEB|SMOKE|PERF|OBS|DB|DEPLOY)\d{3}", i)
+               for i in ids)
     assert not set(REDIRECTS) & set(BY_ID), "a redirected ID must not be reused"
 
 
 def test_catalog_matches_spec() -> None:
-    spec_ids = set(re.findall(r"\b((?:SEC|ENV|DNS|MAIL|TLS|WEB|SMOKE|PERF|OBS|DB)\d{3})\b",
+    spec_ids = set(re.findall(r"\b((?:SEC|ENV|DNS|MAIL|TLS|WEB|SMOKE|PERF|OBS|DB|DEPLOY)\d{3})\b",
                               SPEC.read_text(encoding="utf-8")))
     assert spec_ids == set(BY_ID)
 

@@ -1,0 +1,94 @@
+"""The way back after a bad deploy: the deploy platform (from its config files), the last
+release tag, and which migrations are pending since that tag."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from launchready.probes.git import GitError, run_git
+
+#: (file that names the platform, platform, the exact command that puts the previous deploy back)
+PLATFORMS: tuple[tuple[str, str, str], ...] = (
+    ("vercel.json", "Vercel", "vercel rollback  # the previous production deployment"),
+    (".vercel/project.json", "Vercel", "vercel rollback  # the previous production deployment"),
+    ("netlify.toml", "Netlify",
+     "netlify api restoreSiteDeploy --data '{\"site_id\": \"SITE_ID\", \"deploy_id\": "
+     "\"PREVIOUS_DEPLOY_ID\"}'  # ids from `netlify api listSiteDeploys`"),
+    ("fly.toml", "Fly.io",
+     "fly releases --image -a APP && fly deploy -a APP --image PREVIOUS_IMAGE"),
+    ("render.yaml", "Render",
+     "curl -X POST -H \"Authorization: Bearer $RENDER_API_KEY\" "
+     "https://api.render.com/v1/services/SERVICE_ID/rollback -d "
+     "'{\"deployId\": \"PREVIOUS_DEPLOY_ID\"}'"),
+    ("railway.json", "Railway",
+     "railway redeploy  # after selecting the previous deployment: Deployments > ... > Redeploy"),
+    ("railway.toml", "Railway",
+     "railway redeploy  # after selecting the previous deployment: Deployments > ... > Redeploy"),
+    ("Procfile", "Heroku", "heroku releases -a APP && heroku rollback -a APP"),
+    ("app.json", "Heroku", "heroku releases -a APP && heroku rollback -a APP"),
+    ("Dockerfile", "Docker image",
+     "docker pull IMAGE:PREVIOUS_TAG && IMAGE_TAG=PREVIOUS_TAG docker compose up -d"),
+)
+GIT_REVERT = "git revert --no-edit BAD_COMMIT && git push  # when the host deploys from git"
+
+
+@dataclass(frozen=True, kw_only=True)
+class RollbackFacts:
+    """What the repository records about going back."""
+
+    platform: str | None
+    platform_command: str | None
+    last_tag: str | None
+    #: None when the project is not in a git repository
+    in_git: bool
+    #: files as released in the last tag and unchanged since (None: no tag, so every
+    #: migration is pending); paths relative to the project
+    released: frozenset[str] | None
+
+    def pending(self, rel: str) -> bool:
+        """True when the migration at ``rel`` is not part of the last release."""
+        return self.released is None or rel not in self.released
+
+
+def detect_platform(project: Path) -> tuple[str, str] | None:
+    """(platform, rollback command) from the deploy config files in ``project``."""
+    for name, platform, command in PLATFORMS:
+        if (project / name).is_file():
+            return platform, command
+    return None
+
+
+def rollback_commands(project: Path, recorded: str | None) -> tuple[str, ...]:
+    """The runbook's way back: the recorded command, the platform's, then git revert."""
+    found = detect_platform(project)
+    out = [c for c in (recorded, found[1] if found else None) if c]
+    return (*dict.fromkeys(out), GIT_REVERT)
+
+
+def gather_rollback(project: Path) -> RollbackFacts:
+    """Platform, last release tag reachable from HEAD, and files changed since it."""
+    found = detect_platform(project)
+    platform, command = found if found else (None, None)
+    try:
+        run_git(project, ["rev-parse", "--verify", "HEAD^{commit}"], timeout=30)
+    except GitError:
+        return RollbackFacts(platform=platform, platform_command=command, last_tag=None,
+                             in_git=False, released=None)
+    try:
+        tag = run_git(project, ["describe", "--tags", "--abbrev=0", "HEAD"],
+                      timeout=30).decode("utf-8", "replace").strip() or None
+    except GitError:
+        tag = None
+    released: frozenset[str] | None = None
+    if tag is not None:
+        ref = f"refs/tags/{tag}"
+        at_tag = run_git(project, ["ls-tree", "-r", "--name-only", "-z", ref, "--", "."],
+                         timeout=60)
+        changed = run_git(project, ["diff", "--name-only", "-z", "--relative", ref, "HEAD",
+                                    "--", "."], timeout=60)
+        released = frozenset(os.fsdecode(p) for p in at_tag.split(b"\0") if p) - frozenset(
+            os.fsdecode(p) for p in changed.split(b"\0") if p)
+    return RollbackFacts(platform=platform, platform_command=command, last_tag=tag, in_git=True,
+                         released=released)
