@@ -313,3 +313,20 @@ def test_environment_holds_no_developer_shell(monkeypatch: pytest.MonkeyPatch) -
     assert build_env["VITE_API"] == "https://api" and build_env["NODE_ENV"] == "production"
     assert "VITE_API" not in install_env and install_env["npm_config_cache"] == "/c"
     assert os.environ.get("VITE_API") is None
+
+
+def test_handover_rollback_runbook_uses_the_recorded_and_the_platform_command(
+        tmp_path: Path) -> None:
+    from launchready.config.models import Config
+    from launchready.handover.gather import deploy_rollback
+    from launchready.handover.runbook import runbook
+
+    (tmp_path / "fly.toml").write_text('app = "acme"\n')
+    config = Config.model_validate({"build": {"rollback": "make rollback"}}).model_copy(
+        update={"source": str(tmp_path / "launchready.toml")})
+    entry = next(e for e in runbook(config, (), deploy_rollback(config))
+                 if e.title.startswith("A deploy broke auth"))
+    assert entry.commands[1:4] == (
+        "make rollback",
+        "fly releases --image -a APP && fly deploy -a APP --image PREVIOUS_IMAGE",
+        "git revert --no-edit BAD_COMMIT && git push  # when the host deploys from git")

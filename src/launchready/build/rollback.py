@@ -61,10 +61,10 @@ def detect_platform(project: Path) -> tuple[str, str] | None:
 
 
 def rollback_commands(project: Path, recorded: str | None) -> tuple[str, ...]:
-    """The runbook's way back: the recorded command, the platform's, then git revert."""
+    """The runbook's way back: the recorded ``[build] rollback`` command, then the one of the
+    platform the repository's config files name."""
     found = detect_platform(project)
-    out = [c for c in (recorded, found[1] if found else None) if c]
-    return (*dict.fromkeys(out), GIT_REVERT)
+    return tuple(dict.fromkeys(c for c in (recorded, found[1] if found else None) if c))
 
 
 def gather_rollback(project: Path) -> RollbackFacts:

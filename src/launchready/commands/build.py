@@ -47,9 +47,9 @@ def _split(value: str) -> tuple[str, ...]:
 
 def _config(args: argparse.Namespace) -> Config:
     config = load_config(args.config) if find_config(args.config) else Config()
-    if config.source is None:
-        # paths are resolved against the project folder, not whatever the cwd becomes
-        config = config.model_copy(update={"source": str(Path.cwd() / "launchready.toml")})
+    # paths are resolved against the config's folder, not whatever the cwd becomes
+    source = Path(config.source).resolve() if config.source else Path.cwd() / "launchready.toml"
+    config = config.model_copy(update={"source": str(source)})
     if config.build is None:
         config = config.model_copy(update={"build": BuildConfig()})
     return config
@@ -81,6 +81,9 @@ async def _build(config: Config, args: argparse.Namespace, selection: Selection)
                           "pyproject build backend)", key="build.command",
                           source=config.source, fix='set [build] command = "npm run build"')
     project = project_of(config)
+    if not project.is_dir():
+        raise ConfigError(f"{project} is not a folder", key="build.path", source=config.source,
+                          fix="point [build] path at the project folder")
     root = await asyncio.to_thread(repo_root, project)
     if root is None:
         raise UsageError(f"build: {project} is not in a git repository (a clean build checks "

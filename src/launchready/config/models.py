@@ -666,6 +666,7 @@ class WebConfig(_Model):
 class BuildConfig(_Model):
     """``launchready build`` and the DEPLOY checks: how the production build is made."""
 
+    path: str | None = None  # the project folder (relative to the config file); default: its folder
     command: str | None = None  # default: detected from the framework
     install: str | None = None  # default: detected from the lockfile
     output: str | None = None  # the public directory the build writes; default: detected

@@ -57,8 +57,11 @@ class BuildObservations:
 
 
 def project_of(config: Config) -> Path:
-    """The project folder: the config file's folder, else the current directory."""
-    return Path(config.source).resolve().parent if config.source else Path.cwd()
+    """The project folder: ``[build] path`` relative to the config file's folder (else the
+    current directory), or that folder itself."""
+    base = Path(config.source).resolve().parent if config.source else Path.cwd()
+    sub = config.build.path if config.build else None
+    return (base / sub).resolve() if sub else base
 
 
 def build_timeout(config: Config) -> float:
@@ -190,7 +193,7 @@ class CleanBuildChecks(CheckFamily[BuildObservations]):
             out.append(make_finding(
                 meta("DEPLOY003"), target=f"{name}/", identity=f"{item.kind}:{item.value}",
                 title=f"{meta('DEPLOY003').title}: {item.kind}",
-                evidence=f"{item.kind} {item.value} in {files}", impact=impact, fix=fix))
+                evidence=f"{item.kind} ({item.value}) in {files}", impact=impact, fix=fix))
         return out
 
     @staticmethod

@@ -23,7 +23,7 @@ import asyncio
 from dataclasses import dataclass
 
 from launchready.build.migrations import MigrationProblem, analyze, migration_files
-from launchready.build.rollback import RollbackFacts, gather_rollback
+from launchready.build.rollback import GIT_REVERT, RollbackFacts, gather_rollback
 from launchready.checks.base import CheckFamily, Context, Outcome, make_finding
 from launchready.checks.catalog import meta
 from launchready.checks.deploy.build import project_of
@@ -100,7 +100,7 @@ class RollbackChecks(CheckFamily[RollbackObservations]):
             skipped["DEPLOY004"] = "no pending migrations found"
         if not recorded and obs.facts.last_tag is None:
             platform = obs.facts.platform or "the deploy target"
-            command = obs.facts.platform_command or "git revert --no-edit BAD_COMMIT && git push"
+            command = obs.facts.platform_command or GIT_REVERT
             findings.append(make_finding(
                 meta("DEPLOY005"), target=platform, identity=platform,
                 evidence="no release tag reachable from HEAD and no [build] rollback command"
