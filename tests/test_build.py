@@ -323,7 +323,7 @@ def test_handover_rollback_runbook_uses_the_recorded_and_the_platform_command(
 
     (tmp_path / "fly.toml").write_text('app = "acme"\n')
     config = Config.model_validate({"build": {"rollback": "make rollback"}}).model_copy(
-        update={"source": str(tmp_path / "launchready.toml")})
+        update={"folder": tmp_path})
     entry = next(e for e in runbook(config, (), deploy_rollback(config))
                  if e.title.startswith("A deploy broke auth"))
     assert entry.commands[1:4] == (

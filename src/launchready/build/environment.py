@@ -25,7 +25,7 @@ INSTALL_NAMES = ("HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_p
 
 def env_file_path(config: Config, override: str | None) -> Path | None:
     """``--env-file``, else ``[build] env_file``, else ``[env] environment_file``."""
-    base = Path(config.source).resolve().parent if config.source else Path.cwd()
+    base = config.base_dir
     if override:
         return Path(override).resolve()
     name = (config.build.env_file if config.build else None) or (

@@ -7,7 +7,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from launchready.probes.git import GitError, run_git
+from launchready.probes.git import GitError, GitRepo, open_repo
 
 #: (file that names the platform, platform, the exact command that puts the previous deploy back)
 PLATFORMS: tuple[tuple[str, str, str], ...] = (
@@ -67,28 +67,41 @@ def rollback_commands(project: Path, recorded: str | None) -> tuple[str, ...]:
     return tuple(dict.fromkeys(c for c in (recorded, found[1] if found else None) if c))
 
 
+def _names(raw: bytes, prefix: str) -> frozenset[str]:
+    names = (os.fsdecode(p) for p in raw.split(b"\0") if p)
+    return frozenset(n.removeprefix(prefix) for n in names if n.startswith(prefix))
+
+
+def _release(repo: GitRepo, sub: str) -> tuple[str | None, frozenset[str] | None]:
+    try:
+        tag = repo.run(["describe", "--tags", "--abbrev=0", "HEAD"],
+                       timeout=30).decode("utf-8", "replace").strip() or None
+    except GitError:
+        return None, None
+    if tag is None:
+        return None, None
+    ref, spec = f"refs/tags/{tag}", sub or "."
+    prefix = f"{sub}/" if sub else ""
+    at_tag = repo.run(["ls-tree", "-r", "--name-only", "-z", ref, "--", spec], timeout=60)
+    changed = repo.run(["diff", "--no-ext-diff", "--no-textconv", "--name-only", "-z", ref,
+                        "HEAD", "--", spec], timeout=60)
+    return tag, _names(at_tag, prefix) - _names(changed, prefix)
+
+
 def gather_rollback(project: Path) -> RollbackFacts:
-    """Platform, last release tag reachable from HEAD, and files changed since it."""
+    """Platform, last release tag reachable from HEAD, and the migrations released in it."""
     found = detect_platform(project)
     platform, command = found if found else (None, None)
-    try:
-        run_git(project, ["rev-parse", "--verify", "HEAD^{commit}"], timeout=30)
-    except GitError:
-        return RollbackFacts(platform=platform, platform_command=command, last_tag=None,
-                             in_git=False, released=None)
-    try:
-        tag = run_git(project, ["describe", "--tags", "--abbrev=0", "HEAD"],
-                      timeout=30).decode("utf-8", "replace").strip() or None
-    except GitError:
-        tag = None
-    released: frozenset[str] | None = None
-    if tag is not None:
-        ref = f"refs/tags/{tag}"
-        at_tag = run_git(project, ["ls-tree", "-r", "--name-only", "-z", ref, "--", "."],
-                         timeout=60)
-        changed = run_git(project, ["diff", "--name-only", "-z", "--relative", ref, "HEAD",
-                                    "--", "."], timeout=60)
-        released = frozenset(os.fsdecode(p) for p in at_tag.split(b"\0") if p) - frozenset(
-            os.fsdecode(p) for p in changed.split(b"\0") if p)
+    with open_repo(project) as repo:
+        if repo is None:
+            return RollbackFacts(platform=platform, platform_command=command, last_tag=None,
+                                 in_git=False, released=None)
+        try:
+            repo.run(["rev-parse", "--verify", "HEAD^{commit}"], timeout=30)
+        except GitError:  # a repository without a commit yet
+            return RollbackFacts(platform=platform, platform_command=command, last_tag=None,
+                                 in_git=False, released=None)
+        sub = project.resolve().relative_to(repo.top.resolve()).as_posix()
+        tag, released = _release(repo, "" if sub == "." else sub)
     return RollbackFacts(platform=platform, platform_command=command, last_tag=tag, in_git=True,
                          released=released)

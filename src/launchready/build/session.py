@@ -20,7 +20,9 @@ from pathlib import Path
 from launchready.build.detect import BuildPlan
 from launchready.build.environment import phase_environment
 from launchready.build.workspace import PREFIX, checkout_into, head_commit, overlay, untracked_files
+from launchready.errors import ProbeError
 from launchready.probes.build import PhaseResult, run_phase
+from launchready.probes.git import GitRepo, open_repo
 from launchready.secrets.redact import mask
 from launchready.secrets.scanner import Scanner
 
@@ -151,12 +153,26 @@ def log_path(root: Path) -> Path:
 
 
 @contextlib.asynccontextmanager
-async def build_session(*, root: Path, project: Path, plan: BuildPlan,
-                        production: Mapping[str, str], timeout: float,
-                        progress: Progress | None = None) -> AsyncIterator[BuildRun]:
-    """Build HEAD of the repository at ``root`` (project folder ``project`` inside it)."""
-    commit = await asyncio.to_thread(head_commit, root)
-    sub = project.relative_to(root)
+async def build_session(*, project: Path, plan: BuildPlan, production: Mapping[str, str],
+                        timeout: float, progress: Progress | None = None
+                        ) -> AsyncIterator[BuildRun]:
+    """Build HEAD of the repository holding the project folder ``project``."""
+    with contextlib.ExitStack() as stack:
+        repo = stack.enter_context(open_repo(project))
+        if repo is None:
+            raise ProbeError(f"{project} is not in a git repository: there is no HEAD to build")
+        async with _session(repo=repo, project=project, plan=plan, production=production,
+                            timeout=timeout, progress=progress) as run:
+            yield run
+
+
+@contextlib.asynccontextmanager
+async def _session(*, repo: GitRepo, project: Path, plan: BuildPlan,
+                   production: Mapping[str, str], timeout: float, progress: Progress | None
+                   ) -> AsyncIterator[BuildRun]:
+    root = repo.top
+    commit = await asyncio.to_thread(head_commit, repo)
+    sub = await asyncio.to_thread(lambda: project.resolve().relative_to(root.resolve()))
     log = log_path(root)
     log.write_bytes(b"")
     log.chmod(0o600)
@@ -167,7 +183,7 @@ async def build_session(*, root: Path, project: Path, plan: BuildPlan,
         if progress is not None:
             progress(f"checkout: {commit[:12]} into a temporary folder")
         dest = tmp / "checkout"
-        clone = asyncio.ensure_future(asyncio.to_thread(checkout_into, root, dest, commit))
+        clone = asyncio.ensure_future(asyncio.to_thread(checkout_into, repo, dest, commit))
         await asyncio.shield(clone)
         where = dest / sub
         deadline = _Deadline(timeout)
@@ -176,8 +192,8 @@ async def build_session(*, root: Path, project: Path, plan: BuildPlan,
         needed: list[str] = []
         if failed is not None and not failed.timed_out:
             clean_log = log.read_text(encoding="utf-8", errors="replace")
-            copied = overlay(root, dest, untracked_files(root, str(sub) if str(sub) != "."
-                                                         else ""))
+            names = untracked_files(repo, "" if str(sub) == "." else sub.as_posix())
+            copied = overlay(root, dest, names)
             if copied:
                 if progress is not None:
                     progress(f"retry with {len(copied)} untracked file(s) of the working tree")

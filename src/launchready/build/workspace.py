@@ -2,7 +2,9 @@
 
 The checkout is a ``git clone --shared`` of the repository: it reads the user's objects and
 writes nothing into their repository or working tree (``git worktree add`` would register the
-folder in the user's ``.git``). Every git call goes through :func:`launchready.probes.git.run_git`.
+folder in the user's ``.git``). The repository is read through the private git dir of
+:func:`launchready.probes.git.open_repo`, so its own config (filters, hooks, drivers) is never
+used, neither for the clone nor for the checkout.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
-from launchready.probes.git import GitError, run_git
+from launchready.probes.git import GitError, GitRepo, run_git
 
 #: folders that are installed or generated, never copied between trees
 GENERATED = frozenset({".git", "node_modules", ".venv", "venv", "__pycache__", ".next",
@@ -23,27 +25,31 @@ MAX_OVERLAY_BYTES = 5 << 20
 PREFIX = "launchready-build-"
 
 
-def head_commit(root: Path) -> str:
+def head_commit(repo: GitRepo) -> str:
     """The commit HEAD points at."""
-    return run_git(root, ["rev-parse", "--verify", "HEAD^{commit}"], timeout=30).decode().strip()
+    return repo.run(["rev-parse", "--verify", "HEAD^{commit}"], timeout=30).decode().strip()
 
 
-def checkout_into(root: Path, dest: Path, commit: str) -> None:
-    """Check ``commit`` of the repository at ``root`` out into the new folder ``dest``."""
+def checkout_into(repo: GitRepo, dest: Path, commit: str) -> None:
+    """Check ``commit`` of ``repo`` out into the new folder ``dest``."""
     # a local clone is the "file" transport, which the safe git config refuses by default
-    run_git(root, ["-c", "protocol.file.allow=always", "clone", "--quiet", "--shared",
-                   "--no-checkout", str(root), str(dest)], timeout=300)
+    run_git(dest.parent, ["-c", "protocol.file.allow=always", "clone", "--quiet", "--shared",
+                          "--no-checkout", str(repo.view), str(dest)], timeout=300)
+    # borrow the real object store, not the private view that goes away with open_repo
+    alternates = dest / ".git" / "objects" / "info" / "alternates"
+    alternates.write_text(os.path.realpath(repo.view / "objects") + "\n")
     run_git(dest, ["checkout", "--quiet", "--detach", commit], timeout=300)
 
 
-def untracked_files(root: Path, sub: str = "") -> list[str]:
+def untracked_files(repo: GitRepo, sub: str = "") -> list[str]:
     """Files in the working tree (under ``sub``) that HEAD's checkout would not have:
-    untracked and ignored ones, without installed or generated folders."""
+    untracked and ignored ones, without installed or generated folders; relative to the top."""
+    root = repo.top
     try:
-        out = run_git(root, ["ls-files", "-z", "--others", "--exclude-standard", "--",
-                                  sub or "."], timeout=120)
-        ignored = run_git(root, ["ls-files", "-z", "--others", "--ignored", "--exclude-standard",
-                                 "--directory", "--", sub or "."], timeout=120)
+        out = repo.run(["ls-files", "-z", "--others", "--exclude-standard", "--", sub or "."],
+                       timeout=120)
+        ignored = repo.run(["ls-files", "-z", "--others", "--ignored", "--exclude-standard",
+                            "--directory", "--", sub or "."], timeout=120)
     except GitError:
         return []
     names: list[str] = []

@@ -14,7 +14,7 @@ import asyncio
 import contextlib
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,14 +24,16 @@ from launchready.checks.base import CheckFamily
 from launchready.checks.deploy import CleanBuildChecks, RollbackChecks
 from launchready.checks.deploy.build import build_timeout, observe, plan_for, project_of
 from launchready.checks.secrets.bundle import BundleSecrets
-from launchready.config.loader import find_config, load_config
 from launchready.config.models import BuildConfig, Config
-from launchready.engine import Selection, arun_audit
+from launchready.engine import Selection
 from launchready.errors import ConfigError, UsageError
 from launchready.model import Report
-from launchready.output import emit, exit_code
+from launchready.output import emit
+from launchready.pipeline import arun_report, exit_status, load_command_config, network_overrides
 from launchready.probes import Probes
 from launchready.probes.git import repo_root
+
+SCOPE = Selection(only=("DEPLOY", "SEC003"))
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -41,18 +43,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "[env] environment_file)")
 
 
-def _split(value: str) -> tuple[str, ...]:
-    return tuple(x.strip() for x in value.split(",") if x.strip())
-
-
 def _config(args: argparse.Namespace) -> Config:
-    config = load_config(args.config) if find_config(args.config) else Config()
-    # paths are resolved against the config's folder, not whatever the cwd becomes
-    source = Path(config.source).resolve() if config.source else Path.cwd() / "launchready.toml"
-    config = config.model_copy(update={"source": str(source)})
+    config = network_overrides(args, load_command_config(args, optional=True))
+    # the folder is fixed now: the audit of the built files runs inside the checkout
+    update: dict[str, Any] = {"folder": config.base_dir.resolve()}
     if config.build is None:
-        config = config.model_copy(update={"build": BuildConfig()})
-    return config
+        update["build"] = BuildConfig()
+    return config.model_copy(update=update)
 
 
 @contextlib.contextmanager
@@ -67,14 +64,17 @@ def _inside(path: Path) -> Iterator[None]:
         os.chdir(here)
 
 
-def _progress(args: argparse.Namespace) -> Any:
+def _progress(args: argparse.Namespace) -> Callable[[str], None] | None:
     if args.quiet or not sys.stderr.isatty():
         return None
-    return lambda line: sys.stderr.write(f"  {line}\n")
+
+    def show(line: str) -> None:
+        sys.stderr.write(f"  {line}\n")
+
+    return show
 
 
-async def _build(config: Config, args: argparse.Namespace, selection: Selection) -> Report:
-    family = CleanBuildChecks(env_file=args.env_file, progress=_progress(args))
+async def _build(config: Config, args: argparse.Namespace) -> Report:
     plan = plan_for(config)
     if plan is None:
         raise ConfigError("no build detected (no package.json build script or framework, no "
@@ -84,28 +84,27 @@ async def _build(config: Config, args: argparse.Namespace, selection: Selection)
     if not project.is_dir():
         raise ConfigError(f"{project} is not a folder", key="build.path", source=config.source,
                           fix="point [build] path at the project folder")
-    root = await asyncio.to_thread(repo_root, project)
-    if root is None:
+    if await asyncio.to_thread(repo_root, project) is None:
         raise UsageError(f"build: {project} is not in a git repository (a clean build checks "
                          "out HEAD)")
     production = production_environment(config, args.env_file)
     env_file = env_file_path(config, args.env_file)
     probes = Probes.from_network(config.network)
     try:
-        async with build_session(root=root, project=project, plan=plan, production=production,
-                                 timeout=build_timeout(config), progress=family.progress) as run:
+        async with build_session(project=project, plan=plan, production=production,
+                                 timeout=build_timeout(config), progress=_progress(args)) as run:
             obs = await asyncio.to_thread(observe, run, config)
             families: list[CheckFamily[Any]] = [
                 CleanBuildChecks(observations=obs), RollbackChecks()]
-            if run.output_dir is not None and run.checkout is not None:
-                families.append(BundleSecrets(
-                    dirs=[str(run.output_dir.relative_to(run.checkout))], urls=[],
-                    env_files=[str(env_file)] if env_file else []))
-                with _inside(run.checkout):
-                    return await arun_audit(config, families=families, selection=selection,
-                                            probes=probes, environ=production)
-            return await arun_audit(config, families=families, selection=selection,
-                                    probes=probes, environ=production)
+            if run.output_dir is None or run.checkout is None:
+                return await arun_report(config, args, selection=SCOPE, families=families,
+                                         probes=probes, environ=production)
+            families.append(BundleSecrets(
+                dirs=[str(run.output_dir.relative_to(run.checkout))], urls=[],
+                env_files=[str(env_file)] if env_file else []))
+            with _inside(run.checkout):
+                return await arun_report(config, args, selection=SCOPE, families=families,
+                                         probes=probes, environ=production)
     finally:
         await probes.aclose()
 
@@ -121,9 +120,6 @@ def run(args: argparse.Namespace) -> int:
                           source=config.source,
                           fix="pull it from the platform (e.g. `vercel env pull "
                               "--environment=production .env.production`) or pass --env-file")
-    only = _split(args.only) or ("DEPLOY", "SEC003")
-    selection = Selection(only=only, skip=_split(args.skip))
-    report = asyncio.run(_build(config, args, selection))
+    report = asyncio.run(_build(config, args))
     emit(report, args)
-    return exit_code(report, args.fail_on)
-
+    return exit_status(report, args)

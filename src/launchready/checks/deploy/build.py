@@ -34,9 +34,7 @@ from launchready.build.session import BuildRun, Progress, build_session
 from launchready.checks.base import CheckFamily, Context, Outcome, make_finding
 from launchready.checks.catalog import meta
 from launchready.config.models import Config, parse_duration
-from launchready.errors import ProbeError
 from launchready.model import Finding, Table
-from launchready.probes.git import repo_root
 
 _FIX_MAPS = ("Turn production source maps off (Vite: build.sourcemap = false; Next.js: "
              "productionBrowserSourceMaps: false; webpack: devtool: false), or upload them "
@@ -57,9 +55,8 @@ class BuildObservations:
 
 
 def project_of(config: Config) -> Path:
-    """The project folder: ``[build] path`` relative to the config file's folder (else the
-    current directory), or that folder itself."""
-    base = Path(config.source).resolve().parent if config.source else Path.cwd()
+    """The project folder: ``[build] path`` read against the config's folder, or that folder."""
+    base = config.base_dir.resolve()
     sub = config.build.path if config.build else None
     return (base / sub).resolve() if sub else base
 
@@ -121,12 +118,8 @@ class CleanBuildChecks(CheckFamily[BuildObservations]):
         plan = plan_for(ctx.config)
         assert plan is not None  # noqa: S101 - skip_reason said so
         project = project_of(ctx.config)
-        root = await asyncio.to_thread(repo_root, project)
-        if root is None:
-            raise ProbeError(f"{project} is not in a git repository: there is no HEAD to "
-                             "build from")
         production = production_environment(ctx.config, self.env_file)
-        async with build_session(root=root, project=project, plan=plan,
+        async with build_session(project=project, plan=plan,
                                  production=production, timeout=build_timeout(ctx.config),
                                  progress=self.progress) as run:
             return await asyncio.to_thread(observe, run, ctx.config)
