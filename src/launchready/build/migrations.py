@@ -15,9 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 MAX_MIGRATION_BYTES = 2 << 20
-#: where migrations live when ``[build] migrations`` is not set
-DEFAULT_DIRS = ("alembic/versions", "migrations/versions", "prisma/migrations", "drizzle",
-                "migrations", "db/migrate", "database/migrations", "knex/migrations")
+#: how deep under the project migration folders are looked for
+MAX_DEPTH = 5
 _SKIP_DIRS = frozenset({"node_modules", ".git", ".venv", "venv", "site-packages", "dist",
                         "build", "__pycache__"})
 
@@ -236,12 +235,34 @@ def analyze(path: Path, rel: str) -> list[MigrationProblem]:
     return []
 
 
+def _is_migration_dir(path: Path) -> bool:
+    name = path.name
+    if name == "versions":
+        return (path.parent / "env.py").is_file()  # Alembic keeps env.py beside versions/
+    return name in ("migrations", "drizzle") or path.as_posix().endswith("db/migrate")
+
+
+def migration_dirs(project: Path, *, depth: int = MAX_DEPTH) -> list[Path]:
+    """Migration folders under ``project``: Alembic ``versions/``, ``migrations/`` (Django apps,
+    Prisma, Knex, Laravel), ``drizzle/`` and Rails' ``db/migrate``, at most ``depth`` deep."""
+    found: list[Path] = []
+    base = len(project.parts)
+    for dirpath, dirnames, _ in os.walk(project):
+        here = Path(dirpath)
+        if here != project and _is_migration_dir(here):
+            found.append(here)
+            dirnames[:] = []
+            continue
+        if len(here.parts) - base >= depth:
+            dirnames[:] = []
+        dirnames[:] = sorted(d for d in dirnames if d not in _SKIP_DIRS and not d.startswith("."))
+    return found
+
+
 def migration_files(project: Path, dirs: list[str] | None) -> Iterator[tuple[Path, str]]:
     """(path, path relative to ``project``) of every migration file under the migration
-    folders (configured, else the usual places, else any ``migrations`` folder)."""
-    roots = [project / d for d in (dirs if dirs is not None else DEFAULT_DIRS)]
-    if dirs is None:
-        roots += [p for p in project.glob("*/migrations") if p.is_dir()]
+    folders (configured, else found under the project)."""
+    roots = [project / d for d in dirs] if dirs is not None else migration_dirs(project)
     seen: set[Path] = set()
     for root in roots:
         if not root.is_dir():

@@ -85,15 +85,22 @@ class RollbackChecks(CheckFamily[RollbackObservations]):
         findings: list[Finding] = []
         since = (f"since {obs.facts.last_tag}" if obs.facts.last_tag
                  else "(no release tag: every migration counts as pending)")
+        grouped: dict[tuple[str, str], list[MigrationProblem]] = {}
         for p in obs.problems:
+            grouped.setdefault((p.path, p.problem), []).append(p)
+        for (path, problem), items in grouped.items():
+            first = items[0]
+            steps = "; ".join(dict.fromkeys(
+                f"{i.detail} (line {i.line})" for i in items[:6]))
+            more = f" and {len(items) - 6} more" if len(items) > 6 else ""
             findings.append(make_finding(
-                meta("DEPLOY004"), target=f"{p.path}:{p.line}",
-                identity=f"{p.path}:{p.problem}:{p.detail}",
-                title=f"{meta('DEPLOY004').title}: {p.problem}",
-                evidence=f"{p.tool} migration pending {since}: {p.detail}",
+                meta("DEPLOY004"), target=f"{path}:{first.line}",
+                identity=f"{path}:{problem}",
+                title=f"{meta('DEPLOY004').title}: {problem}",
+                evidence=f"{first.tool} migration pending {since}: {steps}{more}",
                 impact="Rolling back the deploy leaves the database in a shape the previous "
                        "release cannot use, or the data is already gone.",
-                fix=_FIXES[p.problem]))
+                fix=_FIXES[problem]))
         recorded = ctx.config.build.rollback if ctx.config.build else None
         skipped: dict[str, str] = {}
         if obs.migrations == 0:
