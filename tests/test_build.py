@@ -330,3 +330,21 @@ def test_handover_rollback_runbook_uses_the_recorded_and_the_platform_command(
         "make rollback",
         "fly releases --image -a APP && fly deploy -a APP --image PREVIOUS_IMAGE",
         "git revert --no-edit BAD_COMMIT && git push  # when the host deploys from git")
+
+
+def test_unreachable_registry_is_an_incomplete_run_not_a_finding(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        build: Callable[..., tuple[int, dict[str, object]]]) -> None:
+    if shutil.which("npm") is None:
+        pytest.skip("npm is not installed")
+    # Given a registry address nothing listens on (loopback port 9) and an empty cache
+    monkeypatch.setenv("npm_config_registry", "http://127.0.0.1:9/")
+    monkeypatch.setenv("npm_config_cache", str(tmp_path / "empty-cache"))
+    monkeypatch.setenv("npm_config_fetch_retries", "0")
+    repo = make_repo(tmp_path / "web", "web", {})
+    code, report = build(repo)
+    assert rules(report) == set()
+    checks = {c["id"]: c for c in report["checks"]}  # type: ignore[index,union-attr]
+    assert checks["DEPLOY001"]["status"] == "error"
+    assert "package registry" in checks["DEPLOY001"]["error"]
+    assert code == 3

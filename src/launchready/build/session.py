@@ -32,6 +32,10 @@ MAX_MASKED_LOG = 32 << 20
 DOTENV_READERS = ("Vite", "Next.js", "Nuxt", "Astro", "SvelteKit", "Remix", "Create React App")
 _ERROR_LINE = re.compile(r"error|failed|cannot|could not|not found|missing|enoent|exception",
                          re.I)
+#: what package managers print when the registry cannot be reached
+_NETWORK = re.compile(r"E(?:AI_AGAIN|NOTFOUND|CONNREFUSED|CONNRESET|TIMEDOUT|NETUNREACH)\b|"
+                      r"getaddrinfo|Could not resolve host|Failed to establish a new connection|"
+                      r"Temporary failure in name resolution|Network is unreachable")
 _SOURCE_EXT = (".js", ".jsx", ".ts", ".tsx", ".mjs", ".cjs", ".vue", ".svelte", ".astro", ".py",
                ".json", ".toml", ".yaml", ".yml", ".html", ".css", ".scss")
 
@@ -53,6 +57,8 @@ class BuildRun:
     needed_files: tuple[str, ...] = ()
     checkout: Path | None = None
     output_dir: Path | None = None
+    #: the install could not reach its package registry (the tool could not look; no finding)
+    unreachable: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -157,13 +163,17 @@ async def build_session(*, project: Path, plan: BuildPlan, production: Mapping[s
                         timeout: float, progress: Progress | None = None
                         ) -> AsyncIterator[BuildRun]:
     """Build HEAD of the repository holding the project folder ``project``."""
-    with contextlib.ExitStack() as stack:
-        repo = stack.enter_context(open_repo(project))
+    # git runs in a thread: the event loop may be serving other checks (or the demo app)
+    opened = open_repo(project)
+    repo = await asyncio.to_thread(opened.__enter__)
+    try:
         if repo is None:
             raise ProbeError(f"{project} is not in a git repository: there is no HEAD to build")
         async with _session(repo=repo, project=project, plan=plan, production=production,
                             timeout=timeout, progress=progress) as run:
             yield run
+    finally:
+        opened.__exit__(None, None, None)
 
 
 @contextlib.asynccontextmanager
@@ -190,29 +200,40 @@ async def _session(*, repo: GitRepo, project: Path, plan: BuildPlan,
         phases = await _phases(plan, where, production, log, deadline, progress)
         failed = next((p for p in phases if not p.ok), None)
         needed: list[str] = []
+        unreachable = None
         if failed is not None and not failed.timed_out:
-            clean_log = log.read_text(encoding="utf-8", errors="replace")
-            names = untracked_files(repo, "" if str(sub) == "." else sub.as_posix())
-            copied = overlay(root, dest, names)
+            clean_log = await asyncio.to_thread(log.read_text, encoding="utf-8",
+                                                errors="replace")
+            unreachable = _NETWORK.search(clean_log) if failed.name == "install" else None
+            spec = "" if str(sub) == "." else sub.as_posix()
+            names = await asyncio.to_thread(untracked_files, repo, spec)
+            copied = [] if unreachable else await asyncio.to_thread(overlay, root, dest, names)
             if copied:
                 if progress is not None:
                     progress(f"retry with {len(copied)} untracked file(s) of the working tree")
                 again = await _phases(plan, where, production, log, deadline, progress,
                                       start=0 if failed.name == "install" else 1)
                 if again and all(p.ok for p in again):
-                    needed = _referenced(copied, clean_log, dest, plan) or copied[:10]
+                    needed = await asyncio.to_thread(_referenced, copied, clean_log, dest, plan)
+                    needed = needed or copied[:10]
             tail = _tail(mask_text(clean_log, production, scanner))
         elif failed is not None:
             tail = (f"{failed.name} stopped after {deadline.seconds:g}s (build.timeout)",)
         else:
             tail = ()
-        _mask_log(log, production, scanner)
+        await asyncio.to_thread(_mask_log, log, production, scanner)
         output = where / plan.output if plan.output and failed is None else None
         yield BuildRun(plan=plan, commit=commit, phases=tuple(phases), log=log, log_tail=tail,
                        failed_phase=failed, needed_files=tuple(needed), checkout=where,
+                       unreachable=unreachable.group(0) if unreachable else None,
                        output_dir=output if output is not None and output.exists() else None)
     finally:
         if clone is not None and not clone.done():
             with contextlib.suppress(BaseException):
                 await clone  # the clone thread must finish before its folder is removed
-        shutil.rmtree(tmp, ignore_errors=True)
+        try:
+            # node_modules takes a while to delete: off the event loop when it can be
+            await asyncio.to_thread(shutil.rmtree, tmp, True)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise

@@ -27,8 +27,8 @@ from launchready.checks.secrets.bundle import BundleSecrets
 from launchready.config.models import BuildConfig, Config
 from launchready.engine import Selection
 from launchready.errors import ConfigError, UsageError
-from launchready.model import Report
-from launchready.output import emit
+from launchready.model import CheckStatus, Report
+from launchready.output import EXIT_INCOMPLETE, EXIT_OK, emit, exit_code
 from launchready.pipeline import arun_report, exit_status, load_command_config, network_overrides
 from launchready.probes import Probes
 from launchready.probes.git import repo_root
@@ -122,4 +122,12 @@ def run(args: argparse.Namespace) -> int:
                               "--environment=production .env.production`) or pass --env-file")
     report = asyncio.run(_build(config, args))
     emit(report, args)
-    return exit_status(report, args)
+
+    def incomplete(done: Report) -> int | None:
+        # a build that could not run (registry unreachable ...) is never reported as clean
+        if exit_code(done, args.fail_on) == EXIT_OK and any(
+                c.status is CheckStatus.ERROR for c in done.checks):
+            return EXIT_INCOMPLETE
+        return None
+
+    return exit_status(report, args, incomplete)

@@ -100,6 +100,7 @@ def make_web_repo(path: Path, *, fixed: bool) -> Path:
         '{"api": "/api"}\n' if fixed else '{"api": "http://localhost:8000/api", '
                                           '"sourcemap": true}\n')
     (versions / "0002_accounts.py").write_text(MIGRATION_OK if fixed else MIGRATION_BAD)
+    (path / "alembic" / "env.py").write_text('"""Alembic environment."""\n')
     _git(path, "init", "-q", "-b", "main")
     _git(path, "add", "-A")
     _git(path, "commit", "-q", "-m", "Acme Dashboard frontend")

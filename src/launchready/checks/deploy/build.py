@@ -91,7 +91,7 @@ class CleanBuildChecks(CheckFamily[BuildObservations]):
     """The clean production build and what it ships."""
 
     rule_ids = ("DEPLOY001", "DEPLOY002", "DEPLOY003")
-    network = False
+    network = True  # the install reaches the package registry
 
     def __init__(self, *, observations: BuildObservations | None = None,
                  env_file: str | None = None, progress: Progress | None = None) -> None:
@@ -135,6 +135,10 @@ class CleanBuildChecks(CheckFamily[BuildObservations]):
         tables = [phases]
         skipped: dict[str, str] = {}
         failed = run.failed_phase
+        if failed is not None and run.unreachable:
+            reason = (f"the install could not reach its package registry ({run.unreachable}); "
+                      f"see {run.log}")
+            return Outcome(tables=tuple(tables), errors=dict.fromkeys(self.rule_ids, reason))
         if failed is not None and run.needed_files:
             names = ", ".join(run.needed_files[:10])
             findings.append(make_finding(
