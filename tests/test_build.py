@@ -348,3 +348,49 @@ def test_unreachable_registry_is_an_incomplete_run_not_a_finding(
     assert checks["DEPLOY001"]["status"] == "error"
     assert "package registry" in checks["DEPLOY001"]["error"]
     assert code == 3
+
+
+PLANS = [
+    ("npm + vite script", {"package.json": '{"scripts": {"build": "vite build"}, '
+                                           '"devDependencies": {"vite": "7.1.0"}}',
+                           "package-lock.json": "{}"},
+     ("Vite", "npm ci --no-audit --no-fund", "npm run build", "dist")),
+    ("pnpm + next", {"package.json": '{"dependencies": {"next": "15.0.0"}}',
+                     "pnpm-lock.yaml": ""},
+     ("Next.js", "pnpm install --frozen-lockfile", "pnpm exec next build", ".next/static")),
+    ("yarn berry + astro", {"package.json": '{"scripts": {"build": "astro build"}, '
+                                            '"dependencies": {"astro": "5.0.0"}}',
+                            "yarn.lock": "", ".yarnrc.yml": ""},
+     ("Astro", "yarn install --immutable", "yarn run build", "dist")),
+    ("yarn 1 + CRA", {"package.json": '{"scripts": {"build": "react-scripts build"}, '
+                                      '"dependencies": {"react-scripts": "5.0.1"}}',
+                      "yarn.lock": ""},
+     ("Create React App", "yarn install --frozen-lockfile", "yarn run build", "build")),
+    ("uv package", {"pyproject.toml": '[build-system]\nbuild-backend = "hatchling.build"\n',
+                    "uv.lock": ""},
+     ("Python package (hatchling)", "uv sync --frozen",
+      "python3 -m pip wheel --no-deps -w dist .", None)),
+]
+
+
+@pytest.mark.parametrize(("name", "files", "expected"), PLANS, ids=[p[0] for p in PLANS])
+def test_detected_plan(tmp_path: Path, name: str, files: dict[str, str],
+                       expected: tuple[str, str, str, str | None]) -> None:
+    from launchready.build.detect import detect_plan
+
+    for rel, text in files.items():
+        (tmp_path / rel).write_text(text)
+    plan = detect_plan(tmp_path, None)
+    assert plan is not None
+    assert (plan.framework, plan.install, plan.command, plan.output) == expected
+
+
+def test_nothing_to_build_is_no_plan(tmp_path: Path) -> None:
+    from launchready.build.detect import detect_plan
+    from launchready.config.models import BuildConfig
+
+    assert detect_plan(tmp_path, None) is None
+    assert detect_plan(tmp_path, BuildConfig(output="public")) is None
+    plan = detect_plan(tmp_path, BuildConfig(command="make site", output="public"))
+    assert plan is not None and (plan.command, plan.output, plan.install) == (
+        "make site", "public", None)
