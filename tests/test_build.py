@@ -247,6 +247,13 @@ MIGRATIONS = [
      "exports.up = (k) => k.schema.table('t', (t) => t.renameColumn('a', 'b'));\n"
      "exports.down = (k) => k.schema.table('t', (t) => t.renameColumn('b', 'a'));\n",
      ["rename in place"]),
+    ("typeorm drop column in up", "migrations/3_t.ts",
+     "export class T3 implements MigrationInterface {\n"
+     "  public async up(q: QueryRunner): Promise<void> {\n"
+     '    await q.query(`ALTER TABLE "user" DROP COLUMN "name"`);\n  }\n'
+     "  public async down(q: QueryRunner): Promise<void> {\n"
+     '    await q.query(`ALTER TABLE "user" ADD "name" varchar`);\n  }\n}\n',
+     ["drops data"]),
     ("rails remove column", "db/migrate/1_x.rb",
      "class X < ActiveRecord::Migration[7.1]\n  def change\n    remove_column :users, :name\n"
      "  end\nend\n", ["drops data"]),

@@ -188,7 +188,8 @@ _TEXT_TOOLS: dict[str, tuple[str, re.Pattern[str], _Rules]] = {
         (re.compile(r"Schema::rename\s*\(|->renameColumn\s*\("), "rename in place",
          "renameColumn"))),
     ".js": ("Knex", re.compile(r"exports\.down\b|export\s+(?:async\s+)?function\s+down\b|"
-                               r"\bdown\s*[:=]\s*(?:async\s*)?(?:function|\()"), (
+                               r"\bdown\s*[:=]\s*(?:async\s*)?(?:function|\()|"
+                               r"^\s*(?:public\s+)?(?:async\s+)?down\s*\(", re.M), (
         (re.compile(r"\.(?:dropTable|dropTableIfExists|dropColumn|dropColumns)\s*\("),
          "drops data", "dropTable/dropColumn"),
         (re.compile(r"\.renameColumn\s*\(|\.renameTable\s*\("), "rename in place",
@@ -210,9 +211,12 @@ def _text_tool(text: str, rel: str, ext: str) -> list[MigrationProblem]:
         for m in pattern.finditer(up):
             out.append(MigrationProblem(path=rel, line=up.count("\n", 0, m.start()) + 1,
                                         tool=tool, problem=problem, detail=detail))
-    if tool == "Knex" and cut is None:
-        out.append(MigrationProblem(path=rel, line=1, tool=tool, problem="no downgrade",
-                                    detail="no down() migration"))
+    if tool == "Knex":
+        # raw SQL in up(): knex.raw(...), TypeORM's queryRunner.query(...)
+        out.extend(_sql(up, rel, "JS migration"))
+        if cut is None:
+            out.append(MigrationProblem(path=rel, line=1, tool=tool, problem="no downgrade",
+                                        detail="no down() migration"))
     return out
 
 

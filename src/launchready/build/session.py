@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import re
 import shutil
 import tempfile
@@ -152,10 +153,13 @@ async def _phases(plan: BuildPlan, where: Path, production: Mapping[str, str], l
     return done
 
 
-def log_path(root: Path) -> Path:
-    """Where the build log of the repository at ``root`` is written (outside every tree)."""
+def new_log(root: Path) -> Path:
+    """A new build log for the repository at ``root``: outside every tree, mode 0600, a name
+    nobody can plant a symlink at beforehand."""
     slug = re.sub(r"[^A-Za-z0-9_.-]", "_", root.name)[:40] or "project"
-    return Path(tempfile.gettempdir()) / f"launchready-{slug}-build.log"
+    fd, name = tempfile.mkstemp(prefix=f"launchready-log-{slug}-", suffix=".build.log")
+    os.close(fd)
+    return Path(name)
 
 
 @contextlib.asynccontextmanager
@@ -183,9 +187,7 @@ async def _session(*, repo: GitRepo, project: Path, plan: BuildPlan,
     root = repo.top
     commit = await asyncio.to_thread(head_commit, repo)
     sub = await asyncio.to_thread(lambda: project.resolve().relative_to(root.resolve()))
-    log = log_path(root)
-    log.write_bytes(b"")
-    log.chmod(0o600)
+    log = await asyncio.to_thread(new_log, root)
     tmp = Path(tempfile.mkdtemp(prefix=PREFIX))
     scanner = Scanner()
     clone: asyncio.Future[None] | None = None
