@@ -33,6 +33,7 @@ MAX_MASKED_LOG = 32 << 20
 DOTENV_READERS = ("Vite", "Next.js", "Nuxt", "Astro", "SvelteKit", "Remix", "Create React App")
 _ERROR_LINE = re.compile(r"error|failed|cannot|could not|not found|missing|enoent|exception",
                          re.I)
+_FRAME = re.compile(r"^\s+at |^\s+File \"|^\s*\^+\s*$")
 #: what package managers print when the registry cannot be reached
 _NETWORK = re.compile(r"E(?:AI_AGAIN|NOTFOUND|CONNREFUSED|CONNRESET|TIMEDOUT|NETUNREACH)\b|"
                       r"getaddrinfo|Could not resolve host|Failed to establish a new connection|"
@@ -90,8 +91,11 @@ def _mask_log(log: Path, production: Mapping[str, str], scanner: Scanner) -> Non
                 "utf-8", "surrogateescape"))
 
 
-def _tail(text: str) -> tuple[str, ...]:
-    lines = [ln.rstrip() for ln in text.splitlines() if ln.strip()]
+def _tail(text: str, checkout: Path) -> tuple[str, ...]:
+    # paths inside the temporary checkout read as project paths; stack frames are noise
+    text = text.replace(f"{checkout}/", "").replace(str(checkout), ".")
+    lines = [ln.rstrip() for ln in text.splitlines()
+             if ln.strip() and not _FRAME.match(ln)]
     errors = [ln for ln in lines if _ERROR_LINE.search(ln) and not ln.startswith("$ ")]
     picked = errors[-TAIL_LINES:] if errors else lines[-TAIL_LINES:]
     return tuple(ln[:300] for ln in picked)
@@ -218,7 +222,7 @@ async def _session(*, repo: GitRepo, project: Path, plan: BuildPlan,
                 if again and all(p.ok for p in again):
                     needed = await asyncio.to_thread(_referenced, copied, clean_log, dest, plan)
                     needed = needed or copied[:10]
-            tail = _tail(mask_text(clean_log, production, scanner))
+            tail = _tail(mask_text(clean_log, production, scanner), dest)
         elif failed is not None:
             tail = (f"{failed.name} stopped after {deadline.seconds:g}s (build.timeout)",)
         else:
