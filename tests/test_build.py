@@ -401,3 +401,27 @@ def test_nothing_to_build_is_no_plan(tmp_path: Path) -> None:
     plan = detect_plan(tmp_path, BuildConfig(command="make site", output="public"))
     assert plan is not None and (plan.command, plan.output, plan.install) == (
         "make site", "public", None)
+
+
+def test_secrets_in_a_failed_build_log_are_masked(
+        tmp_path: Path, build: Callable[..., tuple[int, dict[str, object]]]) -> None:
+    # Given a build that prints a production value and a token-shaped literal, then fails
+    token = "sk_" + "live_" + "51Qz" + hashlib.sha256(b"log token").hexdigest()[:28]
+    repo = make_repo(
+        tmp_path / "leaky", "alembic_app", {"build.sh": f'echo "error: key=$STRIPE_KEY {token}"\n'
+                                                        'echo "error: cannot build" >&2\n'
+                                                        "exit 1\n"},
+        config='[build]\ncommand = "sh build.sh"\nenv_file = ".env.production"\n'
+               'rollback = "heroku rollback"\nmigrations = []\n',
+        untracked={".env.production": f"STRIPE_KEY={FAKE_KEY}\n"})
+    code, report = build(repo)
+    assert rules(report) == {"DEPLOY001"}
+    assert code == 1
+    text = json.dumps(report)
+    assert FAKE_KEY not in text and token not in text
+    evidence = report["findings"][0]["evidence"]  # type: ignore[index]
+    assert "error: cannot build" in evidence and FAKE_KEY[-4:] in evidence
+    log = next(t for t in report["tables"] if t["title"] == "Clean build")["rows"][-1][1]  # type: ignore[index,union-attr]
+    saved = Path(log).read_text()
+    assert FAKE_KEY not in saved and token not in saved and "cannot build" in saved
+    Path(log).unlink()
