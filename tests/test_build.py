@@ -425,3 +425,21 @@ def test_secrets_in_a_failed_build_log_are_masked(
     saved = Path(log).read_text()
     assert FAKE_KEY not in saved and token not in saved and "cannot build" in saved
     Path(log).unlink()
+
+
+def test_a_missing_build_tool_is_an_incomplete_run(
+        tmp_path: Path, build: Callable[..., tuple[int, dict[str, object]]]) -> None:
+    repo = make_repo(tmp_path / "notool", "alembic_app", {},
+                     config='[build]\ncommand = "no-such-bundler-xyz build"\n'
+                            'rollback = "heroku rollback"\nmigrations = []\n')
+    code, report = build(repo)
+    assert rules(report) == set()
+    checks = {c["id"]: c for c in report["checks"]}  # type: ignore[index,union-attr]
+    assert "not installed" in checks["DEPLOY001"]["error"]
+    assert code == 3
+    # a program the project itself should have installed is the project's problem
+    repo = make_repo(tmp_path / "nobin", "alembic_app", {},
+                     config='[build]\ncommand = "sh -c no-such-bundler-xyz"\n'
+                            'rollback = "heroku rollback"\nmigrations = []\n')
+    code, report = build(repo)
+    assert rules(report) == {"DEPLOY001"}

@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import os
 import re
+import shlex
 import shutil
 import tempfile
 import time
@@ -33,6 +34,8 @@ MAX_MASKED_LOG = 32 << 20
 DOTENV_READERS = ("Vite", "Next.js", "Nuxt", "Astro", "SvelteKit", "Remix", "Create React App")
 _ERROR_LINE = re.compile(r"error|failed|cannot|could not|not found|missing|enoent|exception",
                          re.I)
+#: the shell's exit code for a command it cannot find
+_NOT_FOUND = 127
 _FRAME = re.compile(r"^\s+at |^\s+File \"|^\s*\^+\s*$")
 #: what package managers print when the registry cannot be reached
 _NETWORK = re.compile(r"E(?:AI_AGAIN|NOTFOUND|CONNREFUSED|CONNRESET|TIMEDOUT|NETUNREACH)\b|"
@@ -61,6 +64,9 @@ class BuildRun:
     output_dir: Path | None = None
     #: the install could not reach its package registry (the tool could not look; no finding)
     unreachable: str | None = None
+    #: the program a failed phase starts with is not on this machine's PATH (no finding either;
+    #: a project binary missing from the clean install is a finding)
+    missing_tool: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -157,6 +163,17 @@ async def _phases(plan: BuildPlan, where: Path, production: Mapping[str, str], l
     return done
 
 
+def _missing_tool(failed: PhaseResult | None) -> str | None:
+    if failed is None or failed.returncode != _NOT_FOUND:
+        return None
+    try:
+        words = shlex.split(failed.command)
+    except ValueError:  # unbalanced quotes: the shell said so already
+        return None
+    first = words[0] if words else ""
+    return first if first and shutil.which(first) is None else None
+
+
 def new_log(root: Path) -> Path:
     """A new build log for the repository at ``root``: outside every tree, mode 0600, a name
     nobody can plant a symlink at beforehand."""
@@ -232,6 +249,7 @@ async def _session(*, repo: GitRepo, project: Path, plan: BuildPlan,
         yield BuildRun(plan=plan, commit=commit, phases=tuple(phases), log=log, log_tail=tail,
                        failed_phase=failed, needed_files=tuple(needed), checkout=where,
                        unreachable=unreachable.group(0) if unreachable else None,
+                       missing_tool=_missing_tool(failed),
                        output_dir=output if output is not None and output.exists() else None)
     finally:
         if clone is not None and not clone.done():

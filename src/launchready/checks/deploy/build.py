@@ -135,9 +135,14 @@ class CleanBuildChecks(CheckFamily[BuildObservations]):
         tables = [phases]
         skipped: dict[str, str] = {}
         failed = run.failed_phase
+        reason = None
         if failed is not None and run.unreachable:
             reason = (f"the install could not reach its package registry ({run.unreachable}); "
                       f"see {run.log}")
+        elif failed is not None and run.missing_tool:
+            reason = f"`{run.missing_tool}` is not installed on this machine; see {run.log}"
+        if reason is not None:
+            # the machine could not build: that says nothing about the product
             return Outcome(tables=tuple(tables), errors=dict.fromkeys(self.rule_ids, reason))
         if failed is not None and run.needed_files:
             names = ", ".join(run.needed_files[:10])
