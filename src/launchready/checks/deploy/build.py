@@ -33,7 +33,8 @@ from launchready.build.output import OutputFacts, scan_output
 from launchready.build.session import BuildRun, Progress, build_session
 from launchready.checks.base import CheckFamily, Context, Outcome, make_finding
 from launchready.checks.catalog import meta
-from launchready.config.models import Config, parse_duration
+from launchready.config.models import Config
+from launchready.config.types import parse_duration
 from launchready.model import Finding, Table
 
 _FIX_MAPS = ("Turn production source maps off (Vite: build.sourcemap = false; Next.js: "
