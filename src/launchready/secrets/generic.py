@@ -261,6 +261,8 @@ def _unquoted(line: bytes, pos: int) -> tuple[int, int, bytes] | None:
 
 def find(line: bytes, lang: str = ANY) -> Iterator[tuple[int, int, bytes]]:
     """(start, end, value) of every secret-named literal assignment in ``line``."""
+    if not any(op in line for op in (b"=", b":", b",", b">")):
+        return  # no assignment, annotation, argument list or element on this line
     seen: set[int] = set()
     for kw in _KEYWORD.finditer(line):
         lo, hi = _name_bounds(line, kw.start(), kw.end())
