@@ -14,7 +14,7 @@ from launchready.model import CheckStatus, Severity
 def test_demo_command_writes_the_report(tmp_path: Path) -> None:
     proc = subprocess.run([sys.executable, "-m", "launchready", "demo", "-q"], cwd=tmp_path,
                           capture_output=True, text=True, timeout=120, check=False)
-    assert proc.returncode == 0, proc.stderr
+    assert proc.returncode == 0, proc.stderr + proc.stdout[:3000]
     assert "Acme Dashboard" in proc.stdout
     html = (tmp_path / "launchready-report.html").read_text(encoding="utf-8")
     assert "Acme Dashboard" in html

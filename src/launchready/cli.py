@@ -24,6 +24,7 @@ from launchready.errors import ConfigError, LaunchreadyError, RunError, UsageErr
 from launchready.model import Severity
 from launchready.output import EXIT_INCOMPLETE, EXIT_OK, EXIT_USAGE
 from launchready.report import Format
+from launchready.urls import check_url
 
 #: commands living in ``launchready.commands``: name -> module with add_arguments() and run();
 #: a module is imported only when its command runs, so each command loads only what it needs
@@ -139,8 +140,7 @@ def cmd_web(args: argparse.Namespace) -> int:
     found = find_config(args.config) if args.config or not args.url else None
     config = load_config(args.config) if found else Config()
     if args.url:
-        if not args.url.startswith(("http://", "https://")):
-            raise UsageError(f"web: {args.url!r} is not an http(s) URL")
+        check_url(args.url, what="web")
         app = AppConfig.model_validate({**config.app.model_dump(), "canonical": args.url,
                                         "domain": None})
         config = config.model_copy(update={"app": app})

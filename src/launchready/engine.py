@@ -95,8 +95,10 @@ def _results(run: _FamilyRun, wanted: Sequence[str], findings: Sequence[Finding]
             status, reason = CheckStatus.SKIPPED, skipped[rid]
         else:
             status, reason = CheckStatus.PASS, None
+        # a skipped check carries its reason too, so reports list it once, with why
         out.append(CheckResult(id=rid, status=status, duration_ms=run.duration_ms,
-                               error=reason if status is CheckStatus.ERROR else None))
+                               error=reason if status in (CheckStatus.ERROR,
+                                                          CheckStatus.SKIPPED) else None))
     return out
 
 
@@ -151,7 +153,6 @@ async def arun_audit(
     measurements: list[Measurement] = []
     tables: list[Table] = []
     checks: list[CheckResult] = []
-    notes: list[str] = []
     for task, (family, ids) in zip(tasks, picked, strict=True):
         if task in done and not task.cancelled():
             run = task.result()
@@ -167,11 +168,6 @@ async def arun_audit(
                         f, suppressed=f.suppressed or f.fingerprint in suppress))
             measurements.extend(run.outcome.measurements)
             tables.extend(run.outcome.tables)
-        if run.status is CheckStatus.SKIPPED and run.reason:
-            notes.append(f"skipped {', '.join(ids)}: {run.reason}")
-        if run.outcome is not None:
-            notes.extend(f"skipped {rid}: {why}" for rid, why in run.outcome.skipped.items()
-                         if rid in ids)
         findings.extend(fam_findings)
         checks.extend(_results(run, ids, fam_findings))
     ranked = rank(findings)
@@ -180,7 +176,7 @@ async def arun_audit(
         tool_version=__version__, started_at=started_at, finished_at=datetime.now(UTC),
         score=score(ranked), summary=summarize(ranked), checks=tuple(checks),
         findings=ranked, measurements=tuple(measurements), tables=tuple(tables),
-        title=f"{config.app.name} — launch readiness", notes=tuple(notes))
+        title=f"{config.app.name} — launch readiness")
 
 
 def default_families() -> list[CheckFamily[Any]]:

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import importlib
 import os
 import sys
 from pathlib import Path
 
 from launchready.errors import UsageError
-from launchready.model import CheckStatus, Report, Severity
+from launchready.model import Report, Severity
 from launchready.report import Format, render
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INCOMPLETE = 0, 1, 2, 3
@@ -54,17 +53,18 @@ def emit(report: Report, args: argparse.Namespace) -> None:
 
 
 def exit_code(report: Report, fail_on: str) -> int:
-    """0/1/3 from a finished report (SPEC §2): 3 when every network check that ran errored."""
-    networked = importlib.import_module("launchready.checks.registry").network_ids()
-    ran = [c for c in report.checks
-           if c.status is not CheckStatus.SKIPPED and c.id in networked]
-    if ran and all(c.status is CheckStatus.ERROR for c in ran):
+    """The exit code of a finished report (SPEC §2); the one place that decides it.
+
+    2 when the run checked nothing (every selected check skipped, or none selected); 1 when an
+    unsuppressed finding is at or above ``fail_on``; 3 when a selected check could not run
+    and nothing reached ``fail_on``; else 0. So an incomplete run is never reported as clean.
+    """
+    if report.nothing_checked:
+        return EXIT_USAGE
+    if fail_on != "never":
+        threshold = Severity(fail_on)
+        if any(f.severity.at_least(threshold) for f in report.unsuppressed):
+            return EXIT_FINDINGS
+    if report.errored:
         return EXIT_INCOMPLETE
-    if fail_on == "never":
-        return EXIT_OK
-    threshold = Severity(fail_on)
-    if any(f.severity.at_least(threshold) for f in report.unsuppressed):
-        return EXIT_FINDINGS
     return EXIT_OK
-
-

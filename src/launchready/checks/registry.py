@@ -84,7 +84,3 @@ def implemented_ids() -> frozenset[str]:
     """Catalog IDs some built-in family can produce."""
     return frozenset(rid for make in FAMILIES for rid in make().rule_ids)
 
-
-def network_ids() -> frozenset[str]:
-    """Catalog IDs whose family needs the network."""
-    return frozenset(rid for make in FAMILIES for rid in make().rule_ids if make().network)

@@ -1,14 +1,16 @@
 """``launchready secrets [PATH...] [--history] [--since REV] [--bundle DIR_OR_URL]``.
 
 Scans files (SEC001, SEC006), git history (SEC002) and built bundles or live pages (SEC003).
-Works without a config file when given paths. Exit 3 when the history scan was incomplete
-(shallow clone, git error): an incomplete scan is never reported as clean.
+Works without a config file when given paths. A PATH that does not exist is a usage error
+(exit 2); exit 3 when the history scan was incomplete (shallow clone, git error): an
+incomplete scan is never reported as clean.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 from typing import Any
 
@@ -19,8 +21,9 @@ from launchready.checks.secrets.repo import RepoSecrets
 from launchready.config.loader import find_config, load_config
 from launchready.config.models import Config
 from launchready.engine import Selection, arun_audit
-from launchready.model import CheckStatus, Report
-from launchready.output import EXIT_INCOMPLETE, emit, exit_code
+from launchready.errors import UsageError
+from launchready.output import emit, exit_code
+from launchready.secrets.redact import safe_path
 
 IDS = ("SEC001", "SEC002", "SEC003", "SEC006")
 
@@ -56,13 +59,22 @@ def families_for(args: argparse.Namespace, config: Config) -> list[CheckFamily[A
     return fams
 
 
-def incomplete(report: Report) -> bool:
-    """True when a secret check could not finish (e.g. incomplete history)."""
-    return any(c.status is CheckStatus.ERROR for c in report.checks if c.id in IDS)
+def bad_path(path: str) -> str | None:
+    """Why a PATH argument cannot be scanned, or None (a typo must not scan nothing and pass)."""
+    if not os.path.lexists(path):
+        return "does not exist"
+    if not (os.path.isfile(path) or os.path.isdir(path)):
+        return "is not a regular file or a directory"
+    return None
 
 
 def run(args: argparse.Namespace) -> int:
     """Run the scan and emit the report; return the exit code."""
+    for path in args.paths:
+        why = bad_path(path)
+        if why is not None:
+            raise UsageError(f"secrets: {safe_path(path)} {why}; give a file or directory "
+                             f"to scan")
     found = find_config(args.config) if args.config or not args.paths else None
     config = load_config(args.config) if found else Config()
     sel = Selection(only=_split(args.only) or IDS, skip=_split(args.skip))
@@ -75,9 +87,4 @@ def run(args: argparse.Namespace) -> int:
         n = write_baseline(args.write_baseline, report.findings)
         if not args.quiet:
             sys.stderr.write(f"wrote {n} fingerprints to {args.write_baseline}\n")
-    if incomplete(report):
-        for c in report.checks:
-            if c.status is CheckStatus.ERROR and c.id in IDS:
-                sys.stderr.write(f"error: {c.id} could not complete: {c.error}\n")
-        return EXIT_INCOMPLETE
     return exit_code(report, args.fail_on)

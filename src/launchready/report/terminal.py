@@ -1,8 +1,9 @@
 """Terminal report (rich): score and counts, the 48-hour plan, then the ranked risk list.
 
-Order: header (score, counts, run), "48-hour plan", the risk list grouped by severity (rule ID,
-title, target, evidence, impact, fix), suppressed findings, checks that could not run,
-measurements, tables, notes and the list of passed/skipped checks.
+Order: header (score, counts, coverage, run), the incomplete notice with the checks that could
+not run, "48-hour plan", the risk list grouped by severity (rule ID, title, target, evidence,
+impact, fix), suppressed findings, measurements, tables, notes and the passed/skipped checks
+(skipped ones once, one line per reason).
 
 Every value that came from a scanned system is wrapped in ``rich.text.Text`` (never parsed as
 markup) and has control characters made visible, so a hostile server cannot restyle the output
@@ -25,6 +26,15 @@ from rich.text import Text
 
 from launchready.model import CheckStatus, Finding, FixWindow, Measurement, Report, Severity, Table
 from launchready.report.json_out import iso_utc
+from launchready.report.verdict import (
+    coverage_text,
+    empty_plan_text,
+    errored_lines,
+    incomplete_notice,
+    plural,
+    score_text,
+    skipped_lines,
+)
 
 SEVERITY_STYLE: dict[Severity, str] = {
     Severity.CRITICAL: "bold white on red",
@@ -94,19 +104,21 @@ def _header(report: Report) -> Panel:
         count = summary.count(severity)
         counts.append(f"{count} {severity.value}", style=SEVERITY_STYLE[severity] if count else "")
     counts.append(f" · {summary.suppressed} suppressed", style="dim")
-    score_style = (
-        "bold green" if report.score >= 80 else "bold yellow" if report.score >= 50 else "bold red"
-    )
-    score = Text.assemble(("Score ", "bold"), (f"{report.score}/100", score_style), "   ", counts)
+    if not report.complete:
+        score_style = "bold yellow"  # never green for a run that did not check everything
+    else:
+        score_style = (
+            "bold green" if report.score >= 80 else "bold yellow" if report.score >= 50
+            else "bold red"
+        )
+    score = Text.assemble(("Score ", "bold"), (score_text(report), score_style), "   ", counts)
     seconds = (report.finished_at - report.started_at).total_seconds()
     statuses = [c.status for c in report.checks]
     run = Text(
         f"{iso_utc(report.started_at)} → {iso_utc(report.finished_at)} "
         f"({seconds:.0f} s) · launchready {visible(report.tool_version)}\n"
-        f"{len(statuses)} checks: {statuses.count(CheckStatus.FAIL)} failed, "
-        f"{statuses.count(CheckStatus.PASS)} passed, "
-        f"{statuses.count(CheckStatus.SKIPPED)} skipped, "
-        f"{statuses.count(CheckStatus.ERROR)} errored",
+        f"{coverage_text(report)} · {statuses.count(CheckStatus.FAIL)} failed, "
+        f"{statuses.count(CheckStatus.PASS)} passed",
         style="dim",
     )
     return Panel(
@@ -114,16 +126,34 @@ def _header(report: Report) -> Panel:
     )
 
 
+def _incomplete(report: Report) -> Iterator[RenderableType]:
+    notice = incomplete_notice(report)
+    if notice is None:
+        return
+    yield _pad(Text(notice, style="bold yellow"), 1)
+    if report.nothing_checked:
+        for line in skipped_lines(report):
+            yield _pad(Text.assemble(("skipped ", "dim"), _t(line)), 3)
+        return
+    grid = RichTable.grid(padding=(0, 2))
+    grid.add_column(style="bold red", overflow="fold", max_width=30)
+    grid.add_column(overflow="fold")
+    for ids, reason in errored_lines(report):
+        grid.add_row(_t(ids), _t(reason))
+    yield _pad(grid, 3)
+
+
 def _plan(report: Report) -> Iterator[RenderableType]:
     plan = report.plan_48h
     effort = sum(f.effort_minutes for f in plan)
     yield Text()
     yield Rule(
-        Text(f"48-hour plan · {len(plan)} fixes · about {minutes(effort)}", style="bold"),
+        Text(f"48-hour plan · {plural(len(plan), 'fix')} · about {minutes(effort)}",
+             style="bold"),
         align="left",
     )
     if not plan:
-        yield _pad(Text("Nothing has to be fixed before the launch."), 2)
+        yield _pad(Text(empty_plan_text(report)), 2)
         return
     grid = RichTable.grid(padding=(0, 1))
     grid.add_column(justify="right", no_wrap=True)
@@ -165,7 +195,8 @@ def _risks(report: Report) -> Iterator[RenderableType]:
     live = report.unsuppressed
     yield Text()
     yield Rule(
-        Text(f"Risk list · {len(live)} findings, most urgent first", style="bold"), align="left"
+        Text(f"Risk list · {plural(len(live), 'finding')}, most urgent first", style="bold"),
+        align="left",
     )
     if not live:
         yield _pad(Text("No open findings."), 2)
@@ -194,20 +225,6 @@ def _risks(report: Report) -> Iterator[RenderableType]:
                 Text.assemble(_t(finding.title), " — ", _t(finding.target, "dim")),
             )
         yield _pad(grid, 1)
-
-
-def _errored(report: Report) -> Iterator[RenderableType]:
-    errored = [c for c in report.checks if c.status is CheckStatus.ERROR]
-    if not errored:
-        return
-    yield Text()
-    yield Rule(Text(f"Checks that could not run · {len(errored)}", style="bold"), align="left")
-    grid = RichTable.grid(padding=(0, 2))
-    grid.add_column(style="bold red", no_wrap=True)
-    grid.add_column(overflow="fold")
-    for check in errored:
-        grid.add_row(_t(check.id), _t(check.error or "no reason recorded"))
-    yield _pad(grid, 2)
 
 
 def _ms(value: float) -> str:
@@ -270,22 +287,22 @@ def _tail(report: Report) -> Iterator[RenderableType]:
             yield _pad(Text.assemble("• ", _t(note)), 2)
     passed = [c.id for c in report.checks if c.status is CheckStatus.PASS]
     skipped = [c for c in report.checks if c.status is CheckStatus.SKIPPED]
-    if passed or skipped:
+    if passed or (skipped and not report.nothing_checked):
         yield Text()
         yield Rule(Text("Other checks", style="bold"), align="left")
     if passed:
         yield _pad(Text.assemble(("passed  ", "green"), _t(", ".join(passed))), 2)
-    for check in skipped:
-        reason = f" ({check.error})" if check.error else ""
-        yield _pad(Text.assemble(("skipped ", "dim"), _t(check.id + reason)), 2)
+    if not report.nothing_checked:  # else listed at the top already
+        for line in skipped_lines(report):
+            yield _pad(Text.assemble(("skipped ", "dim"), _t(line)), 2)
 
 
 def renderables(report: Report) -> Iterator[RenderableType]:
     """The report as rich renderables, in display order (useful for a live console)."""
     yield _header(report)
+    yield from _incomplete(report)
     yield from _plan(report)
     yield from _risks(report)
-    yield from _errored(report)
     yield from _measurements(report.measurements)
     yield from _tables(report.tables)
     yield from _tail(report)

@@ -128,7 +128,10 @@ class LogSecrets(CheckFamily[LogObservations]):
         return LogObservations(scans=tuple(scans), index=index)
 
     def evaluate(self, obs: LogObservations, ctx: Context) -> Outcome:
+        # one unreadable log is a log not scanned: never a pass for SEC005 or SEC007
         bad = [s for s in obs.scans if s.error]
-        errors = ({"SEC005": "; ".join(f"{safe_path(s.source)}: {s.error}" for s in bad[:3])}
-                  if bad and len(bad) == len(obs.scans) else {})
-        return Outcome(findings=tuple(log_findings(obs.scans, obs.index)), errors=errors)
+        why = "; ".join(f"{safe_path(s.source)}: {s.error}" for s in bad[:3])
+        errors = dict.fromkeys(self.rule_ids, why) if bad else {}
+        skipped = {} if obs.scans else dict.fromkeys(self.rule_ids, "no log file matched")
+        return Outcome(findings=tuple(log_findings(obs.scans, obs.index)), errors=errors,
+                       skipped=skipped)
