@@ -1,5 +1,10 @@
 """Run check families concurrently, each under its own timeout and a whole-run deadline.
 
+Before a DNS/MAIL or web family runs, one shared preflight per kind checks that the resolver
+answers at all (or that the site's host resolves); when it does not, those families are
+recorded as "could not check: ..." with one reason, instead of judging a broken network as
+findings about the product.
+
 The one broad ``except`` of the code base lives here: a family that raises something that is
 not a :class:`~launchready.errors.LaunchreadyError` is recorded as status ``error`` with reason
 "bug: <type>" — the run goes on and the user sees which check broke, never a traceback.
@@ -10,12 +15,14 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import importlib
+import ipaddress
 import os
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from launchready._version import __version__
 from launchready.checks.base import CheckFamily, Context, Outcome
@@ -53,7 +60,72 @@ class _FamilyRun:
     duration_ms: int
 
 
-async def _run_family(family: CheckFamily[Any], ctx: Context, timeout: float) -> _FamilyRun:
+#: rule-ID prefixes whose families judge answers of the resolver, and those that fetch the
+#: canonical site; a failed preflight makes them "could not check", never findings
+RESOLVER_FAMILIES = ("DNS", "MAIL")
+WEB_FAMILIES = ("TLS", "WEB", "SEC004", "SEC009")
+
+Preflight = Callable[[str], Awaitable[str | None]]
+
+
+def preflight_kind(family: CheckFamily[Any]) -> str | None:
+    """``"resolver"``, ``"web"`` or None: which network preflight a family depends on."""
+    if family.rule_ids and all(r.startswith(RESOLVER_FAMILIES) for r in family.rule_ids):
+        return "resolver"
+    if family.rule_ids and all(r.startswith(WEB_FAMILIES) for r in family.rule_ids):
+        return "web"
+    return None
+
+
+def _preflights(ctx: Context) -> Preflight:
+    """One cheap check per kind, run at most once per run and shared by every family.
+
+    ``resolver``: the resolver answers for the configured domain or the root zone
+    (:func:`launchready.probes.dns.resolver_problem`). ``web``: the canonical host resolves
+    (an IP literal or a ``--resolve`` entry needs no lookup).
+    """
+    from launchready.probes.dns import host_problem, resolver_problem  # noqa: PLC0415
+
+    config = ctx.config
+    tasks: dict[str, asyncio.Task[str | None]] = {}
+
+    async def resolver() -> str | None:
+        email = config.email.domains if config.email else []
+        canonical = urlsplit(config.app.canonical).hostname if config.app.canonical else None
+        domain = next((d for d in (config.app.domain, *email, canonical) if d), None)
+        if domain is None:
+            return None  # no name to ask about: the families skip or find their own names
+        return await resolver_problem(ctx.probes.dns, domain)
+
+    async def web() -> str | None:
+        host = urlsplit(config.app.canonical).hostname if config.app.canonical else None
+        if not host or _is_ip(host) or any(h == host for h, _ in
+                                           config.network.resolve_map()):
+            return None
+        if not config.network.resolver:
+            return await host_problem(host, probe=None, timeout=ctx.timeout)
+        # the same words as the DNS/MAIL families' when the resolver itself is the problem
+        return await check("resolver") or await host_problem(host, probe=ctx.probes.dns,
+                                                             timeout=ctx.timeout)
+
+    async def check(kind: str) -> str | None:
+        if kind not in tasks:
+            tasks[kind] = asyncio.ensure_future(resolver() if kind == "resolver" else web())
+        return await asyncio.shield(tasks[kind])
+
+    return check
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
+async def _run_family(family: CheckFamily[Any], ctx: Context, timeout: float,
+                      preflight: Preflight | None = None) -> _FamilyRun:
     started = time.perf_counter()
 
     def done(outcome: Outcome | None, status: CheckStatus, reason: str | None) -> _FamilyRun:
@@ -63,6 +135,15 @@ async def _run_family(family: CheckFamily[Any], ctx: Context, timeout: float) ->
     reason = family.skip_reason(ctx)
     if reason is not None:
         return done(None, CheckStatus.SKIPPED, reason)
+    kind = preflight_kind(family)
+    if kind is not None and preflight is not None:
+        try:
+            async with asyncio.timeout(timeout):
+                problem = await preflight(kind)
+        except TimeoutError:
+            problem = f"could not check: the {kind} preflight took over {timeout:g}s"
+        if problem is not None:
+            return done(None, CheckStatus.ERROR, problem)
     try:
         async with asyncio.timeout(timeout):
             obs = await family.gather(ctx)
@@ -129,10 +210,11 @@ async def arun_audit(
     picked = [(f, ids) for f, ids in picked if ids]
     total = len(picked)
     finished = 0
+    preflight = _preflights(ctx)
 
     async def one(family: CheckFamily[Any]) -> _FamilyRun:
         nonlocal finished
-        result = await _run_family(family, ctx, per_check)
+        result = await _run_family(family, ctx, per_check, preflight)
         finished += 1
         if progress is not None:
             progress(type(family).__name__, finished, total)
