@@ -9,20 +9,16 @@ incomplete scan is never reported as clean.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
-import sys
 from typing import Any
 
-from launchready.baseline import load_baseline, write_baseline
 from launchready.checks.base import CheckFamily
 from launchready.checks.secrets.bundle import BundleSecrets
 from launchready.checks.secrets.repo import RepoSecrets
-from launchready.config.loader import find_config, load_config
 from launchready.config.models import Config
-from launchready.engine import Selection, arun_audit
+from launchready.engine import Selection
 from launchready.errors import UsageError
-from launchready.output import emit, exit_code
+from launchready.pipeline import load_command_config, run_command
 from launchready.secrets.redact import safe_path
 
 IDS = ("SEC001", "SEC002", "SEC003", "SEC006")
@@ -38,10 +34,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="scan only history added after REV (implies --history)")
     parser.add_argument("--bundle", action="append", default=[], metavar="DIR_OR_URL",
                         help="built frontend directory or live URL to scan (repeatable)")
-
-
-def _split(value: str) -> tuple[str, ...]:
-    return tuple(x.strip() for x in value.split(",") if x.strip())
 
 
 def families_for(args: argparse.Namespace, config: Config) -> list[CheckFamily[Any]]:
@@ -75,16 +67,6 @@ def run(args: argparse.Namespace) -> int:
         if why is not None:
             raise UsageError(f"secrets: {safe_path(path)} {why}; give a file or directory "
                              f"to scan")
-    found = find_config(args.config) if args.config or not args.paths else None
-    config = load_config(args.config) if found else Config()
-    sel = Selection(only=_split(args.only) or IDS, skip=_split(args.skip))
-    baseline_path = args.baseline or (config.secrets.baseline if config.secrets else None)
-    suppress = load_baseline(baseline_path) if baseline_path else frozenset()
-    report = asyncio.run(arun_audit(config, families=families_for(args, config),
-                                    selection=sel, suppress=suppress))
-    emit(report, args)
-    if args.write_baseline:
-        n = write_baseline(args.write_baseline, report.findings)
-        if not args.quiet:
-            sys.stderr.write(f"wrote {n} fingerprints to {args.write_baseline}\n")
-    return exit_code(report, args.fail_on)
+    config = load_command_config(args, optional=True)
+    return run_command(config, args, selection=Selection(only=IDS),
+                       families=families_for(args, config))
