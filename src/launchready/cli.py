@@ -21,10 +21,16 @@ from launchready.config.models import AppConfig
 from launchready.engine import Selection
 from launchready.errors import ConfigError, LaunchreadyError, RunError, UsageError
 from launchready.model import Severity
-from launchready.output import EXIT_INCOMPLETE, EXIT_OK, EXIT_USAGE
+from launchready.output import (
+    EXIT_INCOMPLETE,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_USAGE,
+    check_outputs,
+)
 from launchready.pipeline import load_command_config, run_command
 from launchready.report import Format
-from launchready.urls import check_url
+from launchready.urls import check_url, mask_credentials
 
 #: commands living in ``launchready.commands``: name -> module with add_arguments() and run();
 #: a module is imported only when its command runs, so each command loads only what it needs
@@ -215,21 +221,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command is None:
             parser.print_help()
             return EXIT_USAGE
+        check_outputs(args)
         if args.command in PLUGINS:
             return int(plugin(args.command).run(args))
         return COMMANDS[args.command](args)
     except (ConfigError, UsageError) as exc:
-        sys.stderr.write(f"error: {exc}\n")
+        sys.stderr.write(mask_credentials(f"error: {exc}\n"))
         return EXIT_USAGE
     except RunError as exc:
-        sys.stderr.write(f"error: the run could not complete: {exc}\n")
+        sys.stderr.write(mask_credentials(f"error: the run could not complete: {exc}\n"))
         return EXIT_INCOMPLETE
     except LaunchreadyError as exc:
-        sys.stderr.write(f"error: {exc}\n")
+        sys.stderr.write(mask_credentials(f"error: {exc}\n"))
         return EXIT_INCOMPLETE
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")
-        return 130
+        return EXIT_INTERRUPTED
     except Exception as exc:
         if args is not None and getattr(args, "verbose", False):
             raise

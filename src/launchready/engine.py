@@ -19,6 +19,7 @@ import ipaddress
 import os
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -220,27 +221,42 @@ async def arun_audit(
             progress(type(family).__name__, finished, total)
         return result
 
+    interrupted = False
+    _abandon_threads_on_interrupt()
+    tasks = [asyncio.ensure_future(one(f)) for f, _ in picked]
     try:
-        tasks = [asyncio.ensure_future(one(f)) for f, _ in picked]
         done, pending = await asyncio.wait(tasks, timeout=deadline) if tasks else (set(), set())
+    except asyncio.CancelledError:
+        # Ctrl-C (asyncio.Runner cancels the main task): keep what finished, mark the rest
+        # interrupted and return the partial report instead of throwing it away
+        current = asyncio.current_task()
+        if current is not None:
+            current.uncancel()
+        interrupted = True
+        _abandon_threads_on_interrupt(now=True)
+        done = {t for t in tasks if t.done()}
+        pending = {t for t in tasks if not t.done()}
+    try:
         for task in pending:
             task.cancel()
-        if pending:
+        if pending and not interrupted:
             await asyncio.gather(*pending, return_exceptions=True)
     finally:
         if own_probes:
             await run_probes.aclose()
+    stopped = "interrupted (Ctrl-C) before it finished" if interrupted else \
+        f"run deadline of {deadline:g}s reached"
 
     findings: list[Finding] = []
     measurements: list[Measurement] = []
     tables: list[Table] = []
     checks: list[CheckResult] = []
     for task, (family, ids) in zip(tasks, picked, strict=True):
-        if task in done and not task.cancelled():
+        if task in done and not task.cancelled() and task.exception() is None:
             run = task.result()
         else:
             run = _FamilyRun(family=family, outcome=None, status=CheckStatus.ERROR,
-                             reason=f"run deadline of {deadline:g}s reached", duration_ms=0)
+                             reason=stopped, duration_ms=0)
         fam_findings: list[Finding] = []
         if run.outcome is not None:
             wanted = set(ids)
@@ -258,7 +274,30 @@ async def arun_audit(
         tool_version=__version__, started_at=started_at, finished_at=datetime.now(UTC),
         score=score(ranked), summary=summarize(ranked), checks=tuple(checks),
         findings=ranked, measurements=tuple(measurements), tables=tuple(tables),
-        title=f"{config.app.name} — launch readiness")
+        title=f"{config.app.name} — launch readiness", interrupted=interrupted)
+
+
+class _AbandoningExecutor(ThreadPoolExecutor):
+    """The run's thread pool; after Ctrl-C, closing it does not wait for a scan thread that
+    cannot be cancelled (a history scan mid-commit), so the partial report comes out now."""
+
+    abandon = False
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        super().shutdown(wait=wait and not self.abandon, cancel_futures=cancel_futures)
+
+
+def _abandon_threads_on_interrupt(*, now: bool = False) -> None:
+    loop = asyncio.get_running_loop()
+    if now:
+        executor = getattr(loop, "_launchready_executor", None)
+        if isinstance(executor, _AbandoningExecutor):
+            executor.abandon = True
+        return
+    if getattr(loop, "_launchready_executor", None) is None:
+        executor = _AbandoningExecutor(thread_name_prefix="launchready")
+        loop.set_default_executor(executor)
+        setattr(loop, "_launchready_executor", executor)  # noqa: B010 - one per loop
 
 
 def default_families() -> list[CheckFamily[Any]]:

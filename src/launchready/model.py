@@ -182,6 +182,8 @@ class Report:
     tables: tuple[Table, ...] = ()
     title: str = "launchready report"
     notes: tuple[str, ...] = field(default=())
+    #: the run was stopped by Ctrl-C: what finished is reported, the rest is errored
+    interrupted: bool = False
 
     @property
     def unsuppressed(self) -> tuple[Finding, ...]:

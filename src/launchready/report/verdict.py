@@ -62,6 +62,9 @@ def errored_lines(report: Report) -> list[tuple[str, str]]:
 
 def incomplete_notice(report: Report) -> str | None:
     """The line every renderer leads with when the run is not a complete verdict, else None."""
+    if report.interrupted:
+        return (f"interrupted (Ctrl-C): {plural(len(report.errored), 'check')} did not finish; "
+                f"below is what was found so far")
     if report.nothing_checked:
         return ("nothing was checked: every selected check was skipped "
                 "(the reasons are listed below); this is not a pass")
