@@ -179,3 +179,42 @@ def test_exit_code_rule(statuses: list[CheckStatus], severities: list[Severity],
 ])
 def test_counts_have_the_right_grammar(count: int, word: str, shown: str) -> None:
     assert plural(count, word) == shown
+
+
+# --- readable at scale -----------------------------------------------------------------------
+
+
+def _big_report() -> Report:
+    findings = tuple(finding("PERF005", f"src/api/call{n}.py:{n}", Severity.MEDIUM)
+                     for n in range(36))
+    findings += (finding("SEC001", "src/config.ts:3", Severity.CRITICAL),
+                 finding("WEB004", "https://app.example/", Severity.LOW))
+    checks = (CheckResult(id="PERF005", status=_F, duration_ms=1),
+              CheckResult(id="SEC001", status=_F, duration_ms=1),
+              CheckResult(id="WEB004", status=_F, duration_ms=1),
+              CheckResult(id="SMOKE001", status=_S, duration_ms=0, error="no [smoke] section"),
+              CheckResult(id="SMOKE002", status=_S, duration_ms=0, error="no [smoke] section"))
+    return Report(tool_version="t", started_at=_T, finished_at=_T, score=40,
+                  summary=Summary(critical=1, medium=36, low=1), checks=checks,
+                  findings=findings)
+
+
+def test_terminal_groups_repeats_lists_skips_once_and_ends_with_a_summary() -> None:
+    from launchready.report import Format, render
+
+    out = render(_big_report(), Format.TERMINAL)
+    assert out.count("PERF005  t  × 36") == 1  # one entry for 36 findings of one rule
+    assert "… and 28 more" in out  # 8 locations listed, the rest counted
+    assert out.count("no [smoke] section: SMOKE001, SMOKE002") == 1
+    last = out.rstrip().splitlines()[-1]
+    assert last == "score 40/100 · 1 critical 36 medium 1 low · ran 3/3 · plan 38 fixes"
+    top = render(_big_report(), Format.TERMINAL, top=1)
+    assert "SEC001" in top and "× 36" not in top
+    assert "… 2 risk-list entries more" in top
+
+
+def test_command_help_shows_its_own_options_first(tmp_path: Path) -> None:
+    proc = run("secrets", "--help", cwd=tmp_path)
+    usage = proc.stdout.split("\n\n")[0]
+    assert "--history" in usage and "[common options]" in usage
+    assert "--resolver" not in usage

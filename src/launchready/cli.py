@@ -84,6 +84,30 @@ def _common(p: argparse.ArgumentParser) -> None:
     g.add_argument("-q", "--quiet", action="store_true", help="no progress display")
     g.add_argument("-v", "--verbose", action="store_true", help="more detail on errors")
     g.add_argument("--no-color", action="store_true", help="no colour (NO_COLOR is honoured)")
+    g.add_argument("--top", type=_positive, metavar="N",
+                   help="terminal: show only the N most urgent entries of the plan and list")
+    _own_usage(p, g)
+
+
+def _positive(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number of at least 1")
+    return number
+
+
+def _own_usage(p: argparse.ArgumentParser, common: argparse._ArgumentGroup) -> None:
+    """A usage line with the command's own arguments first and ``[common options]`` after,
+    instead of twenty common options burying them."""
+    shared = set(common._group_actions)
+    own = [a for a in p._actions if a not in shared]
+    formatter = p._get_formatter()
+    formatter.add_usage(None, own, [])
+    text = formatter.format_help().strip().removeprefix("usage: ")
+    p.usage = f"{text} [common options]"
 
 
 def plugin(name: str) -> ModuleType:

@@ -59,7 +59,7 @@ def emit(report: Report, args: argparse.Namespace) -> None:
     for fmt, path in _outputs(args):
         # the last gate before any byte leaves: no URL password in any format
         text = mask_credentials(render(report, fmt, color=_color(args) and path is None,
-                                       width=width))
+                                       width=width, top=getattr(args, "top", None)))
         if path is None:
             sys.stdout.write(text if text.endswith("\n") else text + "\n")
         else:

@@ -7,25 +7,11 @@ whether a run was clean: "nothing has to be fixed" is said only of a complete ru
 
 from __future__ import annotations
 
+from launchready.grammar import plural
 from launchready.model import Report
 
-_IRREGULAR = {"fix": "fixes", "address": "addresses", "match": "matches", "entry": "entries",
-              "is": "are", "was": "were", "has": "have"}
-
-
-def plural(count: int, word: str, many: str | None = None) -> str:
-    """``1 fix``, ``2 fixes``, ``0 checks``, ``2 e-mail addresses``.
-
-    ``word`` may be several words; only the last one is inflected.
-    """
-    if count == 1:
-        return f"{count} {word}"
-    if many is None:
-        head, _, last = word.rpartition(" ")
-        inflected = _IRREGULAR.get(last, last + "s")
-        many = f"{head} {inflected}" if head else inflected
-    return f"{count} {many}"
-
+__all__ = ["coverage_text", "empty_plan_text", "errored_lines", "incomplete_notice", "no_score",
+           "plural", "score_text", "skipped_lines"]
 
 def coverage_text(report: Report) -> str:
     """``60 of 63 checks ran · 3 could not run · 11 skipped``."""

@@ -76,6 +76,7 @@ from launchready.envcontract.facts import (
 )
 from launchready.envcontract.scan import scan_tree
 from launchready.errors import ProbeError
+from launchready.grammar import plural
 from launchready.model import Finding, Location, Severity, Table
 
 PRODUCTION_NAMES = frozenset({"production", "prod", "live"})
@@ -347,7 +348,7 @@ class _Judge:
                 continue
             first = reads[0]
             self.row(name).add("undeclared")
-            places = f" and {len(reads) - 1} more place(s)" if len(reads) > 1 else ""
+            places = f" and {plural(len(reads) - 1, 'more place')}" if len(reads) > 1 else ""
             self.finding(
                 "ENV006", name, kind="undeclared",
                 target=f"{first.path} {name}",

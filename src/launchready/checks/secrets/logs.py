@@ -27,6 +27,7 @@ from pathlib import Path
 from launchready.checks.base import CheckFamily, Context, Outcome, make_finding
 from launchready.checks.catalog import meta
 from launchready.checks.secrets.common import attribution_for, secret_finding
+from launchready.grammar import plural
 from launchready.model import Finding, Location
 from launchready.secrets.attribution import build_index, env_files_near
 from launchready.secrets.logs import LogScan, scan_stream
@@ -85,7 +86,7 @@ def log_findings(scans: tuple[LogScan, ...], index: dict[str, str]) -> list[Find
                 meta("SEC007"), target=f"{safe_path(scan.source)}:{pii.line}",
                 identity=f"{scan.source}:{kind}",
                 title=f"{meta('SEC007').title}: {PII_PLURALS.get(kind, label)}",
-                evidence=f"{pii.count} {label}(s), first at line {pii.line}, e.g. "
+                evidence=f"{plural(pii.count, label)}, first at line {pii.line}, e.g. "
                          f"{pii.example} (masked)",
                 impact="Personal data in logs spreads to every log tool and reader, and "
                        "fails a buyer's privacy review.",
