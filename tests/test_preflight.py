@@ -131,3 +131,25 @@ def test_one_run_gives_one_answer_per_name() -> None:
         statuses = asyncio.run(main(DnsProbe(resolver=f"{host}:{port}", timeout=1, cache=True)))
     assert statuses == {DnsStatus.OK}
     assert asked == 1
+
+
+def test_init_with_an_unusable_resolver_claims_nothing(tmp_path: Path,
+                                                       nxdomain_resolver: str) -> None:
+    proc = run("init", "--url", "https://app.example.com/", "--domain", "example.com",
+               "--resolver", nxdomain_resolver, "--timeout", "1", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    text = (tmp_path / "launchready.toml").read_text(encoding="utf-8")
+    assert "# DNS could not be checked: could not check: resolver" in text
+    assert "no DMARC record found" not in text and "DMARC could not be looked up" in text
+    assert "[[dns.records]]  # found live" not in text
+
+
+def test_handover_with_an_unusable_resolver_lists_nothing_as_live(
+        tmp_path: Path, nxdomain_resolver: str) -> None:
+    _config(tmp_path, nxdomain_resolver)
+    proc = run("handover", "-o", "HANDOVER.md", "--timeout", "1", cwd=tmp_path)
+    assert proc.returncode in (1, 3), proc.stderr  # OBS findings on this bare config are real
+    text = (tmp_path / "HANDOVER.md").read_text(encoding="utf-8")
+    assert "live, not in the map" not in text
+    assert "| missing" not in text
+    assert "incomplete:" in text.splitlines()[2]  # beside the score, at the top
