@@ -57,6 +57,9 @@ def test_flawed_demo_reports_every_flaw(tmp_path: Path) -> None:
     found = {f.rule_id for f in result.report.unsuppressed}
     missed = {flaw: rule for flaw, rule in FLAWS.items() if rule not in found}
     assert not missed
+    # the score says how far the broken demo is from ready: neither 0 nor nearly clean
+    assert 5 <= result.report.score <= 60
+    assert result.report.complete
 
 
 def test_fixed_demo_audits_clean(tmp_path: Path) -> None:
@@ -65,3 +68,4 @@ def test_fixed_demo_audits_clean(tmp_path: Path) -> None:
     assert statuses["TLS001"] is CheckStatus.PASS
     assert not [f for f in result.report.unsuppressed if f.severity.at_least(Severity.LOW)]
     assert not [c for c in result.report.checks if c.status is CheckStatus.ERROR]
+    assert result.report.score >= 95 and result.report.complete
