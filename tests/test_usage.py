@@ -61,8 +61,10 @@ def test_url_password_is_masked_in_usage_errors(tmp_path: Path) -> None:
      "did you mean 'domain'?"),
     ({"launchready.toml": '[app]\nname = "x"\n'}, ("env", "--environment", "qa"),
      "environment 'qa' is not one of"),
+    ({}, ("secrets", ".", "--format", "jsn"), "did you mean 'json'?"),
+    ({}, ("scerets",), "did you mean 'secrets'?"),
 ], ids=["output-dir-missing", "output-is-dir", "app-environment", "unknown-key",
-        "env-environment"])
+        "env-environment", "format-choice", "command-choice"])
 def test_bad_usage_fails_before_any_work(tmp_path: Path, files: dict[str, str | None],
                                           args: tuple[str, ...], needle: str) -> None:
     for name, content in files.items():

@@ -7,8 +7,10 @@ Exit codes (SPEC §2): 0 nothing unsuppressed at or above --fail-on; 1 findings 
 from __future__ import annotations
 
 import argparse
+import difflib
 import importlib
 import json
+import re
 import sys
 from collections.abc import Callable, Sequence
 from types import ModuleType
@@ -56,7 +58,17 @@ class _Parser(argparse.ArgumentParser):
     """argparse that raises UsageError instead of exiting, so main() owns the exit code."""
 
     def error(self, message: str) -> NoReturn:
-        raise UsageError(f"{self.prog}: {message}")
+        raise UsageError(f"{self.prog}: {message}{_did_you_mean(message)}")
+
+
+def _did_you_mean(message: str) -> str:
+    """`` — did you mean 'json'?`` for argparse's "invalid choice" message, else ""."""
+    m = re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)", message)
+    if m is None:
+        return ""
+    choices = re.findall(r"'([^']*)'", m.group(2))
+    close = difflib.get_close_matches(m.group(1), choices, n=1)
+    return f"; did you mean {close[0]!r}?" if close else ""
 
 
 def _common(p: argparse.ArgumentParser) -> None:
