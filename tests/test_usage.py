@@ -8,6 +8,7 @@ partial report marked interrupted.
 
 from __future__ import annotations
 
+import logging
 import os
 import random
 import signal
@@ -19,6 +20,8 @@ import time
 from pathlib import Path
 
 import pytest
+
+from launchready.urls import MaskingFormatter, mask_credentials
 
 
 def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -128,3 +131,12 @@ def test_ctrl_c_stops_at_once_with_a_partial_report(tmp_path: Path) -> None:
     assert "Traceback" not in err
     assert "interrupted (Ctrl-C)" in out and "did not finish" in out
     assert "Nothing has to be fixed" not in out
+
+
+def test_log_lines_mask_url_passwords() -> None:
+    record = logging.LogRecord("m", logging.INFO, __file__, 1,
+                               "check %s failed", ("https://ops:s3cret@status.example/",), None)
+    assert MaskingFormatter("%(message)s").format(record) == \
+        "check https://ops:****@status.example/ failed"
+    assert mask_credentials("postgresql://app:pw@db:5432/x and https://u@h/") == \
+        "postgresql://app:****@db:5432/x and https://u@h/"

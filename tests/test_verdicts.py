@@ -30,6 +30,7 @@ from launchready.model import (
     fingerprint_of,
 )
 from launchready.output import EXIT_FINDINGS, EXIT_INCOMPLETE, EXIT_OK, EXIT_USAGE, exit_code
+from launchready.report import Format, render
 from launchready.report.verdict import plural
 
 
@@ -200,7 +201,6 @@ def _big_report() -> Report:
 
 
 def test_terminal_groups_repeats_lists_skips_once_and_ends_with_a_summary() -> None:
-    from launchready.report import Format, render
 
     out = render(_big_report(), Format.TERMINAL)
     assert out.count("PERF005  t  × 36") == 1  # one entry for 36 findings of one rule

@@ -8,6 +8,7 @@ the command line, the config or a redirect can be printed, logged or put in a re
 
 from __future__ import annotations
 
+import logging
 import re
 from urllib.parse import urlsplit
 
@@ -48,3 +49,10 @@ def check_url(value: str, *, what: str) -> str:
     if port == 0:
         raise UsageError(f"{what}: {shown!r}: port 0 cannot be connected to")
     return value
+
+
+class MaskingFormatter(logging.Formatter):
+    """A log formatter whose every line has URL passwords masked (tracebacks included)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return mask_credentials(super().format(record))

@@ -31,6 +31,7 @@ from launchready.monitor.store import open_store
 from launchready.monitor.timing import ALERT_BUDGET_S, too_slow
 from launchready.perf.load import fast_loop_factory
 from launchready.pipeline import network_overrides
+from launchready.urls import MaskingFormatter
 
 log = logging.getLogger("launchready.monitor")
 TEST_ALERT_KEY = "test_alert"
@@ -67,8 +68,9 @@ def _checked(config: Config) -> Config:
 def _logging(args: argparse.Namespace) -> None:
     level = logging.WARNING if getattr(args, "quiet", False) else (
         logging.DEBUG if getattr(args, "verbose", 0) else logging.INFO)
-    logging.basicConfig(level=level, stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(MaskingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=level, handlers=[handler])
     # apprise may log request details; our own lines name routes without their URLs
     logging.getLogger("apprise").setLevel(logging.CRITICAL)
 
