@@ -201,7 +201,6 @@ def _big_report() -> Report:
 
 
 def test_terminal_groups_repeats_lists_skips_once_and_ends_with_a_summary() -> None:
-
     out = render(_big_report(), Format.TERMINAL)
     assert out.count("PERF005  t  × 36") == 1  # one entry for 36 findings of one rule
     assert "… and 28 more" in out  # 8 locations listed, the rest counted
