@@ -153,3 +153,11 @@ def test_handover_with_an_unusable_resolver_lists_nothing_as_live(
     assert "live, not in the map" not in text
     assert "| missing" not in text
     assert "incomplete:" in text.splitlines()[2]  # beside the score, at the top
+
+
+def test_dns_map_with_an_unusable_resolver_is_incomplete(tmp_path: Path,
+                                                          nxdomain_resolver: str) -> None:
+    proc = run("dns", "map", "example.com", "--resolver", nxdomain_resolver, cwd=tmp_path)
+    assert proc.returncode == 3
+    assert "resolver" in proc.stderr and "unusable" in proc.stderr
+    assert "not published" not in proc.stdout
