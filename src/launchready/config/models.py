@@ -11,6 +11,7 @@ import re
 from collections import Counter
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import (
     BaseModel,
@@ -94,6 +95,12 @@ class AppConfig(_Model):
     def _https_url(cls, v: str | None) -> str | None:
         if v is not None and not re.match(r"^https?://[^/\s]+", v):
             raise ValueError("canonical must be a URL such as https://app.example.com")
+        if v is not None:
+            try:
+                parts = urlsplit(v)
+                parts.port  # noqa: B018 - raises for a port out of range
+            except ValueError as exc:
+                raise ValueError(f"canonical is not a valid URL ({exc})") from None
         return v
 
     @field_validator("domain")
