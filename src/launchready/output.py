@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from launchready.errors import UsageError
-from launchready.model import Report, Severity
+from launchready.model import ErrorReason, Report, Severity
 from launchready.report import Format, render
 from launchready.urls import mask_credentials
 
@@ -73,13 +73,14 @@ def exit_code(report: Report, fail_on: str) -> int:
     """The exit code of a finished report (SPEC §2); the one place that decides it.
 
     130 when Ctrl-C stopped the run (its partial report was still written); 2 when the run
-    checked nothing (every selected check skipped, or none selected); 1 when an
-    unsuppressed finding is at or above ``fail_on``; 3 when a selected check could not run
-    and nothing reached ``fail_on``; else 0. So an incomplete run is never reported as clean.
+    checked nothing (every selected check skipped, or none selected) or a check could not
+    run because of the config or a given file (reason ``usage``); 1 when an unsuppressed
+    finding is at or above ``fail_on``; 3 when a selected check could not run and nothing
+    reached ``fail_on``; else 0. So an incomplete run is never reported as clean.
     """
     if report.interrupted:
         return EXIT_INTERRUPTED
-    if report.nothing_checked:
+    if report.nothing_checked or any(c.reason is ErrorReason.USAGE for c in report.errored):
         return EXIT_USAGE
     if fail_on != "never":
         threshold = Severity(fail_on)

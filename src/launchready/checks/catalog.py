@@ -38,7 +38,11 @@ CATALOG: tuple[CheckMeta, ...] = (
     # --- SEC: secrets -------------------------------------------------------------------------
     _m("SEC001", "Secret in a tracked file", _C, _A,
        "A credential sits in a file of the working tree. Anyone with the repo has it. "
-       "Rotate it at the provider, then move it to an environment variable.", effort=30),
+       "Rotate it at the provider, then move it to an environment variable. To accept one "
+       "line, end it with a comment holding `launchready: ignore[SEC001]` (`gitleaks:allow` "
+       "and `pragma: allowlist secret` work too); `.gitleaksignore` entries and "
+       "`[secrets] exclude` globs are honoured. Local defaults (a password for localhost or a "
+       "compose service) are reported as low.", effort=30),
     _m("SEC002", "Secret in git history", _H, _A,
        "A credential was removed from HEAD but is still in a commit. Purging history is not "
        "enough: rotate it first, then purge with git filter-repo.", effort=30),

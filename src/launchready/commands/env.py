@@ -20,7 +20,6 @@ from pathlib import Path
 
 from launchready.checks.env.contract import EnvContractChecks
 from launchready.config.models import Config, EnvConfig, environment_name
-from launchready.engine import Selection
 from launchready.errors import ConfigError, UsageError
 from launchready.model import CheckStatus, Report, Severity
 from launchready.output import EXIT_FINDINGS, EXIT_INCOMPLETE
@@ -72,8 +71,7 @@ def run(args: argparse.Namespace) -> int:
     config = _config(args)
     env_file = str(Path(args.env_file).resolve()) if args.env_file else None
     family = EnvContractChecks(environment=args.environment, env_file=env_file)
-    return run_command(config, args, selection=Selection(only=("ENV",)), families=[family],
-                       exit_rule=_gate)
+    return run_command(config, args, families=[family], exit_rule=_gate)
 
 
 def _gate(report: Report) -> int | None:

@@ -27,14 +27,13 @@ from launchready.config.models import Config
 from launchready.errors import ConfigError, RunError
 from launchready.monitor.daemon import Monitor
 from launchready.monitor.notify import load_transports, route_label, send_now
-from launchready.monitor.store import open_store
+from launchready.monitor.store import TEST_ALERT_KEY, open_store
 from launchready.monitor.timing import ALERT_BUDGET_S, too_slow
 from launchready.perf.load import fast_loop_factory
 from launchready.pipeline import network_overrides
 from launchready.urls import MaskingFormatter
 
 log = logging.getLogger("launchready.monitor")
-TEST_ALERT_KEY = "test_alert"
 SECOND_SIGNAL_AFTER_S = 1.0  # a repeated signal within this long is the same request
 
 

@@ -16,12 +16,11 @@ from launchready.checks.base import CheckFamily
 from launchready.checks.secrets.bundle import BundleSecrets
 from launchready.checks.secrets.repo import RepoSecrets
 from launchready.config.models import Config
-from launchready.engine import Selection
 from launchready.errors import UsageError
 from launchready.pipeline import load_command_config, run_command
 from launchready.secrets.redact import safe_path
 
-IDS = ("SEC001", "SEC002", "SEC003", "SEC006")
+IDS = RepoSecrets.rule_ids + BundleSecrets.rule_ids
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -68,5 +67,4 @@ def run(args: argparse.Namespace) -> int:
             raise UsageError(f"secrets: {safe_path(path)} {why}; give a file or directory "
                              f"to scan")
     config = load_command_config(args, optional=True)
-    return run_command(config, args, selection=Selection(only=IDS),
-                       families=families_for(args, config))
+    return run_command(config, args, families=families_for(args, config))

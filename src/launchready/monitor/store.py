@@ -685,3 +685,50 @@ async def open_store(url: str, *, public: dict[str, bool] | None = None) -> Stor
         store._pool.shutdown(wait=False)
         store._read_pool.shutdown(wait=False)
         raise
+
+
+#: the meta key under which ``launchready monitor test-alert`` records its deliveries
+TEST_ALERT_KEY = "test_alert"
+
+
+def read_test_alert(url: str) -> str | None:
+    """The JSON record of the last ``monitor test-alert`` in the store at ``url``, read-only.
+
+    None when the store or the record does not exist yet; :class:`StoreError` (naming only
+    the error's type, never the URL) when the store cannot be read.
+    """
+    try:
+        if url.startswith("sqlite:///"):
+            return _read_test_alert_sqlite(url.removeprefix("sqlite:///"))
+        return _read_test_alert_pg(url)
+    except StoreError:
+        raise
+    except Exception as exc:
+        # any driver failure (sqlite3, psycopg, a missing psycopg): the store is unreadable
+        raise StoreError(type(exc).__name__) from None
+
+
+def _read_test_alert_sqlite(path: str) -> str | None:
+    if not Path(path).is_file():
+        return None
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
+    try:
+        row = conn.execute("SELECT value FROM meta WHERE key = ?", (TEST_ALERT_KEY,)).fetchone()
+    except sqlite3.Error:
+        return None  # an empty or older store: no record
+    finally:
+        conn.close()
+    return None if row is None else str(row[0])
+
+
+def _read_test_alert_pg(url: str) -> str | None:
+    import psycopg  # noqa: PLC0415 - the postgres extra
+
+    with psycopg.connect(url, connect_timeout=5) as conn:
+        conn.read_only = True
+        try:
+            row = conn.execute("SELECT value FROM meta WHERE key = %s",
+                               (TEST_ALERT_KEY,)).fetchone()
+        except psycopg.Error:
+            return None
+    return None if row is None else str(row[0])

@@ -21,7 +21,7 @@ Why: a third-party API that stops answering holds the request — and the worker
 platform kills it; during a sales call the dashboard spins forever, and under load the workers
 run out.
 
-Fix (the finding shows the one for its library): ``requests.get(url, timeout=(3.05, 10))``;
+Fix: the finding shows the one for its library, e.g. ``requests.get(url, timeout=(3.05, 10))``;
 ``httpx.Client(timeout=10.0)``; ``aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10))``;
 ``urlopen(url, timeout=10)``; ``fetch(url, { signal: AbortSignal.timeout(10_000) })``;
 ``axios.create({ timeout: 10_000 })``.

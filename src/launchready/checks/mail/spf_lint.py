@@ -51,12 +51,12 @@ from launchready.email.spf_parse import (
     MechanismKind,
     Qualifier,
     SpfRecord,
-    SpfSyntaxError,
+    SpfSyntaxProblem,
     parse_record,
     select_record,
 )
 from launchready.grammar import plural
-from launchready.model import Finding, Severity, Table
+from launchready.model import Finding, Severity, Table, TableKind
 from launchready.probes.dns import DnsAnswer, DnsProbe, DnsStatus
 
 __all__ = ["SpfChecks", "SpfGraph", "SpfProblem", "SpfWalk", "gather_graph", "walk"]
@@ -270,7 +270,7 @@ class _Walker:
                         "joined with no space between them (RFC 7208 §3.3), so "
                         f"{', '.join(repr(g) for g in glued)} reads as one term"))
         parsed = parse_record(selection.record)
-        if isinstance(parsed, SpfSyntaxError):
+        if isinstance(parsed, SpfSyntaxProblem):
             hint = ""
             if len(strings) > 1:
                 hint = (f" — the record is split into {len(strings)} strings, which are "
@@ -686,4 +686,5 @@ def _table(result: SpfWalk) -> Table:
     rows = (*rows, ("total", f"{result.lookups}/{MAX_DNS_LOOKUPS}",
                     f"{result.voids}/{MAX_VOID_LOOKUPS}", ""))
     return Table(title=f"SPF include tree — {result.domain}",
-                 columns=("term", "DNS lookups", "void lookups", "note"), rows=rows)
+                 columns=("term", "DNS lookups", "void lookups", "note"), rows=rows,
+                 kind=TableKind.SPF_TREE, subject=result.domain)
