@@ -31,7 +31,6 @@ from urllib.parse import urlsplit
 
 from launchready._version import __version__
 from launchready.checks.base import CheckFamily, Context, Outcome
-from launchready.checks.catalog import BY_ID
 from launchready.config.models import Config
 from launchready.errors import ConfigError, LaunchreadyError, ProbeTimeout, UsageError
 from launchready.model import (
@@ -260,7 +259,8 @@ async def arun_audit(
 
     async def one(family: CheckFamily[Any]) -> _FamilyRun:
         nonlocal finished
-        result = await _run_family(family, ctx, per_check, preflight)
+        result = await _run_family(family, ctx, family.time_budget(ctx) or per_check,
+                                   preflight)
         finished += 1
         if progress is not None:
             progress(type(family).__name__, finished, total)
@@ -270,7 +270,9 @@ async def arun_audit(
     _abandon_threads_on_interrupt()
     tasks = [asyncio.ensure_future(one(f)) for f, _ in picked]
     try:
-        done, pending = await asyncio.wait(tasks, timeout=deadline) if tasks else (set(), set())
+        longest = max((f.time_budget(ctx) or 0.0 for f, _ in picked), default=0.0)
+        done, pending = await asyncio.wait(tasks, timeout=max(deadline, longest + 30)) \
+            if tasks else (set(), set())
     except asyncio.CancelledError:
         # Ctrl-C (asyncio.Runner cancels the main task): keep what finished, mark the rest
         # interrupted and return the partial report instead of throwing it away
@@ -357,8 +359,3 @@ def default_families() -> list[CheckFamily[Any]]:
 def run_audit(config: Config, **kwargs: Any) -> Report:
     """Synchronous wrapper around :func:`arun_audit`."""
     return asyncio.run(arun_audit(config, **kwargs))
-
-
-def all_rule_ids() -> tuple[str, ...]:
-    """Every catalog ID, sorted."""
-    return tuple(sorted(BY_ID))
