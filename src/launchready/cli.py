@@ -27,7 +27,7 @@ from launchready.report import Format
 #: commands living in ``launchready.commands``: name -> module with add_arguments() and run();
 #: a module is imported only when its command runs, so each command loads only what it needs
 PLUGINS: dict[str, str] = {name: f"launchready.commands.{name}" for name in (
-    "secrets", "logs", "env", "dns", "smoke", "perf", "db", "handover", "init", "monitor")}
+    "secrets", "logs", "env", "dns", "smoke", "perf", "db", "handover", "init", "monitor", "build")}
 
 
 PLUGIN_HELP = {
@@ -42,6 +42,7 @@ PLUGIN_HELP = {
     "init": "write a commented launchready.toml for this project",
     "monitor": "run the uptime monitor with its status page; `monitor once`, `monitor test-alert`, "
                "`monitor status`",
+    "build": "clean-checkout production build: install, build, scan the output and migrations",
 }
 
 

@@ -22,7 +22,6 @@ from typing import Any
 
 from launchready._version import __version__
 from launchready.checks.base import CheckFamily, Context, Outcome
-from launchready.checks.catalog import BY_ID
 from launchready.config.models import Config
 from launchready.errors import ConfigError, LaunchreadyError, ProbeTimeout, UsageError
 from launchready.model import (
@@ -174,7 +173,7 @@ async def arun_audit(
 
     async def one(family: CheckFamily[Any]) -> _FamilyRun:
         nonlocal finished
-        result = await _run_family(family, ctx, per_check)
+        result = await _run_family(family, ctx, family.time_budget(ctx) or per_check)
         finished += 1
         if progress is not None:
             progress(type(family).__name__, finished, total)
@@ -182,7 +181,9 @@ async def arun_audit(
 
     try:
         tasks = [asyncio.ensure_future(one(f)) for f, _ in picked]
-        done, pending = await asyncio.wait(tasks, timeout=deadline) if tasks else (set(), set())
+        longest = max((f.time_budget(ctx) or 0.0 for f, _ in picked), default=0.0)
+        done, pending = await asyncio.wait(tasks, timeout=max(deadline, longest + 30)) \
+            if tasks else (set(), set())
         for task in pending:
             task.cancel()
         if pending:
@@ -239,8 +240,3 @@ def default_families() -> list[CheckFamily[Any]]:
 def run_audit(config: Config, **kwargs: Any) -> Report:
     """Synchronous wrapper around :func:`arun_audit`."""
     return asyncio.run(arun_audit(config, **kwargs))
-
-
-def all_rule_ids() -> tuple[str, ...]:
-    """Every catalog ID, sorted."""
-    return tuple(sorted(BY_ID))

@@ -66,6 +66,11 @@ class CheckFamily(abc.ABC, Generic[Obs]):
     #: could not complete (exit code 3)
     network: bool = True
 
+    def time_budget(self, ctx: Context) -> float | None:
+        """This family's own time limit when it needs more than the per-check timeout (a
+        build); None for the run's per-check timeout."""
+        return None
+
     @abc.abstractmethod
     def skip_reason(self, ctx: Context) -> str | None:
         """Why this family cannot run with this config (missing section/target), or None."""

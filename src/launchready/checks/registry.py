@@ -9,6 +9,7 @@ from typing import Any
 
 from launchready.checks.base import CheckFamily
 from launchready.checks.db.queries import DatabaseChecks
+from launchready.checks.deploy import CleanBuildChecks, RollbackChecks
 from launchready.checks.dns import (
     ApexChecks,
     CaaChecks,
@@ -79,6 +80,8 @@ FAMILIES: tuple[Callable[[], CheckFamily[Any]], ...] = (
     MtaStsChecks,
     MessageVerification,
     DatabaseChecks,
+    CleanBuildChecks,
+    RollbackChecks,
 )
 
 

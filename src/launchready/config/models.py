@@ -658,6 +658,27 @@ class WebConfig(_Model):
         return v
 
 
+class BuildConfig(_Model):
+    """``launchready build`` and the DEPLOY checks: how the production build is made."""
+
+    path: str | None = None  # the project folder (relative to the config file); default: its folder
+    command: str | None = None  # default: detected from the framework
+    install: str | None = None  # default: detected from the lockfile
+    output: str | None = None  # the public directory the build writes; default: detected
+    env_file: str | None = None  # default: [env] environment_file
+    migrations: list[str] | None = None  # default: detected
+    rollback: str | None = None  # the recorded way back
+    timeout: str = "10m"  # the whole clean build, install included
+    budget_kb: float | None = Field(default=None, gt=0)  # per entry file of the output
+
+    @field_validator("timeout")
+    @classmethod
+    def _timeout(cls, v: str) -> str:
+        if not 1.0 <= parse_duration(v) <= 3600.0:
+            raise ValueError("build.timeout must be between 1s and 1h")
+        return v
+
+
 class Config(_Model):
     """The whole configuration; sections left out are ``None`` (their checks are skipped)."""
 
@@ -673,6 +694,7 @@ class Config(_Model):
     handover: HandoverConfig | None = None
     database: DatabaseConfig | None = None
     web: WebConfig | None = None
+    build: BuildConfig | None = None
     # filled by the loader, not by the file
     source: str | None = Field(default=None, exclude=True)
     literal_credentials: tuple[str, ...] = Field(default=(), exclude=True)

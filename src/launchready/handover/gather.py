@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
+from launchready.build.rollback import rollback_commands
 from launchready.checks.dns.lookup import norm_name
 from launchready.checks.mail.dkim import DkimChecks
 from launchready.checks.mail.dmarc import DmarcChecks
@@ -542,6 +543,15 @@ def calendar(report: Report, config: Config, rows: Sequence[tuple[str, ...]],
 
 # --- the whole document --------------------------------------------------------------------
 
+def deploy_rollback(config: Config) -> tuple[str, ...]:
+    """The recorded ``[build] rollback`` command and the detected deploy platform's."""
+    if config.build is None:
+        return ()
+    from launchready.checks.deploy.build import project_of  # noqa: PLC0415 - check module
+
+    return rollback_commands(project_of(config), config.build.rollback)
+
+
 def build_handover(report: Report, config: Config, *, live: LiveFacts | None = None,
                    now: datetime | None = None) -> Handover:
     """The handover document as data; pure apart from defaulting ``now``."""
@@ -577,7 +587,7 @@ def build_handover(report: Report, config: Config, *, live: LiveFacts | None = N
         monitoring=monitoring(config.monitor, config.network.timeout),
         plan_48h=report.plan_48h,
         later=tuple(f for f in live_findings if f.fix_window is FixWindow.LATER),
-        runbook=runbook(config, hosting),
+        runbook=runbook(config, hosting, deploy_rollback(config)),
         calendar=calendar(report, config, rows, live),
         notes=tuple(notes),
     )

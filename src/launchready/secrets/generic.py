@@ -24,6 +24,7 @@ like any other.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Iterator
@@ -126,6 +127,7 @@ def key_parts(name: str) -> list[str]:
     return [p.lower() for p in _PARTS.findall(name)]
 
 
+@functools.lru_cache(maxsize=4096)
 def is_secret_name(name: str) -> bool:
     """True when ``name`` names a credential (``client_secret``, ``API_KEY``, ``pwd``)."""
     parts = key_parts(name)
@@ -218,6 +220,9 @@ _PLUS = re.compile(rb"[ \t]*\+[ \t]*")
 #: an unquoted scalar (``.env``, YAML, Makefile): up to a space, quote, ``;``, ``,`` or ``#``
 _SCALAR = re.compile(rb"[^ \t\r\n\"'`;,#]{1,513}")
 _MAX_LITERAL = 512
+#: secret-named keys looked at in one line (the rest of a longer line is left to the
+#: provider rules, which still see all of it)
+MAX_KEYS_PER_LINE = 256
 
 
 def _literal(line: bytes, pos: int, lang: str) -> tuple[int, int, bytes] | None:
@@ -257,6 +262,8 @@ def find(line: bytes, lang: str = ANY) -> Iterator[tuple[int, int, bytes]]:
         lo, hi = _name_bounds(line, kw.start(), kw.end())
         if lo in seen:
             continue
+        if len(seen) >= MAX_KEYS_PER_LINE:
+            return  # no code line assigns this many secrets; minified or hostile input
         seen.add(lo)
         name = line[lo:hi].strip(b".-$@").decode("ascii", "replace")
         if not is_secret_name(name):
@@ -293,9 +300,10 @@ def _value_after(line: bytes, lo: int, hi: int, lang: str) -> tuple[int, int, by
     while pos < len(line) and line[pos] in b" \t":
         pos += 1
     op = next((o for o in _OPERATORS if line.startswith(o, pos)), None)
-    if op is None or (op == b"," and not quoted_key) or (op == b":" and lang == CODE
-                                                        and line.startswith(b"::", pos)):
+    if op is None or (op == b":" and lang == CODE and line.startswith(b"::", pos)):
         return None
+    if op == b"," and not (quoted_key and line[:lo - 1].rstrip().endswith(b"(")):
+        return None  # only ``call("KEY", "value")``, never a list of strings
     if op == b"=" and line[pos + 1:pos + 2] in (b"=", b"~"):
         return None  # a comparison
     if op == b"=" and pos and line[pos - 1:pos] in (b"!", b"<", b">"):

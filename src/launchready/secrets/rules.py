@@ -852,7 +852,9 @@ RULES: tuple[Rule, ...] = (
             'if (password === "' + _noise(16, "cmp") + '") {',
             "<artifactId>spring-security-oauth2-authorization-server</artifactId>",
             'const authHeader = "Authorization";',
-            "SECRET_KEY: ${{ secrets.SECRET_KEY }}"),
+            "SECRET_KEY: ${{ secrets.SECRET_KEY }}",
+            'WEAK = {"insecure", "notsecret", "not-secret", "mysecret"}',
+            'HEADERS = frozenset({"x-auth-token", "x-csrf-token", "x-xsrf-token"})'),
     ),
 )
 
