@@ -30,6 +30,7 @@ from launchready.model import (
     ErrorReason,
     Finding,
     Measurement,
+    OutputFile,
     Report,
     Table,
 )
@@ -197,6 +198,7 @@ async def arun_audit(
     tables: list[Table] = []
     checks: list[CheckResult] = []
     notes: list[str] = []
+    output_files: list[OutputFile] = []
     for task, (family, ids) in zip(tasks, picked, strict=True):
         if task in done and not task.cancelled():
             run = task.result()
@@ -213,6 +215,7 @@ async def arun_audit(
                         f, suppressed=f.suppressed or f.fingerprint in suppress))
             measurements.extend(run.outcome.measurements)
             tables.extend(run.outcome.tables)
+            output_files.extend(run.outcome.output_files)
         if run.status is CheckStatus.SKIPPED and run.reason:
             notes.append(f"skipped {', '.join(ids)}: {run.reason}")
         if run.outcome is not None:
@@ -226,7 +229,8 @@ async def arun_audit(
         tool_version=__version__, started_at=started_at, finished_at=datetime.now(UTC),
         score=score(ranked), summary=summarize(ranked), checks=tuple(checks),
         findings=ranked, measurements=tuple(measurements), tables=tuple(tables),
-        title=f"{config.app.name} — launch readiness", notes=tuple(notes))
+        title=f"{config.app.name} — launch readiness", notes=tuple(notes),
+        output_files=tuple(output_files))
 
 
 def default_families() -> list[CheckFamily[Any]]:
