@@ -40,7 +40,8 @@ PLUGIN_HELP = {
     "db": "database checks (slow statements, full scans, unindexed foreign keys), read-only",
     "handover": "write the handover document",
     "init": "write a commented launchready.toml for this project",
-    "monitor": "run the uptime monitor with its status page; `monitor once`, `monitor test-alert`",
+    "monitor": "run the uptime monitor with its status page; `monitor once`, `monitor test-alert`, "
+               "`monitor status`",
     "build": "clean-checkout production build: install, build, scan the output and migrations",
 }
 

@@ -221,7 +221,8 @@ def _test_alert(config: Config, args: argparse.Namespace) -> int:
 
 def run(args: argparse.Namespace) -> int:
     """Run the uptime monitor (daemon, one round, or a test alert)."""
-    config = _listen(network_overrides(args, load_config(args.config)), args.listen)
+    config = _listen(network_overrides(args, load_config(args.config)),
+                     getattr(args, "listen", None))
     _logging(args)
     if args.action == "test-alert":
         return _test_alert(config, args)
