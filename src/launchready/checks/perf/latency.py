@@ -304,7 +304,7 @@ class PerfChecks(CheckFamily[PerfObservation]):
         base_error: str | None = None
         if perf.baseline:
             try:
-                base_file = perf_baseline.load(perf.baseline)
+                base_file = ctx.probes.files.perf_baseline(perf.baseline)
             except perf_baseline.BaselineError as exc:
                 base_error = str(exc)
         try:
