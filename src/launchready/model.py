@@ -162,6 +162,17 @@ class Table:
 
 
 @dataclass(frozen=True, kw_only=True)
+class OutputFile:
+    """A file a check asks for once the run is over (the perf baseline): checks only judge, the
+    command pipeline writes it, atomically, before the report is shown."""
+
+    path: str
+    text: str
+    what: str  # how an error names it: "perf baseline"
+    key: str  # the config key that named the path: "perf.save_baseline"
+
+
+@dataclass(frozen=True, kw_only=True)
 class CheckResult:
     """Outcome of one check ID: its status, timing and (for errors) the reason."""
 
@@ -215,6 +226,7 @@ class Report:
     notes: tuple[str, ...] = field(default=())
     #: the run was stopped by Ctrl-C: what finished is reported, the rest is errored
     interrupted: bool = False
+    output_files: tuple[OutputFile, ...] = ()  # for the pipeline to write; never rendered
 
     @property
     def unsuppressed(self) -> tuple[Finding, ...]:
