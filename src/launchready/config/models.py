@@ -6,8 +6,8 @@ ignored. Credential fields are ``SecretStr``: their values never appear in a rep
 
 from __future__ import annotations
 
+import difflib
 import re
-from collections import Counter
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -31,7 +31,7 @@ from launchready.config.captures import (
     references,
 )
 from launchready.config.expect import Expectation, ExpectationError, parse_expectation
-from launchready.config.types import http_url, parse_duration
+from launchready.config.types import http_url, parse_duration, unique_names, upper
 
 
 def _parse_exp(value: Any) -> Expectation:
@@ -53,11 +53,33 @@ class _Model(BaseModel):
                               populate_by_name=True)
 
 
+#: the environment names ``[app] environment`` and ``env --environment`` accept
+ENVIRONMENTS = ("production", "preview", "staging", "development", "test")
+
+
+def environment_name(value: str) -> str:
+    """``value`` if it is one of :data:`ENVIRONMENTS`, else a ValueError with "did you mean"."""
+    if value in ENVIRONMENTS:
+        return value
+    aliases = {"prod": "production", "live": "production", "dev": "development",
+               "local": "development", "stage": "staging"}
+    close = aliases.get(value.strip().lower()) or next(
+        iter(difflib.get_close_matches(value.lower(), ENVIRONMENTS, n=1)), None)
+    hint = f"did you mean {close!r}? " if close else ""
+    raise ValueError(f"environment {value!r} is not one of {', '.join(ENVIRONMENTS)}; {hint}"
+                     f"the name decides which rules apply")
+
+
 class AppConfig(_Model):
     name: str = "My App"
     domain: str | None = None
     canonical: str | None = None
     environment: str = "production"
+
+    @field_validator("environment")
+    @classmethod
+    def _known_environment(cls, v: str) -> str:
+        return environment_name(v)
 
     @field_validator("canonical")
     @classmethod
@@ -146,6 +168,8 @@ class SecretsConfig(_Model):
 
 
 HttpMethod = Literal["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
+#: a method the smoke and perf tables may write in any case (``post``)
+UpperMethod = Annotated[HttpMethod, BeforeValidator(upper)]
 
 
 class SmokeStep(_Model):
@@ -159,7 +183,7 @@ class SmokeStep(_Model):
     """
 
     name: str = Field(min_length=1)
-    method: HttpMethod = "GET"
+    method: UpperMethod = "GET"
     path: str
     # bodies and headers carry credentials: kept out of every repr
     headers: dict[str, str] = Field(default_factory=dict, repr=False)
@@ -170,11 +194,6 @@ class SmokeStep(_Model):
     login: bool | None = None
     logout: bool | None = None
     follow_redirects: bool = False
-
-    @field_validator("method", mode="before")
-    @classmethod
-    def _upper(cls, v: Any) -> Any:
-        return v.upper() if isinstance(v, str) else v
 
     @field_validator("path")
     @classmethod
@@ -237,11 +256,8 @@ class SmokeConfig(_Model):
                 raise ValueError(f"only one browser step can set {flag} = true")
         if len(set(labels)) != len(labels):
             raise ValueError("browser step names must be unique; give repeated actions a name")
-        names = [s.name for s in self.steps]
-        dupes = sorted(n for n, seen in Counter(names).items() if seen > 1)
-        if dupes:
-            raise ValueError(f"step names must be unique (they name findings and "
-                             f"measurements); repeated: {', '.join(dupes)}")
+        unique_names((s.name for s in self.steps), "step names",
+                     " (they name findings and measurements)")
         for flag in ("login", "logout"):
             flagged = [s.name for s in self.steps if getattr(s, flag)]
             if len(flagged) > 1:
@@ -291,14 +307,9 @@ class PerfEndpoint(_Model):
     name: str = Field(min_length=1)
     path: str
     endpoint_class: Literal["core", "heavy"] = Field(default="core", alias="class")
-    method: HttpMethod = "GET"
+    method: UpperMethod = "GET"
     budget_ms: float | None = Field(default=None, gt=0, le=600_000)
     expect: list[Expect] = Field(default_factory=list)
-
-    @field_validator("method", mode="before")
-    @classmethod
-    def _upper(cls, v: Any) -> Any:
-        return v.upper() if isinstance(v, str) else v
 
     @field_validator("path")
     @classmethod
@@ -379,10 +390,7 @@ class PerfConfig(_Model):
                              f"{caps.MAX_TIMEOUT_S:g}s")
         if self.model == "open" and self.rate is None:
             raise ValueError('model = "open" needs rate (requests per second), e.g. rate = 20')
-        names = [e.name for e in self.endpoints]
-        dupes = sorted(n for n, seen in Counter(names).items() if seen > 1)
-        if dupes:
-            raise ValueError(f"endpoint names must be unique; repeated: {', '.join(dupes)}")
+        unique_names((e.name for e in self.endpoints), "endpoint names")
         return self
 
     @property
@@ -602,10 +610,7 @@ class MonitorConfig(_Model):
             raise ValueError("monitor.database must start with sqlite:/// or postgresql://")
         if self.heartbeat_url is not None:
             _http_only("monitor.heartbeat_url", self.heartbeat_url.get_secret_value())
-        names = [c.name for c in self.checks]
-        dupes = sorted(n for n, seen in Counter(names).items() if seen > 1)
-        if dupes:
-            raise ValueError(f"monitor check names must be unique; repeated: {', '.join(dupes)}")
+        unique_names((c.name for c in self.checks), "monitor check names")
         for canary in self.canaries:
             _canary(canary)
         return self
