@@ -18,7 +18,8 @@ ID_RE = re.compile(r"\b((?:SEC|ENV|DNS|MAIL|TLS|WEB|SMOKE|PERF|OBS|DB|DEPLOY)\d{
 def test_ids_unique_and_well_formed() -> None:
     ids = [m.id for m in CATALOG]
     assert len(ids) == len(set(ids))
-    assert all(re.fullmatch(r"(SEC|ENV|DNS|MAIL|TLS|WEB|SMOKE|PERF|OBS|DB)\d{3}", i) for i in ids)
+    assert all(re.fullmatch(r"(SEC|ENV|DNS|MAIL|TLS|WEB|SMOKE|PERF|OBS|DB|DEPLOY)\d{3}", i)
+               for i in ids)
     assert not set(REDIRECTS) & set(BY_ID), "a redirected ID must not be reused"
 
 

@@ -32,7 +32,7 @@ def test_credential_url_in_a_log_is_a_secret_not_an_email(tmp_path: Path) -> Non
     assert [f["rule_id"] for f in findings if f["rule_id"] == "SEC005"] == ["SEC005"]
     emails = [f for f in findings if f["title"].endswith("e-mail addresses")]
     assert len(emails) == 1  # only ana@, in the URL's path
-    assert emails[0]["evidence"].startswith("1 e-mail address(s), first at line 2")
+    assert emails[0]["evidence"].startswith("1 e-mail address, first at line 2")
     assert PASSWORD not in proc.stdout and PASSWORD[0] + "***" not in proc.stdout
 
 

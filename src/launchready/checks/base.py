@@ -18,6 +18,7 @@ from launchready.model import (
     Finding,
     Location,
     Measurement,
+    OutputFile,
     Severity,
     Table,
     fingerprint_of,
@@ -55,6 +56,8 @@ class Outcome:
     # why an entry of ``errors`` could not be judged, where it is not the family's default
     # (connectivity for a network family, incomplete input for the others)
     reasons: Mapping[str, ErrorReason] = field(default_factory=dict)
+    # files the run produces (the perf baseline), written by the command pipeline
+    output_files: tuple[OutputFile, ...] = ()
 
 
 class CheckFamily(abc.ABC, Generic[Obs]):
@@ -62,9 +65,13 @@ class CheckFamily(abc.ABC, Generic[Obs]):
 
     #: the rule IDs this family can produce (each must be in the catalog)
     rule_ids: tuple[str, ...] = ()
-    #: whether the family needs the network; when every network check of a run errors, the run
-    #: could not complete (exit code 3)
+    #: whether the family needs the network
     network: bool = True
+
+    def time_budget(self, ctx: Context) -> float | None:
+        """This family's own time limit when it needs more than the per-check timeout (a
+        build); None for the run's per-check timeout."""
+        return None
 
     @abc.abstractmethod
     def skip_reason(self, ctx: Context) -> str | None:

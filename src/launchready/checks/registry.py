@@ -9,6 +9,7 @@ from typing import Any
 
 from launchready.checks.base import CheckFamily
 from launchready.checks.db.queries import DatabaseChecks
+from launchready.checks.deploy import CleanBuildChecks, RollbackChecks
 from launchready.checks.dns import (
     ApexChecks,
     CaaChecks,
@@ -79,6 +80,8 @@ FAMILIES: tuple[Callable[[], CheckFamily[Any]], ...] = (
     MtaStsChecks,
     MessageVerification,
     DatabaseChecks,
+    CleanBuildChecks,
+    RollbackChecks,
 )
 
 
@@ -109,11 +112,6 @@ def area_of(make: Callable[[], CheckFamily[Any]]) -> str:
 def implemented_ids() -> frozenset[str]:
     """Catalog IDs some built-in family can produce."""
     return frozenset(rid for family in families() for rid in family.rule_ids)
-
-
-def network_ids() -> frozenset[str]:
-    """Catalog IDs whose family needs the network."""
-    return frozenset(rid for family in families() if family.network for rid in family.rule_ids)
 
 
 def doc_of(rule_id: str) -> str | None:

@@ -6,9 +6,9 @@ ignored. Credential fields are ``SecretStr``: their values never appear in a rep
 
 from __future__ import annotations
 
+import difflib
 import ipaddress
 import re
-from collections import Counter
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
@@ -33,7 +33,7 @@ from launchready.config.captures import (
     references,
 )
 from launchready.config.expect import Expectation, ExpectationError, parse_expectation
-from launchready.config.types import http_url, parse_duration, parse_resolver
+from launchready.config.types import http_url, parse_duration, parse_resolver, unique_names, upper
 
 
 def _parse_exp(value: Any) -> Expectation:
@@ -55,11 +55,33 @@ class _Model(BaseModel):
                               populate_by_name=True)
 
 
+#: the environment names ``[app] environment`` and ``env --environment`` accept
+ENVIRONMENTS = ("production", "preview", "staging", "development", "test")
+
+
+def environment_name(value: str) -> str:
+    """``value`` if it is one of :data:`ENVIRONMENTS`, else a ValueError with "did you mean"."""
+    if value in ENVIRONMENTS:
+        return value
+    aliases = {"prod": "production", "live": "production", "dev": "development",
+               "local": "development", "stage": "staging"}
+    close = aliases.get(value.strip().lower()) or next(
+        iter(difflib.get_close_matches(value.lower(), ENVIRONMENTS, n=1)), None)
+    hint = f"did you mean {close!r}? " if close else ""
+    raise ValueError(f"environment {value!r} is not one of {', '.join(ENVIRONMENTS)}; {hint}"
+                     f"the name decides which rules apply")
+
+
 class AppConfig(_Model):
     name: str = "My App"
     domain: str | None = None
     canonical: str | None = None
     environment: str = "production"
+
+    @field_validator("environment")
+    @classmethod
+    def _known_environment(cls, v: str) -> str:
+        return environment_name(v)
 
     @field_validator("canonical")
     @classmethod
@@ -155,6 +177,8 @@ class SecretsConfig(_Model):
 
 
 HttpMethod = Literal["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
+#: a method the smoke and perf tables may write in any case (``post``)
+UpperMethod = Annotated[HttpMethod, BeforeValidator(upper)]
 
 
 class SmokeStep(_Model):
@@ -168,7 +192,7 @@ class SmokeStep(_Model):
     """
 
     name: str = Field(min_length=1)
-    method: HttpMethod = "GET"
+    method: UpperMethod = "GET"
     path: str
     # bodies and headers carry credentials: kept out of every repr
     headers: dict[str, str] = Field(default_factory=dict, repr=False)
@@ -179,11 +203,6 @@ class SmokeStep(_Model):
     login: bool | None = None
     logout: bool | None = None
     follow_redirects: bool = False
-
-    @field_validator("method", mode="before")
-    @classmethod
-    def _upper(cls, v: Any) -> Any:
-        return v.upper() if isinstance(v, str) else v
 
     @field_validator("path")
     @classmethod
@@ -246,11 +265,8 @@ class SmokeConfig(_Model):
                 raise ValueError(f"only one browser step can set {flag} = true")
         if len(set(labels)) != len(labels):
             raise ValueError("browser step names must be unique; give repeated actions a name")
-        names = [s.name for s in self.steps]
-        dupes = sorted(n for n, seen in Counter(names).items() if seen > 1)
-        if dupes:
-            raise ValueError(f"step names must be unique (they name findings and "
-                             f"measurements); repeated: {', '.join(dupes)}")
+        unique_names((s.name for s in self.steps), "step names",
+                     " (they name findings and measurements)")
         for flag in ("login", "logout"):
             flagged = [s.name for s in self.steps if getattr(s, flag)]
             if len(flagged) > 1:
@@ -300,14 +316,9 @@ class PerfEndpoint(_Model):
     name: str = Field(min_length=1)
     path: str
     endpoint_class: Literal["core", "heavy"] = Field(default="core", alias="class")
-    method: HttpMethod = "GET"
+    method: UpperMethod = "GET"
     budget_ms: float | None = Field(default=None, gt=0, le=600_000)
     expect: list[Expect] = Field(default_factory=list)
-
-    @field_validator("method", mode="before")
-    @classmethod
-    def _upper(cls, v: Any) -> Any:
-        return v.upper() if isinstance(v, str) else v
 
     @field_validator("path")
     @classmethod
@@ -388,10 +399,7 @@ class PerfConfig(_Model):
                              f"{caps.MAX_TIMEOUT_S:g}s")
         if self.model == "open" and self.rate is None:
             raise ValueError('model = "open" needs rate (requests per second), e.g. rate = 20')
-        names = [e.name for e in self.endpoints]
-        dupes = sorted(n for n, seen in Counter(names).items() if seen > 1)
-        if dupes:
-            raise ValueError(f"endpoint names must be unique; repeated: {', '.join(dupes)}")
+        unique_names((e.name for e in self.endpoints), "endpoint names")
         return self
 
     @property
@@ -641,10 +649,7 @@ class MonitorConfig(_Model):
             raise ValueError("monitor.database must start with sqlite:/// or postgresql://")
         if self.heartbeat_url is not None:
             _http_only("monitor.heartbeat_url", self.heartbeat_url.get_secret_value())
-        names = [c.name for c in self.checks]
-        dupes = sorted(n for n, seen in Counter(names).items() if seen > 1)
-        if dupes:
-            raise ValueError(f"monitor check names must be unique; repeated: {', '.join(dupes)}")
+        unique_names((c.name for c in self.checks), "monitor check names")
         for canary in self.canaries:
             _canary(canary)
         return self
@@ -697,6 +702,27 @@ class WebConfig(_Model):
         return v
 
 
+class BuildConfig(_Model):
+    """``launchready build`` and the DEPLOY checks: how the production build is made."""
+
+    path: str | None = None  # the project folder (relative to the config file); default: its folder
+    command: str | None = None  # default: detected from the framework
+    install: str | None = None  # default: detected from the lockfile
+    output: str | None = None  # the public directory the build writes; default: detected
+    env_file: str | None = None  # default: [env] environment_file
+    migrations: list[str] | None = None  # default: detected
+    rollback: str | None = None  # the recorded way back
+    timeout: str = "10m"  # the whole clean build, install included
+    budget_kb: float | None = Field(default=None, gt=0)  # per entry file of the output
+
+    @field_validator("timeout")
+    @classmethod
+    def _timeout(cls, v: str) -> str:
+        if not 1.0 <= parse_duration(v) <= 3600.0:
+            raise ValueError("build.timeout must be between 1s and 1h")
+        return v
+
+
 class Config(_Model):
     """The whole configuration; sections left out are ``None`` (their checks are skipped)."""
 
@@ -712,6 +738,7 @@ class Config(_Model):
     handover: HandoverConfig | None = None
     database: DatabaseConfig | None = None
     web: WebConfig | None = None
+    build: BuildConfig | None = None
     # filled by the loader, not by the file
     source: str | None = Field(default=None, exclude=True)
     literal_credentials: tuple[str, ...] = Field(default=(), exclude=True)

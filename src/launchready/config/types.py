@@ -1,4 +1,5 @@
-"""Value rules the config models share: one duration grammar and one http(s) URL rule.
+"""Value rules the config models share: one duration grammar, one http(s) URL rule, upper-case
+HTTP methods and unique names in a list of tables.
 
 Durations are written ``500ms``, ``30s``, ``2m``, ``1h`` or ``30d`` everywhere in the file (the
 expectation language's ``time < 500`` keeps its own milliseconds default, see ``expect``).
@@ -10,6 +11,10 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections import Counter
+from collections.abc import Iterable
+from typing import Any
+from urllib.parse import urlsplit
 
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)(ms|s|m|h|d)$")
 _SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
@@ -59,9 +64,25 @@ def http_url(value: str, what: str) -> str:
     ``what`` otherwise. SPEC §8: file:, gopher:, ftp:, data:, javascript: never load."""
     m = _HTTP_URL.match(value)
     if m:
+        try:
+            urlsplit(value).port  # noqa: B018 - raises for "[::1" or a port out of range
+        except ValueError as exc:
+            raise ValueError(f"{what} is not a valid URL ({exc})") from None
         return m.group(1).lower() + value[len(m.group(1)):]
     scheme = value.split(":", 1)[0] if ":" in value else ""
     if scheme and scheme.lower() not in ("http", "https"):
         raise ValueError(f"{what}: only http:// and https:// URLs are allowed, got scheme "
                          f"{scheme!r}")
     raise ValueError(f"{what} must be a URL such as https://app.example.com")
+
+
+def upper(value: Any) -> Any:
+    """A method written ``get`` is ``GET``; anything else is left for the field to judge."""
+    return value.upper() if isinstance(value, str) else value
+
+
+def unique_names(names: Iterable[str], what: str, why: str = "") -> None:
+    """ValueError ``"<what> must be unique<why>; repeated: a, b"`` when a name repeats."""
+    dupes = sorted(n for n, seen in Counter(names).items() if seen > 1)
+    if dupes:
+        raise ValueError(f"{what} must be unique{why}; repeated: {', '.join(dupes)}")

@@ -151,14 +151,6 @@ class SpfRecord:
         """True when an ``all`` mechanism appears anywhere (RFC 7208 §6.1 ignores redirect)."""
         return any(m.kind is MechanismKind.ALL for m in self.mechanisms)
 
-    @property
-    def lookup_terms(self) -> int:
-        """Terms that would query DNS if evaluated (an upper bound for one level)."""
-        count = sum(1 for m in self.mechanisms if m.kind.queries_dns)
-        if self.redirect is not None and not self.has_all:
-            count += 1
-        return count
-
 
 @dataclass(frozen=True, kw_only=True)
 class SpfSyntaxProblem:

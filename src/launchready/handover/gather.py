@@ -15,7 +15,8 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
-from launchready.checks.dns.lookup import norm_name
+from launchready.build.rollback import rollback_commands
+from launchready.checks.dns.lookup import TEMPERROR, norm_name
 from launchready.checks.mail.dkim import DkimChecks
 from launchready.checks.mail.dmarc import DmarcChecks
 from launchready.checks.mail.mta_sts import MtaStsChecks
@@ -43,6 +44,7 @@ from launchready.handover.providers import (
 )
 from launchready.handover.runbook import runbook
 from launchready.model import CheckStatus, Finding, FixWindow, Report, Table, TableKind
+from launchready.report.verdict import incomplete_notice
 from launchready.secrets.rules import RULES, Rule
 
 RECORD_COLUMNS = ("name", "type", "value", "operator", "status")
@@ -119,8 +121,14 @@ def record_rows(report: Report, live: LiveFacts | None) -> tuple[tuple[str, ...]
         table = live.record_map
         for row in table.rows:
             in_map = _column(table, row, "in map")
-            status = {"yes": "in the map", "no": "differs from the map",
-                      "missing": "missing"}.get(in_map, "live, not in the map")
+            value = _column(table, row, "value")
+            if value.startswith(TEMPERROR) or value == "(not looked up)":
+                # a lookup that got no answer says nothing about what is live
+                status = "could not check" + (f" ({value.rpartition(': ')[2]})"
+                                              if value.startswith(TEMPERROR) else "")
+            else:
+                status = {"yes": "in the map", "no": "differs from the map",
+                          "missing": "missing"}.get(in_map, "live, not in the map")
             rows.append((_column(table, row, "name"), _column(table, row, "type"),
                          _column(table, row, "value"), _column(table, row, "operator"),
                          status))
@@ -542,6 +550,15 @@ def calendar(report: Report, config: Config, rows: Sequence[tuple[str, ...]],
 
 # --- the whole document --------------------------------------------------------------------
 
+def deploy_rollback(config: Config) -> tuple[str, ...]:
+    """The recorded ``[build] rollback`` command and the detected deploy platform's."""
+    if config.build is None:
+        return ()
+    from launchready.checks.deploy.build import project_of  # noqa: PLC0415 - check module
+
+    return rollback_commands(project_of(config), config.build.rollback)
+
+
 def build_handover(report: Report, config: Config, *, live: LiveFacts | None = None,
                    now: datetime | None = None) -> Handover:
     """The handover document as data; pure apart from defaulting ``now``."""
@@ -566,7 +583,7 @@ def build_handover(report: Report, config: Config, *, live: LiveFacts | None = N
     return Handover(
         app_name=config.app.name, domain=domain, canonical=config.app.canonical,
         generated_at=now or datetime.now(UTC), tool_version=report.tool_version,
-        score=report.score, access=access,
+        score=report.score, incomplete=incomplete_notice(report), access=access,
         live_urls=live_urls(report, config, live),
         record_map=Table(title="DNS record map", columns=RECORD_COLUMNS, rows=rows),
         subdomains=Table(title="Subdomain map", columns=SUBDOMAIN_COLUMNS,
@@ -577,7 +594,7 @@ def build_handover(report: Report, config: Config, *, live: LiveFacts | None = N
         monitoring=monitoring(config.monitor, config.network.timeout),
         plan_48h=report.plan_48h,
         later=tuple(f for f in live_findings if f.fix_window is FixWindow.LATER),
-        runbook=runbook(config, hosting),
+        runbook=runbook(config, hosting, deploy_rollback(config)),
         calendar=calendar(report, config, rows, live),
         notes=tuple(notes),
     )

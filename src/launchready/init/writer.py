@@ -50,11 +50,16 @@ def _header(project: ProjectFacts, live: LiveSite | None) -> list[str]:
     ]
     if project.git_remote:
         lines.append(f"# Repository: {project.git_remote}")
+    for package in project.packages:
+        lines.append(f"#   {package.folder}/: {package.framework.name} ({package.evidence})")
     if project.env_files:
         lines.append(f"# Env files found: {', '.join(project.env_files)}")
     if live is not None:
         lines.append(f"# Live site probed: {live.url}")
         lines += [f"#   {b}" for b in live.behaviour]
+        if live.dns_problem:
+            lines.append(f"# DNS could not be checked: {live.dns_problem}")
+        lines += [f"#   no answer: {u}" for u in live.unanswered]
     lines += [
         "#",
         "# Credentials are never written here: every password, token, webhook or database URL",
@@ -98,7 +103,7 @@ def _network(options: InitOptions) -> list[str]:
 
 
 def _dns(live: LiveSite | None) -> list[str]:
-    if live is None:
+    if live is None or live.dns_problem:
         return [
             "# [dns]                                  # the expected record map; run",
             "# provider = \"cloudflare\"                # `launchready init --url URL` to fill it",
@@ -129,11 +134,15 @@ def _email(live: LiveSite | None, domain: str | None) -> list[str]:
     lines = ["[email]", f"domains = {_list([domain])}"]
     if live and live.spf:
         lines.append(f"senders = {_list(senders)}  # {LIVE}: from SPF {live.spf[:120]}")
+    elif live and not live.looked_up(domain, "TXT"):
+        lines.append("senders = []  # SPF could not be looked up: fill in your approved sources")
     else:
         lines.append("senders = []  # approved SPF sources, e.g. \"include:_spf.google.com\"")
     lines.append("dkim_selectors = []  # your selectors, e.g. \"google\" or \"s1\"")
     lines.append(f"dmarc_min_policy = {_s(policy or 'quarantine')}"
                  + (f"  # {LIVE}: {live.dmarc[:120]}" if live and live.dmarc else
+                    "  # DMARC could not be looked up" if live and not live.looked_up(
+                        f"_dmarc.{domain}", "TXT") else
                     "  # no DMARC record found" if live else ""))
     lines.append("")
     return lines
@@ -141,13 +150,29 @@ def _email(live: LiveSite | None, domain: str | None) -> list[str]:
 
 def _env(project: ProjectFacts) -> list[str]:
     lines = ["[env]"]
+    if project.templates:
+        lines.append(f"# Templates read as declarations: {', '.join(project.templates)}")
+        lines.append("# (a template key is never required by itself; unused ones are ENV010)")
     if project.production_env:
-        lines.append(f"environment_file = {_s(project.production_env)}")
+        lines.append(f"environment_file = {_s(project.production_env)}  # the environment "
+                     f"judged as production")
     else:
-        lines.append('# environment_file = ".env.production"  # unset: the process environment'
-                     " is checked")
-    source = f"  # declared in {project.example_env}" if project.example_env else ""
-    lines.append(f"required = {_list(project.declared)}{source}")
+        lines += [
+            "# The production environment must be named; none was found. Pull it from the",
+            "# platform and point environment_file at it, e.g.",
+            "#   vercel env pull --environment=production .env.production",
+            "#   heroku config --shell -a APP > .env.production",
+            "#   railway variables --kv > .env.production",
+            "# or run `launchready env --from-shell` where the platform injects it.",
+            '# environment_file = ".env.production"',
+        ]
+    if project.code_required:
+        shown = ", ".join(project.code_required[:12]) + (
+            f" and {len(project.code_required) - 12} more"
+            if len(project.code_required) > 12 else "")
+        lines.append(f"# The code requires these by itself (read without a fallback): {shown}")
+    lines.append("required = []  # add what the code needs but does not say (e.g. read by a "
+                 "tool)")
     if project.preview_env:
         lines.append(f"preview_file = {_s(project.preview_env)}")
     else:

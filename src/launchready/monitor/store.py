@@ -121,6 +121,7 @@ class OutboxItem:
     body: str
     attempts: int
     created: datetime
+    next_at: datetime | None = None  # wall time of the next attempt, as last recorded
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -176,6 +177,7 @@ class Commit:
     closed: tuple[datetime, bool] | None = None  # ended, recovered while offline
     messages: tuple[Message, ...] = ()
     at: datetime | None = None  # when the messages were queued (default: the result's time)
+    mono: float = 0.0  # monotonic time it was queued (memory only: the grouping window)
 
 
 class _Conn(Protocol):
@@ -463,22 +465,18 @@ class Store:
         """Queue messages outside an observation, due from ``at`` (default: now)."""
         await self.commit(Commit(messages=tuple(messages), at=at))
 
-    async def due(self, now: datetime, limit: int = 50) -> list[OutboxItem]:
-        """Pending messages whose next attempt is due, oldest first."""
+    async def pending(self, limit: int = 50) -> list[OutboxItem]:
+        """Pending messages, oldest first; when each is due is the outbox's business (it
+        schedules on the monotonic clock)."""
         def work() -> list[OutboxItem]:
-            rows = self._x("SELECT id, route, title, body, attempts, created FROM outbox "
-                           "WHERE status = 'pending' AND next_at <= ? ORDER BY id LIMIT ?",
-                           (now.timestamp(), limit)).fetchall()
+            rows = self._x("SELECT id, route, title, body, attempts, created, next_at "
+                           "FROM outbox WHERE status = 'pending' ORDER BY id LIMIT ?",
+                           (limit,)).fetchall()
             return [OutboxItem(id=int(i), route=int(r), title=t, body=b, attempts=int(a),
-                               created=_dt(c) or now) for i, r, t, b, a, c in rows]
+                               created=_dt(c) or datetime.now(UTC), next_at=_dt(n))
+                    for i, r, t, b, a, c, n in rows]
 
         return await self._run(work)
-
-    async def next_due(self) -> datetime | None:
-        """When the earliest pending message is due, or None."""
-        row = await self._run(lambda: self._x(
-            "SELECT MIN(next_at) FROM outbox WHERE status = 'pending'").fetchone())
-        return _dt(row[0]) if row and row[0] is not None else None
 
     async def claim(self, ids: Sequence[int], claimer: str) -> set[int]:
         """Claim pending rows for sending (compare-and-set: a row another process claimed

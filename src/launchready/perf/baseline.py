@@ -181,17 +181,6 @@ def dump(endpoints: Mapping[str, EndpointStats], *, now: datetime | None = None)
     return json.dumps(doc, indent=2) + "\n"
 
 
-def save(path: str | Path, endpoints: Mapping[str, EndpointStats]) -> None:
-    """Write a baseline file (atomically: a crash never leaves half a file)."""
-    target = Path(path)
-    tmp = target.with_name(target.name + ".tmp")
-    try:
-        tmp.write_text(dump(endpoints), encoding="utf-8")
-        tmp.replace(target)
-    except OSError as exc:
-        raise BaselineError(f"cannot write perf baseline {path}: {exc.strerror}") from None
-
-
 def _md_cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
+
+from launchready.probes.project import ProjectFiles
 
 if TYPE_CHECKING:
     # the probe modules pull in aiohttp, dnspython and cryptography: `launchready.probes.git`
@@ -21,6 +23,7 @@ class Probes:
     dns: DnsProbe
     http: HttpProbe
     tls: TlsProbe
+    files: ProjectFiles = field(default_factory=ProjectFiles)
 
     @classmethod
     def from_network(cls, network: NetworkConfig) -> Probes:
@@ -30,7 +33,7 @@ class Probes:
         from launchready.probes.tls import TlsProbe  # noqa: PLC0415
 
         mapping = network.resolve_map()
-        dns = DnsProbe(resolver=network.resolver, timeout=min(network.timeout, 5.0))
+        dns = DnsProbe(resolver=network.resolver, timeout=min(network.timeout, 5.0), cache=True)
         # with an explicit resolver, HTTP and TLS resolve names through it too (SPEC §8)
         names = dns if network.resolver else None
         return cls(

@@ -44,7 +44,7 @@ from launchready.checks.base import CheckFamily, Context, Outcome, make_finding
 from launchready.checks.catalog import meta
 from launchready.checks.mail.common import NO_DOMAINS, could_not_check, mail_domains
 from launchready.email.dmarc import organizational_domain
-from launchready.email.spf import MAX_DNS_LOOKUPS, MAX_VOID_LOOKUPS
+from launchready.email.spf import MAX_DNS_LOOKUPS, MAX_MX_NAMES, MAX_VOID_LOOKUPS
 from launchready.email.spf_parse import (
     MacroString,
     Mechanism,
@@ -55,13 +55,13 @@ from launchready.email.spf_parse import (
     parse_record,
     select_record,
 )
+from launchready.grammar import plural
 from launchready.model import Finding, Severity, Table, TableKind
 from launchready.probes.dns import DnsAnswer, DnsProbe, DnsStatus
 
 __all__ = ["SpfChecks", "SpfGraph", "SpfProblem", "SpfWalk", "gather_graph", "walk"]
 
 RULES = ("MAIL001", "MAIL002", "MAIL003", "MAIL004", "MAIL005", "MAIL006", "MAIL007")
-MAX_MX_NAMES = 10
 MAX_RECORD_BYTES = 512   # RFC 7208 §3.4: keep the answer within one 512-byte UDP message
 MAX_DEPTH = MAX_DNS_LOOKUPS + 2   # deeper than this is over the limit whatever else happens
 MAX_NAMES = 60           # a bound on names fetched per domain, so DNS time stays bounded
@@ -477,7 +477,7 @@ def evaluate_domain(graph: SpfGraph, senders: list[str]
             identity = "near-miss"
         else:
             evidence = (f"no TXT record at {domain} starts with 'v=spf1' "
-                        f"(TXT lookup: {top.status}, {len(top.txt)} record(s))")
+                        f"(TXT lookup: {top.status}, {plural(len(top.txt), 'record')})")
             identity = "missing"
         findings.append(make_finding(
             meta("MAIL001"), target=target, identity=identity, evidence=evidence,

@@ -35,7 +35,9 @@ from __future__ import annotations
 
 import asyncio
 import fnmatch
+import os
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -71,6 +73,8 @@ class RepoObservations:
     tree: TreeScan
     history: HistoryScan | None
     ignore: GitleaksIgnore = field(default_factory=GitleaksIgnore)
+    #: scan roots that do not exist (a typo in ``[secrets] paths``)
+    missing: tuple[str, ...] = ()
 
 
 class RepoSecrets(CheckFamily[RepoObservations]):
@@ -106,17 +110,27 @@ class RepoSecrets(CheckFamily[RepoObservations]):
         conf = ctx.config.secrets
         excludes = Excludes(user=tuple(conf.exclude), defaults=conf.exclude_defaults) \
             if conf is not None else Excludes()
-        tree = scan_tree(targets, scanner, excludes=excludes)
         want_history = self.history if self.history is not None else (
             ctx.config.secrets.history if ctx.config.secrets else False)
-        history = None
-        if want_history:
-            top = next((r for r in (repo_root(t) for t in targets) if r is not None), None)
-            history = (scan_history(top, scanner, since=self.since, excludes=excludes)
-                       if top is not None else
-                       HistoryScan(hits=(), commits=0, complete=False,
-                                   reason="not a git repository: no history to scan"))
-        return RepoObservations(tree=tree, history=history, ignore=_gitleaksignore(targets))
+        missing = tuple(safe_path(str(t)) for t in targets if not os.path.lexists(t))
+        ignore = _gitleaksignore(targets)
+        if not want_history:
+            return RepoObservations(tree=scan_tree(targets, scanner, excludes=excludes),
+                                    history=None, missing=missing, ignore=ignore)
+        top = next((r for r in (repo_root(t) for t in targets) if r is not None), None)
+        if top is None:
+            return RepoObservations(
+                tree=scan_tree(targets, scanner, excludes=excludes),
+                history=HistoryScan(hits=(), commits=0, complete=False,
+                                    reason="not a git repository: no history to scan"),
+                missing=missing, ignore=ignore)
+        # the history is mostly git computing diffs in its own processes: let it run while
+        # this thread reads the working tree
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            later = pool.submit(scan_history, top, scanner, since=self.since, excludes=excludes)
+            tree = scan_tree(targets, scanner, excludes=excludes)
+            history = later.result()
+        return RepoObservations(tree=tree, history=history, missing=missing, ignore=ignore)
 
     def evaluate(self, obs: RepoObservations, ctx: Context) -> Outcome:
         findings: list[Finding] = []
@@ -150,8 +164,17 @@ class RepoSecrets(CheckFamily[RepoObservations]):
                             f"Anyone who can read the repository can use this "
                             f"{m.rule.provider} credential.")))
         errors: dict[str, str] = {}
+        skipped: dict[str, str] = {}
+        if obs.missing:
+            for rid in ("SEC001", "SEC006"):
+                errors[rid] = f"path does not exist: {', '.join(obs.missing)}"
+        elif obs.tree.scanned == 0 and not obs.tree.skipped:
+            for rid in ("SEC001", "SEC006"):
+                skipped[rid] = "no files to scan"
         tables: list[Table] = []
         h = obs.history
+        if h is None:
+            skipped["SEC002"] = "history not requested"
         if h is not None and not h.complete:
             errors["SEC002"] = f"incomplete history: {h.reason}"
         if h is not None:
@@ -193,10 +216,11 @@ class RepoSecrets(CheckFamily[RepoObservations]):
         if len(obs.ignore):
             tables.append(Table(title=".gitleaksignore", columns=("entries", "suppressed"),
                                 rows=((str(len(obs.ignore)), str(allowed)),)))
-        skipped = skipped_table("Files not scanned for secrets", obs.tree.skipped)
-        if skipped is not None:
-            tables.append(skipped)
-        return Outcome(findings=tuple(findings), tables=tuple(tables), errors=errors)
+        not_scanned = skipped_table("Files not scanned for secrets", obs.tree.skipped)
+        if not_scanned is not None:
+            tables.append(not_scanned)
+        return Outcome(findings=tuple(findings), tables=tuple(tables), errors=errors,
+                       skipped=skipped)
 
 
 def _gitleaksignore(targets: list[Path]) -> GitleaksIgnore:

@@ -51,19 +51,10 @@ from urllib.parse import unquote, urljoin, urlsplit
 
 from launchready.checks.base import CheckFamily, Context, Outcome, make_finding
 from launchready.checks.catalog import meta
-from launchready.checks.web._surface import (
-    MAX_ASSETS,
-    Page,
-    failure_reason,
-    fetch_page,
-    fixes,
-    is_html,
-    page_url,
-    path_of,
-    same_origin,
-    shown,
-    site_url,
-)
+from launchready.checks.web._fixes import fixes, shown
+from launchready.checks.web._html import MAX_ASSETS, Page, failure_reason, fetch_page, is_html
+from launchready.checks.web._urls import page_url, path_of, same_origin, site_url
+from launchready.grammar import plural
 from launchready.model import Finding, Severity
 from launchready.probes.http import HttpResponse
 
@@ -152,7 +143,7 @@ def _backup(resp: HttpResponse) -> str | None:
 
 def _htpasswd(resp: HttpResponse) -> str | None:
     users = _HTPASSWD.findall(resp.text)
-    return f"{len(users)} password hash line(s)" if users else None
+    return plural(len(users), "password hash line") if users else None
 
 
 def _server_status(resp: HttpResponse) -> str | None:
