@@ -455,6 +455,8 @@ def _http_only(what: str, url: str) -> None:
 
 
 MIN_INTERVAL_S = 1.0  # tests run 1–2 s intervals; production configs use 10–60 s
+MIN_LEADER_LEASE_S = 3.0  # renewed every third of the lease: at least once a second
+LOCATION_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$")
 MIN_REMINDER_S = 300.0  # reminders no more often than every 5 minutes
 
 
@@ -488,6 +490,7 @@ class MonitorCheck(_Model):
     allow_networks: list[str] = Field(default_factory=list)
     public: bool = False  # shown on the public status page (by name only)
     max_body: int | None = Field(default=None, ge=1024, le=64 << 20)
+    locations: list[str] = Field(default_factory=list)  # subset of [monitor] locations; []: all
 
     @field_validator("interval", "timeout")
     @classmethod
@@ -616,9 +619,13 @@ class MonitorConfig(_Model):
     maintenance: list[MaintenanceWindow] = Field(default_factory=list)
     checks: list[MonitorCheck] = Field(default_factory=list)
     alerts: list[AlertRoute] = Field(default_factory=list)
+    # several nodes, one per location, sharing one PostgreSQL store (SPEC §7)
+    locations: list[str] = Field(default_factory=list)
+    quorum: int | None = Field(default=None, ge=1)  # default: majority of healthy locations
+    leader_lease: str = "15s"  # how long a dead leader keeps the other nodes waiting
 
     @field_validator("interval", "timeout", "jitter", "reminder", "retention", "raw_retention",
-                     "heartbeat_interval")
+                     "heartbeat_interval", "leader_lease")
     @classmethod
     def _duration(cls, v: str | None) -> str | None:
         if v is not None:
@@ -633,7 +640,7 @@ class MonitorConfig(_Model):
     @model_validator(mode="after")
     def _valid(self) -> MonitorConfig:
         for key in ("interval", "timeout", "jitter", "reminder", "retention", "raw_retention",
-                    "heartbeat_interval"):
+                    "heartbeat_interval", "leader_lease"):
             value = getattr(self, key)
             if value is not None and monitor_duration(value) < 0:
                 raise ValueError(f"monitor.{key} must not be negative")
@@ -652,7 +659,47 @@ class MonitorConfig(_Model):
         unique_names((c.name for c in self.checks), "monitor check names")
         for canary in self.canaries:
             _canary(canary)
+        self._valid_locations()
         return self
+
+    @property
+    def several_locations(self) -> bool:
+        """True when nodes in more than one location share the store (leader election)."""
+        return len(self.locations) > 1
+
+    def check_locations(self, check: MonitorCheck) -> list[str]:
+        """The locations that probe ``check``: its own list, or every configured one."""
+        return list(check.locations or self.locations)
+
+    def _valid_locations(self) -> None:
+        for name in self.locations:
+            if not LOCATION_NAME.match(name):
+                raise ValueError(f"monitor.locations: {name!r} is not a location name "
+                                 f"(letters, digits, '.', '_', '-'; e.g. \"eu-west\")")
+        unique_names(self.locations, "monitor.locations")
+        if self.several_locations and not self.database.startswith("postgres"):
+            raise ValueError(
+                f"monitor.database: {len(self.locations)} locations need a shared PostgreSQL "
+                f"store (postgresql://...), not SQLite; or keep one location")
+        if monitor_duration(self.leader_lease) < MIN_LEADER_LEASE_S:
+            raise ValueError(f"monitor.leader_lease must be at least {MIN_LEADER_LEASE_S:g}s")
+        if self.quorum is not None and self.quorum > max(len(self.locations), 1):
+            raise ValueError(f"monitor.quorum = {self.quorum} is more than the "
+                             f"{len(self.locations)} configured location(s) in "
+                             f"monitor.locations")
+        for check in self.checks:
+            where = f"monitor check {check.name!r}: locations"
+            if check.locations and not self.locations:
+                raise ValueError(f"{where} needs [monitor] locations = [...] to name them")
+            unique_names(check.locations, f"{where} names")
+            unknown = [n for n in check.locations if n not in self.locations]
+            if unknown:
+                raise ValueError(f"{where}: {', '.join(map(repr, unknown))} not in "
+                                 f"monitor.locations ({', '.join(self.locations)})")
+            if self.quorum is not None and 0 < len(check.locations) < self.quorum:
+                raise ValueError(f"{where}: probed from {len(check.locations)} location(s), "
+                                 f"fewer than monitor.quorum = {self.quorum}, so it could "
+                                 f"never be DOWN")
 
 
 class HandoverConfig(_Model):
