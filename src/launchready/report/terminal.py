@@ -34,6 +34,7 @@ from launchready.report.verdict import (
     plural,
     score_text,
     skipped_lines,
+    summary_line,
 )
 
 SEVERITY_STYLE: dict[Severity, str] = {
@@ -314,15 +315,8 @@ def _tail(report: Report) -> Iterator[RenderableType]:
 
 
 def _summary(report: Report) -> RenderableType:
-    summary = report.summary
-    counts = " ".join(f"{summary.count(s)} {s.value}" for s in Severity if summary.count(s))
-    plan = report.plan_48h
-    coverage = report.coverage
-    verdict = "INCOMPLETE · " if not report.complete else ""
-    line = (f"{verdict}score {score_text(report)} · {counts or 'no open findings'} · "
-            f"ran {coverage.ran}/{coverage.ran + coverage.errored} · "
-            f"plan {plural(len(plan), 'fix')}")
-    return Text(line, style="bold yellow" if verdict else "bold")
+    return Text(summary_line(report), style="bold" if report.complete else "bold yellow")
+
 
 
 def renderables(report: Report, *, top: int | None = None) -> Iterator[RenderableType]:
