@@ -92,7 +92,7 @@ def test_bad_baseline_files_are_clear_errors(tmp_path: Path, content: str) -> No
 
 
 def test_missing_file_is_a_clear_error(tmp_path: Path) -> None:
-    with pytest.raises(BaselineError, match="cannot read"):
+    with pytest.raises(BaselineError, match=r"absent\.json does not exist"):
         load(tmp_path / "absent.json")
 
 

@@ -90,6 +90,12 @@ class Location:
     line: int | None = None
     column: int | None = None
 
+    def __str__(self) -> str:
+        """``path``, ``path:line`` or ``path:line:column``."""
+        if self.line is None:
+            return self.path
+        return f"{self.path}:{self.line}" + ("" if self.column is None else f":{self.column}")
+
 
 def fingerprint_of(rule_id: str, target: str, identity: str) -> str:
     """Stable hash used by baselines; never contains the secret or value it describes."""

@@ -10,6 +10,7 @@ from pathlib import Path
 from launchready.errors import UsageError
 from launchready.model import ErrorReason, Report, Severity
 from launchready.report import Format, render
+from launchready.report.verdict import incomplete_notice, summary_line
 from launchready.urls import mask_credentials
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INCOMPLETE = 0, 1, 2, 3
@@ -31,9 +32,7 @@ def _outputs(args: argparse.Namespace) -> list[tuple[Format, str | None]]:
             raise UsageError(f"-o {extra}: cannot tell the format from the extension; "
                              f"add --format")
         pairs.append((guessed, extra))
-    if not any(path is None for _, path in pairs):
-        pairs.insert(0, (Format.TERMINAL, None))
-    return pairs
+    return pairs or [(Format.TERMINAL, None)]
 
 
 def _color(args: argparse.Namespace) -> bool:
@@ -56,7 +55,13 @@ def check_outputs(args: argparse.Namespace) -> None:
 def emit(report: Report, args: argparse.Namespace) -> None:
     """Render the report in every requested format and destination."""
     width = 100
-    for fmt, path in _outputs(args):
+    outputs = _outputs(args)
+    if not any(path is None for _, path in outputs):
+        # every format goes to a file: the terminal gets the verdict, not a copy of the report
+        notice = incomplete_notice(report)
+        lines = [notice] if notice else []
+        sys.stdout.write(mask_credentials("\n".join([*lines, summary_line(report)])) + "\n")
+    for fmt, path in outputs:
         # the last gate before any byte leaves: no URL password in any format
         text = mask_credentials(render(report, fmt, color=_color(args) and path is None,
                                        width=width, top=getattr(args, "top", None)))

@@ -95,9 +95,9 @@ def _suppressions(config: Config, args: argparse.Namespace) -> frozenset[str]:
     if args.baseline:
         return load_baseline(args.baseline)
     configured = config.secrets.baseline if config.secrets else None
-    if configured and Path(configured).is_file():
+    if configured:
         # the configured baseline may not exist yet: `--write-baseline` creates it
-        return load_baseline(configured)
+        return load_baseline(configured, key="secrets.baseline", missing_ok=True)
     return frozenset()
 
 

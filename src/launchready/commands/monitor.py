@@ -33,6 +33,7 @@ from launchready.monitor.timing import ALERT_BUDGET_S, too_slow
 from launchready.monitor.writer import WRITER_LEASE, writer_lease
 from launchready.perf.load import fast_loop_factory
 from launchready.pipeline import network_overrides
+from launchready.report.text import visible
 from launchready.urls import MaskingFormatter
 
 log = logging.getLogger("launchready.monitor")
@@ -214,7 +215,8 @@ def _once(config: Config, args: argparse.Namespace, location: str | None) -> int
             verdict = "ok" if o.ok else "FAIL"
             latency = f" {o.latency_ms:.0f}ms" if o.latency_ms is not None else ""
             extra = " (slow)" if o.slow else ""
-            print(f"{name}: {verdict}{latency}{extra}" + (f" — {o.cause}" if o.cause else ""))
+            print(visible(f"{name}: {verdict}{latency}{extra}"
+                          + (f" — {o.cause}" if o.cause else "")))
         return 0 if all(o.ok for o in outcomes.values()) else 1
 
     return asyncio.run(main())
@@ -251,7 +253,7 @@ def _test_alert(config: Config, args: argparse.Namespace) -> int:
                           fix='add alerts = [{ url = "${SLACK_ALERT_URL}" }]')
     results = asyncio.run(test_alert(config, args.database))
     for label, ok, error in results:
-        print(f"{label}: {'delivered' if ok else 'FAILED — ' + error}")
+        print(visible(f"{label}: {'delivered' if ok else 'FAILED — ' + error}"))
     return 0 if all(ok for _, ok, _ in results) else 1
 
 

@@ -7,9 +7,11 @@ ignored. Credential fields are ``SecretStr``: their values never appear in a rep
 from __future__ import annotations
 
 import difflib
+import ipaddress
 import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import (
     BaseModel,
@@ -31,7 +33,7 @@ from launchready.config.captures import (
     references,
 )
 from launchready.config.expect import Expectation, ExpectationError, parse_expectation
-from launchready.config.types import http_url, parse_duration, unique_names, upper
+from launchready.config.types import http_url, parse_duration, parse_resolver, unique_names, upper
 
 
 def _parse_exp(value: Any) -> Expectation:
@@ -110,6 +112,13 @@ class NetworkConfig(_Model):
     resolve: list[str] = Field(default_factory=list)
     ca_bundle: str | None = None
     timeout: float = Field(default=10.0, gt=0, le=300)
+
+    @field_validator("resolver")
+    @classmethod
+    def _resolver(cls, v: str | None) -> str | None:
+        if v is not None:
+            parse_resolver(v)
+        return v
 
     @field_validator("resolve")
     @classmethod
@@ -418,6 +427,28 @@ class PerfConfig(_Model):
 monitor_duration = parse_duration
 
 
+def _numeric_host(what: str, host: str) -> None:
+    """Refuse IPv4 spellings other than the dotted quad (``127.1``, ``2130706433``, ``0x7f.1``,
+    ``0177.0.0.1``, ``0``): resolvers and URL parsers disagree on what they mean."""
+    parts = host.rstrip(".").split(".")
+    if not all(re.fullmatch(r"0x[0-9a-f]*|\d+", p, re.IGNORECASE) for p in parts):
+        return
+    try:
+        ipaddress.IPv4Address(host)
+    except ValueError:
+        raise ValueError(f"{what}: {host!r} is not a dotted-quad IPv4 address; write the "
+                         "address as four decimal numbers (e.g. 127.0.0.1)") from None
+
+
+def _listen(value: str) -> str:
+    host, sep, port = value.rpartition(":")
+    # an empty HOST (":8787") is loopback, as the daemon reads it
+    if not sep or not port.isdigit() or int(port) > 65535 or any(c.isspace() for c in host):
+        raise ValueError(f"{value!r} is not HOST:PORT with a port from 0 to 65535 "
+                         "(e.g. \"127.0.0.1:8787\")")
+    return value
+
+
 def _http_only(what: str, url: str) -> None:
     # SPEC §8 / RELIABILITY 4: file:, gopher:, ftp:, data:, javascript: are refused at load
     http_url(url, what)
@@ -476,6 +507,7 @@ class MonitorCheck(_Model):
             if self.url is None or self.flow is not None:
                 raise ValueError(f"{where} needs exactly one of url or flow")
             _http_only(where, self.url)
+            _numeric_host(where, urlsplit(self.url).hostname or "")
         elif kind == "flow":
             if self.flow is None or self.url is not None:
                 raise ValueError(f"{where} needs exactly one of url or flow")
@@ -485,6 +517,8 @@ class MonitorCheck(_Model):
                                  f'host = "acme.example", record = "A"')
         elif not self.host or self.port is None:
             raise ValueError(f"{where}: a tcp check needs host and port")
+        else:
+            _numeric_host(where, self.host)
         for field_name in ("interval", "timeout"):
             value = getattr(self, field_name)
             if value is not None and monitor_duration(value) <= 0:
@@ -597,6 +631,11 @@ class MonitorConfig(_Model):
         if v is not None:
             monitor_duration(v)  # raises with the field's key path
         return v
+
+    @field_validator("listen")
+    @classmethod
+    def _listen_address(cls, v: str) -> str:
+        return _listen(v)
 
     @model_validator(mode="after")
     def _valid(self) -> MonitorConfig:

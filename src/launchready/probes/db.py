@@ -23,6 +23,8 @@ from urllib.parse import unquote, urlsplit
 
 from launchready.errors import ProbeConnectError, ProbeError
 
+#: longer log lines are read in pieces (a statement's text is never that long)
+_MAX_LOG_LINE = 1 << 20
 _WRITE_WORDS = re.compile(
     r"\b(insert|update|delete|merge|truncate|drop|alter|create|grant|revoke|copy|call|do|"
     r"vacuum|reindex|cluster|lock|refresh|set|reset|begin|commit|rollback|prepare|execute|"

@@ -8,10 +8,10 @@ whether a run was clean: "nothing has to be fixed" is said only of a complete ru
 from __future__ import annotations
 
 from launchready.grammar import plural
-from launchready.model import Report
+from launchready.model import Report, Severity
 
 __all__ = ["coverage_text", "empty_plan_text", "errored_lines", "incomplete_notice", "no_score",
-           "plural", "score_text", "skipped_lines"]
+           "plural", "score_text", "skipped_lines", "summary_line"]
 
 def coverage_text(report: Report) -> str:
     """``60 of 63 checks ran · 3 could not run · 11 skipped``."""
@@ -79,3 +79,15 @@ def skipped_lines(report: Report) -> list[str]:
         if check.status.value == "skipped":
             by_reason.setdefault(check.error or "no reason recorded", []).append(check.id)
     return [f"{reason}: {', '.join(ids)}" for reason, ids in by_reason.items()]
+
+
+def summary_line(report: Report) -> str:
+    """The report's one-line verdict: score, open findings, coverage and the 48-hour plan."""
+    summary = report.summary
+    counts = " ".join(f"{summary.count(s)} {s.value}" for s in Severity if summary.count(s))
+    plan = report.plan_48h
+    coverage = report.coverage
+    verdict = "INCOMPLETE · " if not report.complete else ""
+    return (f"{verdict}score {score_text(report)} · {counts or 'no open findings'} · "
+            f"ran {coverage.ran}/{coverage.ran + coverage.errored} · "
+            f"plan {plural(len(plan), 'fix')}")
