@@ -26,10 +26,11 @@ from launchready.config.loader import load_config
 from launchready.config.models import Config
 from launchready.errors import ConfigError, RunError, UsageError
 from launchready.monitor.daemon import Monitor
+from launchready.monitor.leader import LEADER_LEASE
 from launchready.monitor.notify import load_transports, route_label, send_now
 from launchready.monitor.store import TEST_ALERT_KEY, Lease, open_store
 from launchready.monitor.timing import ALERT_BUDGET_S, too_slow
-from launchready.monitor.writer import WRITER_LEASE
+from launchready.monitor.writer import WRITER_LEASE, writer_lease
 from launchready.perf.load import fast_loop_factory
 from launchready.pipeline import network_overrides
 from launchready.report.text import visible
@@ -103,15 +104,22 @@ async def status(config: Config, database: str | None = None) -> list[str]:
     now = datetime.now(UTC)
     store = await open_store(database or mon.database,
                              public={c.name: c.public for c in mon.checks})
+    names = ([("monitor", WRITER_LEASE)] if not mon.several_locations else
+             [("leader", LEADER_LEASE)] + [(f"node {loc}", writer_lease(loc, True))
+                                           for loc in mon.locations])
     try:
         snap = await store.snapshot(now)
-        lease = Lease.decode(await store.get_meta(f"lease:{WRITER_LEASE}"))
+        leases = [(label, Lease.decode(await store.get_meta(f"lease:{name}")))
+                  for label, name in names]
     finally:
         await store.close()
-    running = (f"monitor: {lease.holder}, lease until {lease.expires:%Y-%m-%d %H:%M:%S} UTC"
-               if lease is not None and lease.expires > now
-               else "monitor: not running (no live lease on the store)")
-    lines = [f"store: {store.label}", running, ""]
+    lines = [f"store: {store.label}"]
+    for label, lease in leases:
+        lines.append(f"{label}: {lease.holder}, lease until "
+                     f"{lease.expires:%Y-%m-%d %H:%M:%S} UTC"
+                     if lease is not None and lease.expires > now
+                     else f"{label}: not running (no live lease on the store)")
+    lines.append("")
     width = max((len(c.name) for c in snap.checks), default=5)
     lines.append(f"{'check':<{width}}  {'state':<8}  {'uptime 24h':>10}  since")
     for c in snap.checks:
@@ -165,7 +173,7 @@ async def serve(monitor: Monitor, stop: asyncio.Event) -> None:
         raise RunError(monitor.fatal)
 
 
-def _daemon(config: Config, args: argparse.Namespace) -> int:
+def _daemon(config: Config, args: argparse.Namespace, location: str | None) -> int:
     async def main() -> None:
         loop = asyncio.get_running_loop()
         stop = asyncio.Event()
@@ -186,7 +194,7 @@ def _daemon(config: Config, args: argparse.Namespace) -> int:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, on_signal)
         monitor = Monitor(config=config, environ=dict(os.environ), database=args.database,
-                          web=not args.no_web)
+                          web=not args.no_web, location=location)
         await serve(monitor, stop)
 
     # the daemon runs on uvloop when the optional `fast` extra is installed
@@ -195,10 +203,10 @@ def _daemon(config: Config, args: argparse.Namespace) -> int:
     return 0
 
 
-def _once(config: Config, args: argparse.Namespace) -> int:
+def _once(config: Config, args: argparse.Namespace, location: str | None) -> int:
     async def main() -> int:
         monitor = Monitor(config=config, environ=dict(os.environ), database=args.database,
-                          web=False)
+                          web=False, location=location)
         try:
             outcomes = await monitor.once()
         finally:
@@ -253,7 +261,7 @@ def run(args: argparse.Namespace) -> int:
     """Run the uptime monitor (daemon, one round, or a test alert)."""
     config = _listen(network_overrides(args, load_config(args.config)),
                      getattr(args, "listen", None))
-    location_of(config, getattr(args, "location", None), args.action)
+    location = location_of(config, getattr(args, "location", None), args.action)
     _logging(args)
     if args.action == "test-alert":
         return _test_alert(config, args)
@@ -265,5 +273,5 @@ def run(args: argparse.Namespace) -> int:
         return 0
     config = _checked(config)
     if args.action == "once":
-        return _once(config, args)
-    return _daemon(config, args)
+        return _once(config, args, location)
+    return _daemon(config, args, location)

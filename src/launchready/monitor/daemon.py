@@ -22,7 +22,7 @@ import logging
 import os
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -31,13 +31,14 @@ import aiohttp
 from launchready.config.models import Config, MonitorConfig, monitor_duration
 from launchready.errors import ConfigError
 from launchready.monitor.guard import AddressPolicy
+from launchready.monitor.leader import Leadership
 from launchready.monitor.notify import Outbox, load_transports
 from launchready.monitor.probes import Outcome, guarded_session, utcnow
 from launchready.monitor.scheduler import Scheduler, build_runners, close_runners
 from launchready.monitor.state import Status
 from launchready.monitor.store import BOUNDS_MS, Store, StoreError
 from launchready.monitor.views import CheckView, LatencyPoint, StatusSnapshot
-from launchready.monitor.writer import Writer
+from launchready.monitor.writer import Writer, pid_alive, writer_lease
 
 log = logging.getLogger("launchready.monitor")
 GROUP_WINDOW_S = 2.0  # alerts of one route within this long go out as one message
@@ -54,12 +55,14 @@ class Monitor:
     clock: Callable[[], datetime] = utcnow
     database: str | None = None  # overrides monitor.database (tests)
     web: bool = True
+    location: str | None = None  # this node's place among [monitor] locations
     store: Store | None = None  # may be handed in already open (tests, embedding)
     # called with (planned start, actual start) on the monotonic clock before each run
     on_schedule: Callable[[float, float], None] | None = None
     group_window: float = GROUP_WINDOW_S
     writer: Writer | None = None
     scheduler: Scheduler | None = None
+    leadership: Leadership | None = None  # with several locations only
     _outbox: Outbox | None = None
     _tasks: list[asyncio.Task[Any]] = field(default_factory=list)
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
@@ -104,25 +107,50 @@ class Monitor:
             self.store = Store(url=self.database or mon.database,
                                public={c.name: c.public for c in mon.checks})
         self.writer = Writer(store=self.store, routes=len(mon.alerts), clock=self.clock,
-                             group_window=self.group_window)
+                             group_window=self.group_window,
+                             lease=writer_lease(self.location, mon.several_locations))
+        if mon.several_locations and self.location is not None:
+            self.leadership = Leadership(
+                store=self.store, holder=self.writer.holder, token=self.writer.token,
+                location=self.location, ttl=monitor_duration(mon.leader_lease),
+                clock=self.clock, alive=pid_alive, on_gain=self._take_over)
         if not handed_in:
             await self.writer.open_store()
         statuses: dict[str, Status] = {}
         if self.store.is_open:
             await self.writer.take_lease()
             statuses = await self.store.load()
-        self.scheduler = Scheduler(config=self.config, monitor=mon, writer=self.writer,
-                                   runners=build_runners(self.config), clock=self.clock,
-                                   environ=self.environ, statuses=statuses,
-                                   on_schedule=self.on_schedule)
+        leads = (lambda: True) if self.leadership is None else self._leading
+        self.scheduler = Scheduler(
+            config=self.config, monitor=mon, writer=self.writer,
+            runners=build_runners(self.config, self.location if self.leadership else None),
+            clock=self.clock, environ=self.environ, statuses=statuses,
+            on_schedule=self.on_schedule, location=self.location or "", leads=leads)
+        if self.leadership is not None and self.store.is_open:
+            await self.leadership.attempt()
         load_transports()
         self._outbox = Outbox(store=self.store, routes=mon.alerts, clock=self.clock,
                               wake=asyncio.Event(), group_window=self.group_window,
-                              claimer=self.writer.holder)
+                              claimer=self.writer.holder, active=leads)
         self.writer.outbox = self._outbox
         reopened = [n for n, s in statuses.items() if s.resumed]
         log.info("monitor store %s opened; %d checks; %d open incidents resumed",
                  self.store.label, len(mon.checks), len(reopened))
+
+    def _leading(self) -> bool:
+        return self.leadership is not None and self.leadership.leading
+
+    async def _take_over(self) -> None:
+        """On becoming the leader: continue from the states the previous leader stored, so
+        an incident it opened is neither opened (nor alerted) again nor forgotten."""
+        if self.scheduler is None or self.store is None:
+            return
+        if self.writer is not None:
+            await self.writer.flush()  # this node's own results first: they count too
+        stored = await self.store.load()
+        # the nodes kept running: nothing "recovered while the monitor was away"
+        self.scheduler.statuses.update(
+            {name: replace(s, resumed=False) for name, s in stored.items()})
 
     async def start(self) -> None:
         """Open and start every task (checks, writer, outbox, heartbeat, retention, web)."""
@@ -138,6 +166,9 @@ class Monitor:
         self._tasks.append(asyncio.create_task(self._housekeeping(), name="monitor-retention"))
         self._tasks.append(asyncio.create_task(self.writer.keep_lease(self._stop),
                                                name="monitor-lease"))
+        if self.leadership is not None:
+            self._tasks.append(asyncio.create_task(self.leadership.keep(self._stop),
+                                                   name="monitor-leader"))
         if self.monitor.heartbeat_url is not None:
             self._tasks.append(asyncio.create_task(self._heartbeat(), name="monitor-heartbeat"))
         self.scheduler.start()
@@ -212,6 +243,8 @@ class Monitor:
         if self.scheduler is not None:
             await close_runners(self.scheduler.runners)
             self.scheduler.runners.clear()
+        if self.leadership is not None:
+            await self.leadership.release()
         if self.writer is not None:
             await self.writer.release_lease()
         if self.store is not None:

@@ -275,6 +275,8 @@ class Outbox:
     wake: asyncio.Event | None = None
     group_window: float = 0.0  # seconds a new message waits for others to join it
     claimer: str = "outbox"  # recorded on the rows this outbox claims
+    # whether this process may deliver now (with several locations: only the leader)
+    active: Callable[[], bool] = lambda: True
     # Scheduling runs on the monotonic clock (RELIABILITY 8): a wall-clock step moves no
     # retry, hold or budget. Wall times are written for people only.
     mono: Callable[[], float] = time.monotonic
@@ -314,6 +316,8 @@ class Outbox:
         self._held_until = None
         if not self.store.is_open:
             return 0  # the daemon delivers from memory until the store opens
+        if not self.active():
+            return 0  # another node leads and sends
         try:
             pending = await self.store.pending(limit=DUE_BATCH)
         except StoreError as exc:

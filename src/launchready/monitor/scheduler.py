@@ -97,10 +97,11 @@ class Runner:
     probe: GuardedHttpProbe | None = None
 
 
-def build_runners(config: Config) -> dict[str, Runner]:
-    """A runner per check. HTTP checks of one address policy share one session: a run never
-    reuses a connection and the shared session has no connection limit, so sharing changes
-    nothing but the memory (10,000 sessions were most of the daemon's footprint)."""
+def build_runners(config: Config, location: str | None = None) -> dict[str, Runner]:
+    """A runner per check (per check probed from ``location``, when given). HTTP checks of
+    one address policy share one session: a run never reuses a connection and the shared
+    session has no connection limit, so sharing changes nothing but the memory (10,000
+    sessions were most of the daemon's footprint)."""
     mon = config.monitor
     if mon is None:
         return {}
@@ -108,6 +109,8 @@ def build_runners(config: Config) -> dict[str, Runner]:
     sessions: dict[AddressPolicy, aiohttp.ClientSession] = {}
     runners: dict[str, Runner] = {}
     for chk in mon.checks:
+        if location is not None and location not in mon.check_locations(chk):
+            continue
         allow = chk.allow_private if chk.allow_private is not None else mon.allow_private
         policy = AddressPolicy.build(allow_private=allow, networks=chk.allow_networks)
         if allow or chk.allow_networks:
@@ -148,6 +151,9 @@ class Scheduler:
     environ: Mapping[str, str] = field(default_factory=dict)
     statuses: dict[str, Status] = field(default_factory=dict)
     offline: bool = False
+    location: str = ""  # tags every result ('' for a single node)
+    # whether this node decides and sends; a node that does not writes its results only
+    leads: Callable[[], bool] = lambda: True
     # called with (planned start, actual start) on the monotonic clock before each run;
     # the benchmark measures scheduling lag with it
     on_schedule: Callable[[float, float], None] | None = None
@@ -247,7 +253,8 @@ class Scheduler:
                 if self._stop.is_set():  # cut by shutdown: the run is unknown, not missing
                     self.writer.put(Commit(result=ResultRow(
                         check=runner.check.name, at=self.clock(), ok=None, latency_ms=None,
-                        cause="stopped during the run (monitor shutdown)")))
+                        cause="stopped during the run (monitor shutdown)",
+                        location=self.location)))
                 raise
             self._latest[runner.check.name] = (outcome.ok, outcome.network)
             self._observe(runner, outcome, await self._is_offline())
@@ -307,11 +314,15 @@ class Scheduler:
                 key += f":{event.at.timestamp():.0f}"
             messages += self._broadcast(key, title, body)
         ok: bool | None = None if obs.offline else outcome.ok
-        self.writer.put(Commit(
-            result=ResultRow(check=chk.name, at=now, ok=ok, latency_ms=outcome.latency_ms,
-                             cause=outcome.cause),
-            check=chk.name, status=after, opened=opened, closed=closed,
-            messages=tuple(messages), mono=time.monotonic()))
+        result = ResultRow(check=chk.name, at=now, ok=ok, latency_ms=outcome.latency_ms,
+                           cause=outcome.cause, location=self.location)
+        if not self.leads():
+            # the leader's states, incidents and alerts are the ones: this node's result only
+            self.writer.put(Commit(result=result, mono=time.monotonic()))
+            return
+        self.writer.put(Commit(result=result, check=chk.name, status=after, opened=opened,
+                               closed=closed, messages=tuple(messages),
+                               mono=time.monotonic()))
 
     def _broadcast(self, key: str, title: str, body: str) -> list[Message]:
         return [Message(dedupe=f"{key}:{i}", route=i, title=title, body=body)

@@ -79,6 +79,12 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         # who is sending a row: claimed with a compare-and-set, so no row goes out twice
         "ALTER TABLE outbox ADD COLUMN claimed_by TEXT",
     ),
+    (
+        # several locations: each node's results are its own ('' for a single node)
+        "ALTER TABLE results ADD COLUMN location TEXT NOT NULL DEFAULT ''",
+        "CREATE INDEX IF NOT EXISTS ix_results_check_location_at ON results "
+        "(check_name, location, at)",
+    ),
 )
 
 
@@ -99,6 +105,7 @@ class ResultRow:
     ok: bool | None
     latency_ms: float | None
     cause: str = ""
+    location: str = ""  # where it was probed from ('' for a single node)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -422,10 +429,10 @@ class Store:
     def _apply(self, b: Commit) -> None:
         if b.result is not None:
             r = b.result
-            self._x("INSERT INTO results (check_name, at, ok, latency_ms, cause) "
-                    "VALUES (?, ?, ?, ?, ?)",
+            self._x("INSERT INTO results (check_name, at, ok, latency_ms, cause, location) "
+                    "VALUES (?, ?, ?, ?, ?, ?)",
                     (r.check, r.at.timestamp(), None if r.ok is None else int(r.ok),
-                     r.latency_ms, r.cause))
+                     r.latency_ms, r.cause, r.location))
         if b.check is not None and b.status is not None:
             s = b.status
             ran = 1 if b.result is not None and b.result.ok is not None else 0
@@ -601,11 +608,12 @@ class Store:
     async def results(self, check: str) -> list[ResultRow]:
         """Every stored raw result of ``check``, oldest first."""
         def work() -> list[ResultRow]:
-            rows = self._x("SELECT at, ok, latency_ms, cause FROM results WHERE check_name = ? "
-                           "ORDER BY at, id", (check,)).fetchall()
+            rows = self._x("SELECT at, ok, latency_ms, cause, location FROM results "
+                           "WHERE check_name = ? ORDER BY at, id", (check,)).fetchall()
             return [ResultRow(check=check, at=_dt(a) or datetime.now(UTC),
-                              ok=None if o is None else bool(o), latency_ms=lat, cause=c)
-                    for a, o, lat, c in rows]
+                              ok=None if o is None else bool(o), latency_ms=lat, cause=c,
+                              location=loc)
+                    for a, o, lat, c, loc in rows]
 
         return await self._run(work)
 

@@ -40,9 +40,14 @@ STORAGE_ALERT_AFTER_S = 300.0  # a store failing for another reason (locked, ser
 # words of SQLite/PostgreSQL errors that mean the storage itself is full or broken
 _STORAGE_BROKEN = ("full", "no space", "disk i/o", "readonly", "read-only", "malformed",
                    "not a database", "disk quota")
-WRITER_LEASE = "writer"  # one monitor process per store
+WRITER_LEASE = "writer"  # one monitor process per store (per location with several)
 LEASE_TTL_S = 30.0  # a holder that stops renewing loses the lease after this long
 LEASE_RENEW_S = 10.0
+
+
+def writer_lease(location: str | None, several: bool) -> str:
+    """The writer lease's name: one per store, or one per location with several."""
+    return f"{WRITER_LEASE}:{location}" if several and location else WRITER_LEASE
 
 
 def fmt(at: datetime) -> str:
@@ -50,7 +55,8 @@ def fmt(at: datetime) -> str:
     return at.strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Whether process ``pid`` of this host runs (a lease held by a dead one is free)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -75,6 +81,7 @@ class Writer:
     error: str = ""
     failing_since: float | None = None  # monotonic
     write_began: float | None = None  # monotonic start of the write in progress
+    lease: str = WRITER_LEASE  # with several locations: one writer per location
     token: str = field(default_factory=lambda: uuid.uuid4().hex)
     holder: str = field(default_factory=lambda: f"{os.getpid()}@{socket.gethostname()}")
     fatal: str | None = None  # why the monitor had to stop (its lease was taken over)
@@ -117,9 +124,9 @@ class Writer:
     async def take_lease(self) -> None:
         """Take (or renew) the store's single-writer lease; raise :class:`RunError` naming
         the holder when another live monitor has it."""
-        lease = await self.store.take_lease(WRITER_LEASE, holder=self.holder, token=self.token,
+        lease = await self.store.take_lease(self.lease, holder=self.holder, token=self.token,
                                             now=self.clock(), ttl=LEASE_TTL_S,
-                                            alive=_pid_alive)
+                                            alive=pid_alive)
         if lease.token != self.token:
             raise RunError(
                 f"another monitor ({lease.holder}) is using the store {self.store.label}; its "
@@ -130,7 +137,7 @@ class Writer:
         """Give the lease up (at a clean stop), unless it was lost."""
         if self.store.is_open and self.fatal is None:
             with contextlib.suppress(StoreError):
-                await self.store.release_lease(WRITER_LEASE, token=self.token)
+                await self.store.release_lease(self.lease, token=self.token)
 
     def lose(self, why: str) -> None:
         """Stop the monitor: its lease went to another one."""
