@@ -1,4 +1,4 @@
-"""``launchready secrets [PATH...] [--history] [--since REV] [--bundle DIR_OR_URL]``.
+"""``launchready secrets [PATH...] [--history] [--since REV] [--bundle DIR_OR_URL] [--staged]``.
 
 Scans files (SEC001, SEC006), git history (SEC002) and built bundles or live pages (SEC003).
 Works without a config file when given paths. Exit 3 when the history scan was incomplete
@@ -19,8 +19,10 @@ from launchready.checks.secrets.repo import RepoSecrets
 from launchready.config.loader import find_config, load_config
 from launchready.config.models import Config
 from launchready.engine import Selection, arun_audit
+from launchready.errors import UsageError
 from launchready.model import CheckStatus, Report
 from launchready.output import EXIT_INCOMPLETE, emit, exit_code
+from launchready.probes.git import repo_root
 
 IDS = ("SEC001", "SEC002", "SEC003", "SEC006")
 
@@ -35,6 +37,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="scan only history added after REV (implies --history)")
     parser.add_argument("--bundle", action="append", default=[], metavar="DIR_OR_URL",
                         help="built frontend directory or live URL to scan (repeatable)")
+    parser.add_argument("--staged", action="store_true",
+                        help="scan only the lines the next commit adds, read from the git "
+                             "index (for pre-commit hooks)")
 
 
 def _split(value: str) -> tuple[str, ...]:
@@ -43,6 +48,13 @@ def _split(value: str) -> tuple[str, ...]:
 
 def families_for(args: argparse.Namespace, config: Config) -> list[CheckFamily[Any]]:
     """The configured check families for these arguments."""
+    if getattr(args, "staged", False):
+        if args.history or args.since or args.bundle:
+            raise UsageError("--staged scans the git index only; drop --history, --since "
+                             "and --bundle")
+        if repo_root(args.paths[0] if args.paths else ".") is None:
+            raise UsageError("--staged: not inside a git repository")
+        return [RepoSecrets(paths=list(args.paths) or ["."], history=False, staged=True)]
     paths = list(args.paths) or (None if config.secrets else ["."])
     history = True if (args.history or args.since) else (None if config.secrets else False)
     fams: list[CheckFamily[Any]] = [RepoSecrets(paths=paths, history=history,

@@ -51,11 +51,20 @@ def git_argv(root: str | Path, args: Sequence[str]) -> list[str]:
 
 
 def run_git(root: str | Path, args: Sequence[str], *, timeout: float = 120.0,
-            stdin: bytes | None = None, check: bool = True) -> bytes:
-    """Run git and return stdout; raise :class:`GitError` with git's first error line."""
+            stdin: bytes | None = None, check: bool = True,
+            index_file: str | None = None) -> bytes:
+    """Run git and return stdout; raise :class:`GitError` with git's first error line.
+
+    ``index_file`` reads that index instead of the repository's own (``GIT_INDEX_FILE``: inside
+    a pre-commit hook of ``git commit -a`` or ``git commit PATH`` the commit's index is a
+    temporary file).
+    """
+    env = git_env()
+    if index_file is not None:
+        env["GIT_INDEX_FILE"] = index_file
     try:
         proc = subprocess.run(
-            git_argv(root, args), input=stdin, capture_output=True, env=git_env(),
+            git_argv(root, args), input=stdin, capture_output=True, env=env,
             timeout=timeout, check=False)
     except FileNotFoundError:
         raise GitError("git is not installed") from None

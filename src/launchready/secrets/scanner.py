@@ -48,7 +48,9 @@ except ImportError:  # pragma: no cover - exercised by forcing engine="re" in te
 LINE_WINDOW = 1024
 MULTILINE_WINDOW = 16384
 MAX_DECODED_BYTES = 1 << 20
-_IGNORE_MARKERS = (b"launchready: ignore", b"launchready:ignore")
+#: inline markers that accept a line; ``gitleaks:allow`` is honoured so lines already marked
+#: for gitleaks need no second comment (it accepts every rule, as in gitleaks)
+_IGNORE_MARKERS = (b"launchready: ignore", b"launchready:ignore", b"gitleaks:allow")
 
 
 class _Pattern(Protocol):

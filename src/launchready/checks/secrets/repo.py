@@ -11,8 +11,9 @@ fork — holds the key; removing it in a later commit changes nothing for them.
 
 Fix: rotate at the provider (each finding names the steps), read the value from the
 environment, and for history purge with ``git filter-repo`` after rotating. A line can be
-accepted with an inline ``launchready: ignore[SEC001]`` comment; known findings can be
-baselined with ``--write-baseline``/``--baseline`` (fingerprints are hashes, never values).
+accepted with an inline ``launchready: ignore[SEC001]`` comment (or gitleaks'
+``gitleaks:allow``); known findings can be baselined with ``--write-baseline``/``--baseline``
+(fingerprints are hashes, never values).
 
 Pass: ``STRIPE_KEY = os.environ["STRIPE_SECRET_KEY"]``.
 Fail: ``STRIPE_KEY = "sk_live_51H..."`` in ``src/billing.py`` (SEC001, critical), or the same
@@ -20,12 +21,16 @@ line in a commit that a later commit removed (SEC002).
 
 A shallow or single-branch clone or any git error is reported as "incomplete history" (check
 status error), never as a clean history.
+
+With ``staged`` (``secrets --staged``, the pre-commit hook) only the lines the next commit adds
+are scanned, read from the git index (:mod:`launchready.secrets.staged`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import fnmatch
+import os
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -33,10 +38,11 @@ from launchready.checks.base import CheckFamily, Context, Outcome, make_finding
 from launchready.checks.catalog import meta
 from launchready.checks.secrets.common import PURGE, base_dir, secret_finding, skipped_table
 from launchready.model import Finding, Location, Severity, Table
-from launchready.probes.git import repo_root
+from launchready.probes.git import GitError, repo_root
 from launchready.secrets.history import HistoryScan, scan_history
 from launchready.secrets.redact import safe_path
 from launchready.secrets.scanner import Scanner
+from launchready.secrets.staged import scan_staged
 from launchready.secrets.tree import TreeScan, scan_tree
 
 ENV_TEMPLATES = (".env.example", ".env.sample", ".env.template", ".env.dist", ".env.defaults",
@@ -68,10 +74,12 @@ class RepoSecrets(CheckFamily[RepoObservations]):
     network = False
 
     def __init__(self, *, paths: list[str] | None = None, history: bool | None = None,
-                 since: str | None = None) -> None:
+                 since: str | None = None, staged: bool = False) -> None:
         self.paths = paths
         self.history = history
         self.since = since
+        #: scan only the lines the next commit adds (the git index), not the working tree
+        self.staged = staged
 
     def skip_reason(self, ctx: Context) -> str | None:
         if self.paths is None and ctx.config.secrets is None:
@@ -91,6 +99,8 @@ class RepoSecrets(CheckFamily[RepoObservations]):
     def _gather_sync(self, ctx: Context) -> RepoObservations:
         scanner = Scanner()
         targets = self._targets(ctx)
+        if self.staged:
+            return RepoObservations(tree=self._staged(targets, scanner, ctx), history=None)
         tree = scan_tree(targets, scanner)
         want_history = self.history if self.history is not None else (
             ctx.config.secrets.history if ctx.config.secrets else False)
@@ -101,6 +111,16 @@ class RepoSecrets(CheckFamily[RepoObservations]):
                        HistoryScan(hits=(), commits=0, complete=False,
                                    reason="not a git repository: no history to scan"))
         return RepoObservations(tree=tree, history=history)
+
+    @staticmethod
+    def _staged(targets: list[Path], scanner: Scanner, ctx: Context) -> TreeScan:
+        top = repo_root(targets[0])
+        if top is None:
+            raise GitError(f"{safe_path(str(targets[0]))} is not inside a git repository")
+        spec = [rel for rel in (os.path.relpath(t.resolve(), top.resolve()) for t in targets)
+                if rel != "."]
+        return scan_staged(top, scanner, pathspec=spec,
+                           index_file=ctx.environ.get("GIT_INDEX_FILE"))
 
     def evaluate(self, obs: RepoObservations, ctx: Context) -> Outcome:
         findings: list[Finding] = []
@@ -155,7 +175,10 @@ class RepoSecrets(CheckFamily[RepoObservations]):
         skipped = skipped_table("Files not scanned for secrets", obs.tree.skipped)
         if skipped is not None:
             tables.append(skipped)
-        return Outcome(findings=tuple(findings), tables=tuple(tables), errors=errors)
+        skipped_ids = ({"SEC002": "history not scanned: --staged reads only the git index"}
+                       if self.staged else {})
+        return Outcome(findings=tuple(findings), tables=tuple(tables), errors=errors,
+                       skipped=skipped_ids)
 
 
 def _shell_quote(text: str) -> str:
