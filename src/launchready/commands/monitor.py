@@ -98,7 +98,7 @@ def _daemon(config: Config, args: argparse.Namespace) -> int:
                           web=not args.no_web)
         await serve(monitor, stop)
 
-    # the daemon runs on uvloop when the optional `fast` extra is installed
+    # the daemon runs on uvloop where it is installed (a default dependency off Windows)
     with asyncio.Runner(loop_factory=fast_loop_factory()) as runner:
         runner.run(main())
     return 0
