@@ -1,8 +1,7 @@
-"""Config loading: the SPEC example, key-path errors, ${VAR} expansion and credentials."""
+"""Config loading: the documented example, key-path errors, ${VAR} expansion and credentials."""
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pytest
@@ -10,15 +9,14 @@ import pytest
 from launchready.config import load_config, load_config_text
 from launchready.errors import ConfigError
 
-SPEC = Path(__file__).resolve().parents[1].parent / "shared" / "SPEC.md"
+EXAMPLE = Path(__file__).resolve().parents[1] / "docs" / "launchready.example.toml"
 ENV = {"SMOKE_EMAIL": "demo@acme.test", "SMOKE_PASSWORD": "pw-from-env",
        "SLACK_ALERT_URL": "https://hooks.example.test/T000/B000/XXXX",
        "DATABASE_URL": "postgresql://u:dbpass@127.0.0.1/app"}
 
 
 def spec_example() -> str:
-    text = SPEC.read_text(encoding="utf-8")
-    return re.search(r"```toml\n(.*?)```", text, re.S).group(1)  # type: ignore[union-attr]
+    return EXAMPLE.read_text(encoding="utf-8")
 
 
 def test_spec_example_loads() -> None:
@@ -97,3 +95,32 @@ def test_pyproject_section(tmp_path: Path) -> None:
 def test_missing_config_says_how_to_make_one(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="launchready init"):
         load_config(cwd=tmp_path, environ={})
+
+
+def test_file_paths_are_read_next_to_the_config_file(tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given a config in deploy/ naming files relatively, loaded from the repository root
+    deploy = tmp_path / "deploy"
+    deploy.mkdir()
+    (deploy / "launchready.toml").write_text(
+        '[network]\nca_bundle = "certs/ca.pem"\n'
+        '[secrets]\nbaseline = ".launchready-baseline.json"\n'
+        '[perf]\nbaseline = "perf.json"\nsave_baseline = "/abs/perf.json"\n'
+        'endpoints = [{ name = "home", path = "/" }]\n'
+        '[monitor]\nchecks = [{ name = "home", url = "https://acme.example/" }]\n'
+        '[database]\nurl = "sqlite:///data/app.db"\nlog_file = "pg.log"\n', encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    config = load_config("deploy/launchready.toml", environ={})
+
+    # Then every file the tool opens is the one beside the config, whatever the cwd
+    assert config.base_dir == deploy
+    assert config.network.ca_bundle == str(deploy / "certs" / "ca.pem")
+    assert config.secrets.baseline == str(deploy / ".launchready-baseline.json")  # type: ignore[union-attr]
+    assert config.perf.baseline == str(deploy / "perf.json")  # type: ignore[union-attr]
+    assert config.perf.save_baseline == "/abs/perf.json"  # type: ignore[union-attr]
+    # the monitor writes and OBS004 reads the same store
+    assert config.monitor.database == f"sqlite:///{deploy / 'launchready.db'}"  # type: ignore[union-attr]
+    assert config.database.url.get_secret_value() == f"sqlite:///{deploy / 'data' / 'app.db'}"  # type: ignore[union-attr]
+    assert config.database.log_file == str(deploy / "pg.log")  # type: ignore[union-attr]
+    # scan roots keep their spelling (reports show paths relative to them)
+    assert config.secrets.paths == ["."]  # type: ignore[union-attr]

@@ -27,7 +27,8 @@ def _args(*argv: str) -> argparse.Namespace:
     args = parser.parse_args(list(argv))
     defaults = {"config": None, "formats": [], "outputs": [], "fail_on": "high", "only": "",
                 "skip": "", "baseline": None, "write_baseline": None, "quiet": True,
-                "verbose": False, "no_color": True}
+                "verbose": False, "no_color": True, "resolve": [], "resolver": None,
+                "ca_bundle": None, "timeout": None}
     for key, value in defaults.items():
         setattr(args, key, value)
     return args

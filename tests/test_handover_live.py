@@ -26,8 +26,8 @@ from launchready.demo.server import DemoSite
 def _args(config: Path, **overrides: Any) -> argparse.Namespace:
     values: dict[str, Any] = {
         "config": str(config), "formats": [], "outputs": [], "fail_on": "high", "only": "",
-        "skip": "", "baseline": None, "resolve": [], "resolver": None, "ca_bundle": None,
-        "timeout": None, "quiet": True, "verbose": False, "no_color": True}
+        "skip": "", "baseline": None, "write_baseline": None, "resolve": [], "resolver": None,
+        "ca_bundle": None, "timeout": None, "quiet": True, "verbose": False, "no_color": True}
     values.update(overrides)
     return argparse.Namespace(**values)
 
@@ -181,7 +181,7 @@ def test_demo_command_writes_handover_next_to_the_report(
     monkeypatch.chdir(tmp_path)
     code = demo_command(argparse.Namespace(
         fixed=True, keep_running=False, formats=[], outputs=[], quiet=True, no_color=True,
-        fail_on="never"))
+        fail_on="never", only="", skip="", baseline=None, write_baseline=None))
 
     # Then HANDOVER.md sits next to the report, with the structure the golden file pins
     assert code == 0

@@ -1,6 +1,6 @@
 """Faults, each against real local servers: failing webhooks (500, 429 + Retry-After, 404),
 tarpit and endless-body targets, redirects and names pointing at forbidden addresses, a check
-slower than its interval, flapping, a monitor that lost its network, a database locked by
+slower than its interval, flapping, a database locked by
 another process, and the heartbeat."""
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 from aiohttp import web
 
@@ -30,9 +31,9 @@ from launchready.monitor.views import CheckState
 from test_monitor_support import (
     Hook,
     Target,
-    free_port,
     serve_app,
     target_server,
+    tarpit,
     wait_for,
     webhook,
 )
@@ -125,24 +126,6 @@ async def _run_http(config: Config, timeout: float = 1.0, max_body: int = 1 << 2
                            else mon.allow_private), networks=chk.allow_networks)
     async with guarded_session(config, pol) as session:
         return await run_http(session, chk, timeout=timeout, max_body=max_body, policy=pol)
-
-
-@contextlib.asynccontextmanager
-async def tarpit() -> AsyncIterator[int]:
-    """Accepts connections and never sends a byte."""
-    held: list[asyncio.StreamWriter] = []
-
-    async def hold(_: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        held.append(writer)
-
-    server = await asyncio.start_server(hold, "127.0.0.1", 0)
-    try:
-        yield int(server.sockets[0].getsockname()[1])
-    finally:
-        for w in held:
-            w.close()
-        server.close()
-        await server.wait_closed()
 
 
 def test_tarpit_fails_at_the_timeout() -> None:
@@ -320,34 +303,6 @@ def test_flapping_with_thresholds_2_2_sends_nothing(tmp_path: Path) -> None:
     assert monitor.statuses["flappy"].state in (CheckState.UP, CheckState.UNKNOWN)
 
 
-def test_monitor_offline_is_one_event_not_a_storm(tmp_path: Path) -> None:
-    hook = Hook()
-    dead = [free_port(), free_port(), free_port()]
-
-    async def scenario() -> Monitor:
-        async with webhook(hook) as hport:
-            checks = [{"name": f"c{i}", "url": f"http://127.0.0.1:{p}/"}
-                      for i, p in enumerate(dead)]
-            monitor = Monitor(config=_monitor_config(
-                tmp_path / "m.db", checks, alerts=[{"url": f"json://127.0.0.1:{hport}/hook"}]),
-                web=False)
-            try:
-                for _ in range(5):
-                    await monitor.once()
-            finally:
-                await monitor.close()
-            return monitor
-
-    monitor = asyncio.run(scenario())
-    titles = [p["title"] for p in hook.delivered]
-    assert titles == ["[MONITOR OFFLINE] launchready"]
-    assert all(s.state is not CheckState.DOWN for s in monitor.statuses.values())
-    with sqlite3.connect(tmp_path / "m.db") as conn:
-        unknown = conn.execute("SELECT COUNT(*) FROM results WHERE ok IS NULL").fetchone()[0]
-    conn.close()
-    assert unknown >= 12  # the gap is stored as unknown, not as down
-
-
 LOCKER = textwrap.dedent("""
     import sqlite3, sys, time
     conn = sqlite3.connect(sys.argv[1], isolation_level=None)
@@ -391,6 +346,46 @@ def test_database_locked_by_another_process_for_3s(tmp_path: Path) -> None:
         assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
     conn.close()
     assert stored >= total - 1  # every run written once the lock was released
+
+
+def test_status_endpoints_answer_while_a_write_waits_for_a_lock(tmp_path: Path) -> None:
+    target = Target()
+    db = tmp_path / "m.db"
+
+    async def scenario() -> list[tuple[str, int, float, str]]:
+        async with target_server(target) as port:
+            monitor = Monitor(config=_monitor_config(db, [{
+                "name": "api", "url": f"http://127.0.0.1:{port}/health", "public": True}],
+                listen="127.0.0.1:0", canaries=[]))
+            await monitor.start()
+            seen: list[tuple[str, int, float, str]] = []
+            try:
+                await wait_for(lambda: target.hits >= 2, 5)
+                assert monitor.web_address is not None
+                base = "http://{}:{}".format(*monitor.web_address)
+                proc = await asyncio.create_subprocess_exec(
+                    sys.executable, "-c", LOCKER, str(db), "6", stdout=asyncio.subprocess.PIPE)
+                assert proc.stdout is not None
+                await proc.stdout.readline()
+                await asyncio.sleep(2.5)  # a write is now waiting for the lock
+                async with aiohttp.ClientSession() as http:
+                    for path in ("/healthz", "/", "/api/status.json"):
+                        began = time.monotonic()
+                        async with http.get(base + path,
+                                            timeout=aiohttp.ClientTimeout(total=4)) as resp:
+                            text = await resp.text()
+                        seen.append((path, resp.status, time.monotonic() - began, text))
+                await proc.wait()
+            finally:
+                await monitor.stop()
+            return seen
+
+    seen = asyncio.run(scenario())
+    for path, _, took, _ in seen:
+        assert took < 2.5, (path, took)
+    health = seen[0]
+    assert health[1] == 503 and "degraded: storage slow" in health[3]
+    assert [s for _, s, _, _ in seen[1:]] == [200, 200]
 
 
 def test_heartbeat_pings_while_rounds_complete(tmp_path: Path) -> None:

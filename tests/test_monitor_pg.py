@@ -7,6 +7,7 @@ from pathlib import Path
 
 import psycopg
 
+from launchready.monitor.store import MIGRATIONS
 from pgharness import PgServer
 from test_monitor_restart import daemon_restart_scenario, kill_mid_write
 
@@ -26,7 +27,7 @@ def test_pg_restart_never_duplicates_and_reports_offline_recovery(
         assert conn.execute(
             "SELECT COUNT(*) FROM incidents WHERE ended IS NULL").fetchone() == (0,)
         row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-        assert row == ("1",)
+        assert row == (str(len(MIGRATIONS)),)
 
 
 def test_pg_kill9_mid_write_keeps_every_committed_result(postgres: PgServer) -> None:

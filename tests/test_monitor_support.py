@@ -170,6 +170,24 @@ async def forwarder(fwd: Forwarder) -> AsyncIterator[int]:
         await server.wait_closed()
 
 
+@contextlib.asynccontextmanager
+async def tarpit() -> AsyncIterator[int]:
+    """Accepts connections and never sends a byte."""
+    held: list[asyncio.StreamWriter] = []
+
+    async def hold(_: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        held.append(writer)
+
+    server = await asyncio.start_server(hold, "127.0.0.1", 0)
+    try:
+        yield int(server.sockets[0].getsockname()[1])
+    finally:
+        for w in held:
+            w.close()
+        server.close()
+        await server.wait_closed()
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -16,13 +16,13 @@ from typing import NoReturn
 
 from launchready._version import __version__
 from launchready.checks.catalog import CATALOG, meta
-from launchready.commands.common import run_report
-from launchready.config.loader import find_config, load_config
-from launchready.config.models import AppConfig, Config
+from launchready.config.loader import load_config
+from launchready.config.models import AppConfig
 from launchready.engine import Selection
 from launchready.errors import ConfigError, LaunchreadyError, RunError, UsageError
 from launchready.model import Severity
 from launchready.output import EXIT_INCOMPLETE, EXIT_OK, EXIT_USAGE
+from launchready.pipeline import load_command_config, run_command
 from launchready.report import Format
 
 #: commands living in ``launchready.commands``: name -> module with add_arguments() and run();
@@ -131,13 +131,12 @@ def build_parser(selected: str | None = None) -> argparse.ArgumentParser:
 
 def cmd_audit(args: argparse.Namespace) -> int:
     """``launchready audit``."""
-    return run_report(load_config(args.config), args)
+    return run_command(load_config(args.config), args)
 
 
 def cmd_web(args: argparse.Namespace) -> int:
     """``launchready web [URL]``: works without a config file when given a URL."""
-    found = find_config(args.config) if args.config or not args.url else None
-    config = load_config(args.config) if found else Config()
+    config = load_command_config(args, optional=bool(args.url))
     if args.url:
         if not args.url.startswith(("http://", "https://")):
             raise UsageError(f"web: {args.url!r} is not an http(s) URL")
@@ -147,7 +146,7 @@ def cmd_web(args: argparse.Namespace) -> int:
     elif config.app.canonical is None:
         raise ConfigError("no URL given and app.canonical is not set", key="app.canonical",
                           fix="pass a URL: launchready web https://app.example.com")
-    return run_report(config, args, Selection(only=("TLS", "WEB", "SEC004", "SEC009")))
+    return run_command(config, args, selection=Selection(only=("TLS", "WEB", "SEC004", "SEC009")))
 
 
 def cmd_checks(args: argparse.Namespace) -> int:

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import argparse
 
-from launchready.commands.common import run_report
-from launchready.config.loader import load_config
 from launchready.engine import Selection
 from launchready.errors import ConfigError
+from launchready.pipeline import load_command_config, run_command
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -19,11 +18,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run DB001–DB003 against ``[database] url``."""
-    config = load_config(args.config)
+    config = load_command_config(args, optional=False)
     if config.database is None:
         raise ConfigError("no [database] section", key="database",
                           fix='add [database] url = "${DATABASE_URL}"')
     if args.analyze:
         config = config.model_copy(update={
             "database": config.database.model_copy(update={"analyze": True})})
-    return run_report(config, args, Selection(only=("DB",)))
+    return run_command(config, args, selection=Selection(only=("DB",)))

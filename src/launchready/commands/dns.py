@@ -14,17 +14,15 @@ import json
 import sys
 from pathlib import Path
 
-from launchready.baseline import load_baseline
 from launchready.checks.dns import build_record_map, dns_families, gather_record_map
 from launchready.checks.dns.lookup import Budget, BudgetedLookup, dns_budget
 from launchready.checks.dns.records import expected_records
-from launchready.commands.common import _network_overrides, _progress, _split, run_report
-from launchready.config.loader import find_config, load_config
 from launchready.config.models import AppConfig, Config
-from launchready.engine import Selection, arun_audit
+from launchready.engine import Selection
 from launchready.errors import UsageError
 from launchready.model import Table
-from launchready.output import EXIT_INCOMPLETE, EXIT_OK, emit, exit_code
+from launchready.output import EXIT_INCOMPLETE, EXIT_OK
+from launchready.pipeline import load_command_config, network_overrides, run_command
 from launchready.probes.dns import DnsProbe
 from launchready.report.markdown import text as md_text
 from launchready.report.terminal import visible
@@ -42,10 +40,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _config(args: argparse.Namespace) -> Config:
-    if args.domain and not args.config and find_config(None) is None:
-        config = Config()
-    else:
-        config = load_config(args.config)
+    config = load_command_config(args, optional=bool(args.domain))
     if args.domain:
         domain = args.domain.strip().rstrip(".").lower()
         if not domain or "/" in domain or ":" in domain:
@@ -63,18 +58,10 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("dns: a DOMAIN argument is only taken by `dns map DOMAIN`")
     config = _config(args)
     if args.action == "map":
-        return _map(_network_overrides(args, config), args)
-    selection = Selection(only=("DNS",))
-    if not args.authoritative:
-        return run_report(config, args, selection)
-    config = _network_overrides(args, config)
-    sel = Selection(only=_split(args.only) or selection.only, skip=_split(args.skip))
-    suppress = load_baseline(args.baseline) if args.baseline else frozenset()
-    report = asyncio.run(arun_audit(
-        config, selection=sel, suppress=suppress, progress=_progress(args),
-        families=dns_families(authoritative=True, ns_port=args.ns_port)))
-    emit(report, args)
-    return exit_code(report, args.fail_on)
+        return _map(network_overrides(args, config), args)
+    families = dns_families(authoritative=True, ns_port=args.ns_port) if args.authoritative \
+        else None
+    return run_command(config, args, selection=Selection(only=("DNS",)), families=families)
 
 
 async def _gather_map(config: Config) -> Table:

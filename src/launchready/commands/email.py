@@ -8,17 +8,14 @@ selector, the SPF result and DMARC alignment. (``email spf`` lives in ``launchre
 from __future__ import annotations
 
 import argparse
-import asyncio
 import ipaddress
 from pathlib import Path
 
 from launchready.checks.mail import MessageVerification
-from launchready.commands.common import _network_overrides, run_report
-from launchready.config.loader import find_config, load_config
-from launchready.config.models import Config, EmailConfig
-from launchready.engine import Selection, arun_audit
+from launchready.config.models import EmailConfig
+from launchready.engine import Selection
 from launchready.errors import ConfigError, UsageError
-from launchready.output import emit, exit_code
+from launchready.pipeline import load_command_config, run_command
 
 __all__ = ["add_arguments", "add_verify_arguments", "run", "run_verify"]
 
@@ -37,14 +34,9 @@ def add_verify_arguments(parser: argparse.ArgumentParser) -> None:
                                      "Received-SPF or topmost Received header)")
 
 
-def _config(args: argparse.Namespace) -> Config:
-    found = find_config(args.config) if args.config else find_config(None)
-    return load_config(args.config) if found else Config()
-
-
 def run(args: argparse.Namespace) -> int:
     """Audit the MAIL checks for DOMAIN or ``[email] domains``."""
-    config = _config(args)
+    config = load_command_config(args, optional=True)
     domain = getattr(args, "domain", None)
     if domain:
         name = domain.strip().rstrip(".").lower()
@@ -57,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError("no domain to check", key="email.domains",
                           fix="pass one (launchready email acme.example) or set "
                               "[email] domains = [\"acme.example\"]")
-    return run_report(config, args, Selection(only=("MAIL",), skip=("MAIL013",)))
+    return run_command(config, args, selection=Selection(only=("MAIL",), skip=("MAIL013",)))
 
 
 def run_verify(args: argparse.Namespace) -> int:
@@ -72,9 +64,6 @@ def run_verify(args: argparse.Namespace) -> int:
             ipaddress.ip_address(args.ip)
         except ValueError:
             raise UsageError(f"email verify: --ip {args.ip!r} is not an IP address") from None
-    config = _network_overrides(args, _config(args))
     family = MessageVerification(path.read_bytes(), ip=args.ip, source=path.name)
-    report = asyncio.run(arun_audit(config, families=[family],
-                                    selection=Selection(only=("MAIL013",))))
-    emit(report, args)
-    return exit_code(report, args.fail_on)
+    return run_command(load_command_config(args, optional=True), args,
+                       selection=Selection(only=("MAIL013",)), families=[family])

@@ -16,18 +16,15 @@ under the current directory is scanned and ``.env.example`` is read from there.
 from __future__ import annotations
 
 import argparse
-import asyncio
-import sys
 from pathlib import Path
 
-from launchready.baseline import load_baseline, write_baseline
 from launchready.checks.env.contract import EnvContractChecks
-from launchready.config.loader import find_config, load_config
 from launchready.config.models import Config, EnvConfig
-from launchready.engine import Selection, arun_audit
+from launchready.engine import Selection
 from launchready.errors import ConfigError, UsageError
 from launchready.model import CheckStatus, Report, Severity
-from launchready.output import EXIT_FINDINGS, EXIT_INCOMPLETE, emit, exit_code
+from launchready.output import EXIT_FINDINGS, EXIT_INCOMPLETE
+from launchready.pipeline import load_command_config, run_command
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -41,19 +38,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "environment)")
 
 
-def _split(value: str) -> tuple[str, ...]:
-    return tuple(x.strip() for x in value.split(",") if x.strip())
-
-
 def _config(args: argparse.Namespace) -> Config:
-    found = find_config(args.config)
-    config = load_config(args.config) if found else Config()
+    config = load_command_config(args, optional=True)
     if config.env is None:
         config = config.model_copy(update={"env": EnvConfig()})
     env = config.env
-    base = Path(config.source).resolve().parent if config.source else Path.cwd()
     if args.env_file is None and env is not None and env.environment_file and not (
-            base / env.environment_file).is_file():
+            config.base_dir / env.environment_file).is_file():
         raise ConfigError(f"{env.environment_file} does not exist",
                           key="env.environment_file", source=config.source,
                           fix="pull it from the platform (e.g. `vercel env pull "
@@ -74,19 +65,14 @@ def run(args: argparse.Namespace) -> int:
     config = _config(args)
     env_file = str(Path(args.env_file).resolve()) if args.env_file else None
     family = EnvContractChecks(environment=args.environment, env_file=env_file)
-    only = _split(args.only) or ("ENV",)
-    selection = Selection(only=only, skip=_split(args.skip))
-    suppress = load_baseline(args.baseline) if args.baseline else frozenset()
-    report = asyncio.run(arun_audit(config, families=[family], selection=selection,
-                                    suppress=suppress))
-    emit(report, args)
-    if args.write_baseline:
-        n = write_baseline(args.write_baseline, report.findings)
-        if not args.quiet:
-            sys.stderr.write(f"wrote {n} fingerprints to {args.write_baseline}\n")
+    return run_command(config, args, selection=Selection(only=("ENV",)), families=[family],
+                       exit_rule=_gate)
+
+
+def _gate(report: Report) -> int | None:
     if any(c.status is CheckStatus.ERROR for c in report.checks):
         # the gate could not read what it had to judge: never report that as a pass
         return EXIT_INCOMPLETE
     if missing_required(report):
         return EXIT_FINDINGS
-    return exit_code(report, args.fail_on)
+    return None

@@ -14,15 +14,12 @@ import asyncio
 import sys
 from pathlib import Path
 
-from launchready.baseline import load_baseline
-from launchready.commands.common import _network_overrides, _progress, _split
-from launchready.config.loader import load_config
 from launchready.config.models import Config
-from launchready.engine import Selection, arun_audit
 from launchready.errors import UsageError
 from launchready.handover import HandoverFormat, build_handover, gather_live, render_handover
 from launchready.handover.model import Handover
-from launchready.output import exit_code
+from launchready.model import Report
+from launchready.pipeline import arun_report, exit_status, load_command_config, network_overrides
 from launchready.probes import Probes
 
 
@@ -43,27 +40,22 @@ def _format(args: argparse.Namespace) -> HandoverFormat:
     return HandoverFormat.MD
 
 
-async def build(config: Config, args: argparse.Namespace) -> tuple[Handover, int]:
-    """Audit and look up concurrently; return the document and the audit's exit code."""
-    selection = Selection(only=_split(args.only), skip=_split(args.skip))
-    baseline = args.baseline or (config.secrets.baseline if config.secrets else None)
-    suppress = load_baseline(baseline) if baseline else frozenset()
+async def build(config: Config, args: argparse.Namespace) -> tuple[Handover, Report]:
+    """Audit and look up concurrently, through one set of probes."""
     probes = Probes.from_network(config.network)
     try:
-        report, live = await asyncio.gather(
-            arun_audit(config, selection=selection, suppress=suppress, probes=probes,
-                       progress=_progress(args)),
-            gather_live(config, probes))
+        report, live = await asyncio.gather(arun_report(config, args, probes=probes),
+                                            gather_live(config, probes))
     finally:
         await probes.aclose()
-    return build_handover(report, config, live=live), exit_code(report, args.fail_on)
+    return build_handover(report, config, live=live), report
 
 
 def run(args: argparse.Namespace) -> int:
     """Write the handover document (Markdown, or HTML) from a fresh audit."""
     fmt = _format(args)
-    config = _network_overrides(args, load_config(args.config))
-    handover, code = asyncio.run(build(config, args))
+    config = network_overrides(args, load_command_config(args, optional=False))
+    handover, report = asyncio.run(build(config, args))
     text = render_handover(handover, fmt)
     if args.outputs:
         path = Path(args.outputs[0])
@@ -75,4 +67,4 @@ def run(args: argparse.Namespace) -> int:
             sys.stderr.write(f"wrote {path}\n")
     else:
         sys.stdout.write(text)
-    return code
+    return exit_status(report, args)

@@ -10,18 +10,16 @@ until Ctrl-C.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 from pathlib import Path
 from typing import IO
 
-from launchready.baseline import load_baseline, write_baseline
 from launchready.checks.secrets.logs import LogSecrets, expand_log_paths
-from launchready.config.loader import find_config, load_config
-from launchready.config.models import Config
-from launchready.engine import Selection, arun_audit
+from launchready.engine import Selection
 from launchready.errors import UsageError
-from launchready.output import emit, exit_code
+from launchready.model import Report
+from launchready.output import emit
+from launchready.pipeline import load_command_config, run_command
 from launchready.report import Format, render
 from launchready.secrets.logs import LogScan, follow_file, scan_stream
 from launchready.secrets.redact import safe_path
@@ -78,14 +76,13 @@ def _scan_one(name: str, scanner: Scanner, args: argparse.Namespace) -> LogScan:
 
 def run(args: argparse.Namespace) -> int:
     """Scan the logs and emit the report; return the exit code."""
-    found = find_config(args.config) if args.config or not args.files else None
-    config = load_config(args.config) if found else Config()
+    config = load_command_config(args, optional=True)
     names = list(args.files)
     if not names:
         patterns = config.secrets.logs if config.secrets else []
         if not patterns:
             raise UsageError("logs: give FILE... or -, or set [secrets] logs in the config")
-        names = [str(p) for p in expand_log_paths(patterns, Path.cwd())]
+        names = [str(p) for p in expand_log_paths(patterns, config.base_dir)]
     else:
         expanded: list[str] = []
         for n in names:
@@ -100,17 +97,14 @@ def run(args: argparse.Namespace) -> int:
     for s in scans:
         if s.error:
             sys.stderr.write(f"error: {safe_path(s.source)}: {s.error}\n")
-    sel = Selection(only=tuple(x for x in args.only.split(",") if x) or IDS,
-                    skip=tuple(x for x in args.skip.split(",") if x))
-    suppress = load_baseline(args.baseline) if args.baseline else frozenset()
-    report = asyncio.run(arun_audit(config, families=[LogSecrets(scans=scans)],
-                                    selection=sel, suppress=suppress))
-    if args.redact and "-" in names:
-        for fmt, out in zip(args.formats, args.outputs, strict=False):
-            Path(out).write_text(render(report, Format(fmt)), encoding="utf-8")
-        sys.stderr.write(render(report, Format.TERMINAL))
-    else:
-        emit(report, args)
-    if args.write_baseline:
-        write_baseline(args.write_baseline, report.findings)
-    return exit_code(report, args.fail_on)
+    to_stderr = args.redact and "-" in names
+    return run_command(config, args, selection=Selection(only=IDS),
+                       families=[LogSecrets(scans=scans)],
+                       render=_beside_redacted_stdout if to_stderr else emit)
+
+
+def _beside_redacted_stdout(report: Report, args: argparse.Namespace) -> None:
+    """Standard output holds the masked log: the report goes to -o files and standard error."""
+    for fmt, out in zip(args.formats, args.outputs, strict=False):
+        Path(out).write_text(render(report, Format(fmt)), encoding="utf-8")
+    sys.stderr.write(render(report, Format.TERMINAL))

@@ -19,20 +19,22 @@ import logging
 import os
 import signal
 import sys
+import time
 from datetime import UTC, datetime
 
-from launchready.commands.common import _network_overrides
 from launchready.config.loader import load_config
 from launchready.config.models import Config
-from launchready.errors import ConfigError
+from launchready.errors import ConfigError, RunError
 from launchready.monitor.daemon import Monitor
 from launchready.monitor.notify import load_transports, route_label, send_now
 from launchready.monitor.store import open_store
 from launchready.monitor.timing import ALERT_BUDGET_S, too_slow
 from launchready.perf.load import fast_loop_factory
+from launchready.pipeline import network_overrides
 
 log = logging.getLogger("launchready.monitor")
 TEST_ALERT_KEY = "test_alert"
+SECOND_SIGNAL_AFTER_S = 1.0  # a repeated signal within this long is the same request
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -73,22 +75,36 @@ def _logging(args: argparse.Namespace) -> None:
 
 async def serve(monitor: Monitor, stop: asyncio.Event) -> None:
     """Run ``monitor`` until ``stop`` is set, then shut it down within 8 s."""
-    await monitor.start()
-    await stop.wait()
+    try:
+        await monitor.start()
+    except BaseException:
+        await monitor.close()  # sessions and the store, so nothing is left unclosed
+        raise
+    stopped = asyncio.ensure_future(stop.wait())
+    lost = asyncio.ensure_future(monitor.lost.wait())
+    await asyncio.wait({stopped, lost}, return_when=asyncio.FIRST_COMPLETED)
+    for waiter in (stopped, lost):
+        waiter.cancel()
     await monitor.stop(drain=8.0)
+    if monitor.fatal is not None:
+        raise RunError(monitor.fatal)
 
 
 def _daemon(config: Config, args: argparse.Namespace) -> int:
     async def main() -> None:
         loop = asyncio.get_running_loop()
         stop = asyncio.Event()
-        signals = [0]
+        first: list[float] = []
 
         def on_signal() -> None:
-            signals[0] += 1
-            if signals[0] > 1:
-                # a second signal: leave now; SQLite's WAL keeps committed data intact
-                os._exit(1)
+            if first:
+                # `timeout` and init shims signal the process and its group at once: the
+                # same request twice. A second signal a moment later means "leave now";
+                # SQLite's WAL keeps committed data intact.
+                if time.monotonic() - first[0] > SECOND_SIGNAL_AFTER_S:
+                    os._exit(1)
+                return
+            first.append(time.monotonic())
             log.info("stopping: draining in-flight checks (up to 8s)")
             stop.set()
 
@@ -159,7 +175,7 @@ def _test_alert(config: Config, args: argparse.Namespace) -> int:
 
 def run(args: argparse.Namespace) -> int:
     """Run the uptime monitor (daemon, one round, or a test alert)."""
-    config = _network_overrides(args, load_config(args.config))
+    config = network_overrides(args, load_config(args.config))
     _logging(args)
     if args.action == "test-alert":
         return _test_alert(config, args)

@@ -22,11 +22,10 @@ import sys
 from types import FrameType
 from typing import Any
 
-from launchready.commands.common import run_report
-from launchready.config.loader import load_config
 from launchready.engine import Selection
 from launchready.errors import ConfigError
 from launchready.perf.load import INTERRUPT, fast_loop_factory
+from launchready.pipeline import load_command_config, run_command
 
 PERF_IDS = ("PERF001", "PERF002", "PERF003", "PERF004")
 
@@ -53,7 +52,7 @@ def _on_sigint(signum: int, frame: FrameType | None) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run the PERF checks with the command's options; returns the exit code."""
-    config = load_config(args.config)
+    config = load_command_config(args, optional=False)
     if config.perf is None:
         raise ConfigError("no [perf] section", key="perf",
                           fix='add [perf] with endpoints = [{ name = "home", path = "/" }]')
@@ -72,8 +71,8 @@ def run(args: argparse.Namespace) -> int:
     INTERRUPT.clear()
     previous = signal.signal(signal.SIGINT, _on_sigint)
     try:
-        return run_report(config, args, Selection(only=PERF_IDS),
-                          loop_factory=fast_loop_factory())
+        return run_command(config, args, selection=Selection(only=PERF_IDS),
+                           loop_factory=fast_loop_factory())
     finally:
         signal.signal(signal.SIGINT, previous)
         INTERRUPT.clear()

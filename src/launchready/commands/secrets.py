@@ -8,20 +8,18 @@ Works without a config file when given paths. Exit 3 when the history scan was i
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 from typing import Any
 
-from launchready.baseline import load_baseline, write_baseline
 from launchready.checks.base import CheckFamily
 from launchready.checks.secrets.bundle import BundleSecrets
 from launchready.checks.secrets.repo import RepoSecrets
-from launchready.config.loader import find_config, load_config
 from launchready.config.models import Config
-from launchready.engine import Selection, arun_audit
+from launchready.engine import Selection
 from launchready.errors import UsageError
 from launchready.model import CheckStatus, Report
-from launchready.output import EXIT_INCOMPLETE, emit, exit_code
+from launchready.output import EXIT_INCOMPLETE
+from launchready.pipeline import load_command_config, run_command
 from launchready.probes.git import repo_root
 
 IDS = ("SEC001", "SEC002", "SEC003", "SEC006")
@@ -40,10 +38,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--staged", action="store_true",
                         help="scan only the lines the next commit adds, read from the git "
                              "index (for pre-commit hooks)")
-
-
-def _split(value: str) -> tuple[str, ...]:
-    return tuple(x.strip() for x in value.split(",") if x.strip())
 
 
 def families_for(args: argparse.Namespace, config: Config) -> list[CheckFamily[Any]]:
@@ -73,23 +67,17 @@ def incomplete(report: Report) -> bool:
     return any(c.status is CheckStatus.ERROR for c in report.checks if c.id in IDS)
 
 
+def _incomplete_exit(report: Report) -> int | None:
+    if not incomplete(report):
+        return None
+    for c in report.checks:
+        if c.status is CheckStatus.ERROR and c.id in IDS:
+            sys.stderr.write(f"error: {c.id} could not complete: {c.error}\n")
+    return EXIT_INCOMPLETE
+
+
 def run(args: argparse.Namespace) -> int:
     """Run the scan and emit the report; return the exit code."""
-    found = find_config(args.config) if args.config or not args.paths else None
-    config = load_config(args.config) if found else Config()
-    sel = Selection(only=_split(args.only) or IDS, skip=_split(args.skip))
-    baseline_path = args.baseline or (config.secrets.baseline if config.secrets else None)
-    suppress = load_baseline(baseline_path) if baseline_path else frozenset()
-    report = asyncio.run(arun_audit(config, families=families_for(args, config),
-                                    selection=sel, suppress=suppress))
-    emit(report, args)
-    if args.write_baseline:
-        n = write_baseline(args.write_baseline, report.findings)
-        if not args.quiet:
-            sys.stderr.write(f"wrote {n} fingerprints to {args.write_baseline}\n")
-    if incomplete(report):
-        for c in report.checks:
-            if c.status is CheckStatus.ERROR and c.id in IDS:
-                sys.stderr.write(f"error: {c.id} could not complete: {c.error}\n")
-        return EXIT_INCOMPLETE
-    return exit_code(report, args.fail_on)
+    config = load_command_config(args, optional=True)
+    return run_command(config, args, selection=Selection(only=IDS),
+                       families=families_for(args, config), exit_rule=_incomplete_exit)

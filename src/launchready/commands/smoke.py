@@ -10,11 +10,10 @@ from __future__ import annotations
 import argparse
 
 from launchready.checks.smoke.flow import flow_base_url
-from launchready.commands.common import run_report
-from launchready.config.loader import load_config
 from launchready.config.models import SmokeConfig
 from launchready.engine import Selection
 from launchready.errors import ConfigError, UsageError
+from launchready.pipeline import load_command_config, run_command
 
 _EXAMPLE = ('add [smoke] base_url = "https://app.example.com" and [[smoke.steps]] '
             'name = "login", method = "POST", path = "/api/login", '
@@ -29,7 +28,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run the smoke flow through the common report pipeline (only SMOKE checks)."""
-    config = load_config(args.config)
+    config = load_command_config(args, optional=False)
     smoke = config.smoke
     if smoke is None or not smoke.steps:
         raise ConfigError("no smoke steps configured", key="smoke", fix=_EXAMPLE)
@@ -44,4 +43,4 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError("the smoke flow has no base URL", key="smoke.base_url",
                           fix='set smoke.base_url = "https://app.example.com" or '
                               'app.canonical')
-    return run_report(config, args, Selection(only=("SMOKE",)))
+    return run_command(config, args, selection=Selection(only=("SMOKE",)))

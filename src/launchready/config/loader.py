@@ -13,6 +13,7 @@ from pydantic import ValidationError
 
 from launchready.config.expand import expand
 from launchready.config.models import Config
+from launchready.config.paths import resolve_paths
 from launchready.errors import ConfigError
 
 DEFAULT_NAME = "launchready.toml"
@@ -86,8 +87,9 @@ def load_config_text(text: str, *, source: str = DEFAULT_NAME, pyproject: bool =
             message += f" (and {more} more problem{'s' if more > 1 else ''})"
         raise ConfigError(message, key=key, source=_where(source, text, key),
                           fix=_fix(err, key)) from None
-    return config.model_copy(update={"source": source,
-                                     "literal_credentials": tuple(book.literal_credentials)})
+    config = config.model_copy(update={"source": source,
+                                       "literal_credentials": tuple(book.literal_credentials)})
+    return resolve_paths(config, Path(source).resolve().parent)
 
 
 def _key_path(loc: tuple[int | str, ...]) -> str:

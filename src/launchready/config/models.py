@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -561,6 +562,17 @@ class MaintenanceWindow(_Model):
         return self
 
 
+# well-known public anycast resolvers on three networks, answering TCP on 53
+DEFAULT_CANARIES = ("1.1.1.1:53", "8.8.8.8:53", "9.9.9.9:53")
+
+
+def _canary(value: str) -> str:
+    host, sep, port = value.rpartition(":")
+    if not sep or not host.strip("[]") or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(f"monitor.canaries: {value!r} is not HOST:PORT (e.g. \"1.1.1.1:53\")")
+    return value
+
+
 class MonitorConfig(_Model):
     """``[monitor]``: defaults for every check, the store, alert routes and the status page."""
 
@@ -578,6 +590,9 @@ class MonitorConfig(_Model):
     raw_retention: str = "48h"  # individual results are kept this long
     heartbeat_url: SecretStr | None = None  # dead-man's switch pinged after every round
     heartbeat_interval: str = "60s"
+    # HOST:PORT reached by TCP connect to tell "the monitor lost its network" from "every
+    # target is down"; [] never declares the monitor offline
+    canaries: list[str] = Field(default_factory=lambda: list(DEFAULT_CANARIES))
     maintenance: list[MaintenanceWindow] = Field(default_factory=list)
     checks: list[MonitorCheck] = Field(default_factory=list)
     alerts: list[AlertRoute] = Field(default_factory=list)
@@ -613,6 +628,8 @@ class MonitorConfig(_Model):
         dupes = sorted(n for n, seen in Counter(names).items() if seen > 1)
         if dupes:
             raise ValueError(f"monitor check names must be unique; repeated: {', '.join(dupes)}")
+        for canary in self.canaries:
+            _canary(canary)
         return self
 
 
@@ -681,3 +698,10 @@ class Config(_Model):
     # filled by the loader, not by the file
     source: str | None = Field(default=None, exclude=True)
     literal_credentials: tuple[str, ...] = Field(default=(), exclude=True)
+    folder: Path | None = Field(default=None, exclude=True)  # the config file's folder
+
+    @property
+    def base_dir(self) -> Path:
+        """The folder relative paths of the config are read against: the config file's
+        (set once by the loader), else the working directory."""
+        return self.folder or Path.cwd()

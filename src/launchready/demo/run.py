@@ -29,7 +29,8 @@ from launchready.demo.server import DemoSite, start_site
 from launchready.engine import arun_audit
 from launchready.handover import build_handover, render_handover
 from launchready.model import Report
-from launchready.output import emit, exit_code
+from launchready.output import emit
+from launchready.pipeline import arun_report, exit_status
 from launchready.report import Format, render
 from launchready.secrets.sample_repo import make_sample_repo
 
@@ -156,8 +157,13 @@ class DemoRun:
     config: Config
 
 
-async def run_demo(*, fixed: bool, workdir: Path, keep_running: bool = False) -> DemoRun:
-    """Start the demo servers, audit them, stop them."""
+async def run_demo(*, fixed: bool, workdir: Path, keep_running: bool = False,
+                   options: argparse.Namespace | None = None) -> DemoRun:
+    """Start the demo servers, audit them, stop them.
+
+    ``options`` are the CLI's common options (--only/--skip/--baseline); the demo's network
+    settings are its own.
+    """
     password = secrets.token_urlsafe(18)
     project = workdir / "project"
     write_demo_project(project, fixed=fixed)
@@ -171,7 +177,8 @@ async def run_demo(*, fixed: bool, workdir: Path, keep_running: bool = False) ->
         config = demo_config(site, dns_port, project, repo,
                              demo_monitor(site, workdir) if fixed else None)
         environ = {**os.environ, "SMOKE_EMAIL": DEMO_EMAIL, "SMOKE_PASSWORD": password}
-        report = await arun_audit(config, environ=environ)
+        report = await (arun_audit(config, environ=environ) if options is None
+                        else arun_report(config, options, environ=environ))
         if keep_running:
             sys.stderr.write(f"demo serving {site.canonical} (resolve: "
                              f"{' '.join(site.resolve)}); Ctrl-C to stop\n")
@@ -186,7 +193,7 @@ def demo_command(args: argparse.Namespace) -> int:
     """CLI glue: run the demo, print the risk list, write the HTML report and HANDOVER.md."""
     with tempfile.TemporaryDirectory(prefix="launchready-demo-") as tmp:
         result = asyncio.run(run_demo(fixed=args.fixed, workdir=Path(tmp),
-                                      keep_running=args.keep_running))
+                                      keep_running=args.keep_running, options=args))
     emit(result.report, args)
     Path(REPORT_FILE).write_text(render(result.report, Format.HTML), encoding="utf-8")
     # the handover document of the demo, next to the report (from the same audit)
@@ -194,4 +201,4 @@ def demo_command(args: argparse.Namespace) -> int:
     Path("HANDOVER.md").write_text(render_handover(handover), encoding="utf-8")
     if not args.quiet:
         sys.stderr.write(f"wrote {REPORT_FILE} and HANDOVER.md\n")
-    return exit_code(result.report, args.fail_on)
+    return exit_status(result.report, args)

@@ -29,8 +29,11 @@ import contextlib
 import gc
 import logging
 import math
+import os
 import random
+import socket
 import time
+import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -39,6 +42,8 @@ from typing import Any
 import aiohttp
 
 from launchready.config.models import Config, MonitorCheck, MonitorConfig, monitor_duration
+from launchready.errors import ConfigError, RunError
+from launchready.monitor.canary import network_reachable
 from launchready.monitor.guard import AddressPolicy
 from launchready.monitor.notify import Outbox, load_transports
 from launchready.monitor.probes import (
@@ -53,8 +58,9 @@ from launchready.monitor.probes import (
 )
 from launchready.monitor.state import Event, EventKind, Observation, Status, advance
 from launchready.monitor.state import monitor_offline as all_offline
-from launchready.monitor.store import Commit, Message, ResultRow, Store, StoreError, open_store
+from launchready.monitor.store import BOUNDS_MS, Commit, Message, ResultRow, Store, StoreError
 from launchready.monitor.timing import CheckTiming, timing
+from launchready.monitor.views import CheckView, LatencyPoint, StatusSnapshot
 from launchready.probes.dns import DnsProbe
 from launchready.probes.http import ssl_context
 
@@ -66,6 +72,12 @@ STORAGE_ALERT_AFTER_S = 300.0  # a store failing for another reason (locked, ser
 # words of SQLite/PostgreSQL errors that mean the storage itself is full or broken
 _STORAGE_BROKEN = ("full", "no space", "disk i/o", "readonly", "read-only", "malformed",
                    "not a database", "disk quota")
+CANARY_EVERY_S = 1.0  # canaries are asked at most this often while every check fails
+WRITER_LEASE = "writer"  # one monitor process per store
+LEASE_TTL_S = 30.0  # a holder that stops renewing loses the lease after this long
+LEASE_RENEW_S = 10.0
+STORE_LAG_S = 1.0  # a write waiting longer than this makes the monitor "degraded"
+SNAPSHOT_WAIT_S = 2.0  # the status page's own deadline for reading the store
 STAGGER_S = 0.01  # first runs of successive checks start this far apart (at most)
 
 
@@ -106,6 +118,16 @@ def in_maintenance(monitor: MonitorConfig, check: str, at: datetime) -> bool:
         if datetime.fromisoformat(window.start) <= at < datetime.fromisoformat(window.end):
             return True
     return False
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process: it runs
+    return True
 
 
 def _queued_at(commit: Commit) -> datetime:
@@ -154,6 +176,14 @@ class Monitor:
     _store_error: str = ""
     _store_failing_since: float | None = None  # monotonic
     _storage_alerted: set[int] = field(default_factory=set)  # routes told this episode
+    _canary_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    _canary_at: float | None = None  # monotonic time of the last canary probe
+    _canary_ok: bool = True
+    _write_began: float | None = None  # monotonic start of the write in progress
+    _token: str = field(default_factory=lambda: uuid.uuid4().hex)
+    _holder: str = field(default_factory=lambda: f"{os.getpid()}@{socket.gethostname()}")
+    fatal: str | None = None  # why the monitor had to stop (its lease was taken over)
+    lost: asyncio.Event = field(default_factory=asyncio.Event)  # set with ``fatal``
 
     @property
     def monitor(self) -> MonitorConfig:
@@ -168,9 +198,12 @@ class Monitor:
         """Open the store, resume state, build the check runners."""
         mon = self.monitor
         if self.store is None:  # a store may be handed in already open (tests, embedding)
-            self.store = await open_store(self.database or mon.database,
-                                          public={c.name: c.public for c in mon.checks})
-        self.statuses = await self.store.load()
+            self.store = Store(url=self.database or mon.database,
+                               public={c.name: c.public for c in mon.checks})
+            await self._open_store()
+        if self.store.is_open:
+            await self._take_lease()
+            self.statuses = await self.store.load()
         self._dns = DnsProbe(resolver=self.config.network.resolver)
         tls = ssl_context(self.config.network.ca_bundle)  # one for every session
         # one session per address policy, shared by its HTTP checks: a run never reuses a
@@ -196,7 +229,8 @@ class Monitor:
             self._runners[chk.name] = runner
         load_transports()
         self._outbox = Outbox(store=self.store, routes=mon.alerts, clock=self.clock,
-                              wake=asyncio.Event(), group_window=self.group_window)
+                              wake=asyncio.Event(), group_window=self.group_window,
+                              claimer=self._holder)
         reopened = [n for n, s in self.statuses.items() if s.resumed]
         log.info("monitor store %s opened; %d checks; %d open incidents resumed",
                  self.store.label, len(mon.checks), len(reopened))
@@ -205,10 +239,13 @@ class Monitor:
         """Open and start every task (checks, writer, outbox, heartbeat, retention, web)."""
         await self.open()
         assert self._outbox is not None  # noqa: S101 - set by open()
+        if self.web:  # first: a listen address that cannot be bound stops the start cleanly
+            await self._start_web()
         self._tasks.append(asyncio.create_task(self._writer(), name="monitor-writer"))
         self._tasks.append(asyncio.create_task(self._outbox.run(self._stop),
                                                name="monitor-outbox"))
         self._tasks.append(asyncio.create_task(self._housekeeping(), name="monitor-retention"))
+        self._tasks.append(asyncio.create_task(self._lease_keeper(), name="monitor-lease"))
         if self.monitor.heartbeat_url is not None:
             self._tasks.append(asyncio.create_task(self._heartbeat(), name="monitor-heartbeat"))
         began, count = time.monotonic(), len(self._runners)
@@ -219,12 +256,71 @@ class Monitor:
             phase = index * min(STAGGER_S, runner.timing.interval / count)
             self._check_tasks.append(asyncio.create_task(self._loop(runner, began + phase),
                                                          name=f"check {runner.check.name}"))
-        if self.web:
-            await self._start_web()
         # the config, runners and sessions built above live as long as the monitor: leave
         # them out of full garbage collections, which otherwise walk every one of them each
         # time (at 10,000 checks: 240 ms pauses, 140 ms without them); close() undoes it
         gc.freeze()
+
+    async def _open_store(self) -> bool:
+        """Open the store; when that fails (full disk, I/O error, server down) the monitor
+        runs degraded instead of not at all: checks go on, results wait in memory, the
+        storage alert goes out from memory and the writer retries the open (RELIABILITY
+        23). With nothing loaded, every check starts UNKNOWN, which sends nothing for
+        healthy targets."""
+        assert self.store is not None  # noqa: S101 - called with a store
+        try:
+            await self.store.open()
+        except StoreError as exc:
+            if not self._store_failing:
+                log.error("monitor store %s cannot be opened (%s); running from memory and "
+                          "retrying", self.store.label, exc)
+                self._store_failing_since = time.monotonic()
+            self._store_failing = True
+            self._store_error = str(exc)
+            return False
+        if self._store_failing:
+            log.warning("monitor store %s opened", self.store.label)
+            try:
+                await self._take_lease()
+            except RunError as exc:
+                self._lose(str(exc))
+                return False
+        return True
+
+    async def _take_lease(self) -> None:
+        """Take (or renew) the store's single-writer lease; raise :class:`RunError` naming
+        the holder when another live monitor has it (two monitors on one store would record
+        and send everything twice)."""
+        assert self.store is not None  # noqa: S101 - called with an open store
+        now = self.clock()
+        lease = await self.store.take_lease(WRITER_LEASE, holder=self._holder,
+                                            token=self._token, now=now, ttl=LEASE_TTL_S,
+                                            alive=_pid_alive)
+        if lease.token != self._token:
+            raise RunError(
+                f"another monitor ({lease.holder}) is using the store {self.store.label}; its "
+                f"lease runs until {_fmt(lease.expires)} unless it renews it. Stop it, or "
+                f"give this one another database")
+
+    def _lose(self, why: str) -> None:
+        log.critical("%s; stopping", why)
+        self.fatal = why
+        self.lost.set()
+
+    async def _lease_keeper(self) -> None:
+        """Renew the writer lease; stop the monitor if another one took it over."""
+        while not self._stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), timeout=LEASE_RENEW_S)
+            if self._stop.is_set() or self.store is None or not self.store.is_open:
+                continue
+            try:
+                await self._take_lease()
+            except StoreError as exc:
+                log.warning("could not renew the store lease: %s", exc)
+            except RunError as exc:
+                self._lose(str(exc))
+                return
 
     async def _start_web(self) -> None:
         try:
@@ -232,10 +328,21 @@ class Monitor:
         except ImportError:
             log.info("status page not available in this build; running without it")
             return
-        host, _, port = self.monitor.listen.rpartition(":")
-        self._web_runner = await start_web(self, host=host.strip("[]") or "127.0.0.1",
-                                           port=int(port))
-        log.info("status page on http://%s/", self.monitor.listen)
+        listen = self.monitor.listen
+        host, _, port = listen.rpartition(":")
+        try:
+            self._web_runner = await start_web(self, host=host.strip("[]") or "127.0.0.1",
+                                               port=int(port))
+        except (OSError, ValueError, OverflowError) as exc:
+            reason = (os.strerror(exc.errno).lower()
+                      if isinstance(exc, OSError) and exc.errno else str(exc))
+            raise ConfigError(f"cannot serve the status page on {listen}: {reason}",
+                              key="monitor.listen",
+                              fix="use a free HOST:PORT, or --no-web") from None
+        address = self.web_address
+        if address is not None:
+            bound = f"[{address[0]}]" if ":" in address[0] else address[0]
+            log.info("status page on http://%s:%d/", bound, address[1])
 
     @property
     def web_address(self) -> tuple[str, int] | None:
@@ -289,23 +396,51 @@ class Monitor:
                 await runner.probe.aclose()
         self._runners.clear()
         if self.store is not None:
+            if self.store.is_open and self.fatal is None:
+                with contextlib.suppress(StoreError):
+                    await self.store.release_lease(WRITER_LEASE, token=self._token)
             await self.store.close()
 
     # ---- StatusSource (delegated to the store) ---------------------------------------------
 
-    async def snapshot(self, now: datetime) -> Any:
-        """``views.StatusSource.snapshot``."""
+    async def snapshot(self, now: datetime) -> StatusSnapshot:
+        """``views.StatusSource.snapshot``: from the store, or from memory while the store
+        is not open."""
         if self.store is None:
             raise StoreError("the monitor is not open")
-        self.store.state_note = ("offline" if self.offline else
-                                 "degraded: storage unavailable" if self._store_failing
-                                 else "ok")
-        return await self.store.snapshot(now)
+        waiting = (time.monotonic() - self._write_began if self._write_began is not None
+                   else 0.0)
+        note = ("offline" if self.offline else
+                "degraded: storage unavailable" if self._store_failing else
+                f"degraded: storage slow (a write has waited {waiting:.0f}s)"
+                if waiting > STORE_LAG_S else "ok")
+        if not self.store.is_open:
+            return self._memory_snapshot(now, note)
+        self.store.state_note = note
+        try:
+            return await asyncio.wait_for(self.store.snapshot(now), timeout=SNAPSHOT_WAIT_S)
+        except TimeoutError:
+            # the read itself is stuck: answer from memory within the page's own deadline
+            return self._memory_snapshot(
+                now, note if note != "ok" else "degraded: storage slow (reads are waiting)")
 
-    async def series(self, check: str, since: datetime) -> Any:
-        """``views.StatusSource.series``."""
+    def _memory_snapshot(self, now: datetime, note: str) -> StatusSnapshot:
+        checks = tuple(CheckView(
+            name=c.name, state=self.statuses.get(c.name, Status()).state,
+            since=self.statuses.get(c.name, Status()).since, public=c.public,
+            last_latency_ms=None, runs_total=0, failures_total=0, uptime_24h=None,
+            uptime_7d=None, uptime_30d=None) for c in self.monitor.checks)
+        return StatusSnapshot(generated_at=now, checks=checks, incidents=(),
+                              monitor_state=note, histogram_bounds_ms=BOUNDS_MS,
+                              histograms=tuple((c.name, (0,) * (len(BOUNDS_MS) + 1), 0.0)
+                                               for c in self.monitor.checks))
+
+    async def series(self, check: str, since: datetime) -> list[LatencyPoint]:
+        """``views.StatusSource.series`` (empty while the store is not open)."""
         if self.store is None:
             raise StoreError("the monitor is not open")
+        if not self.store.is_open:
+            return []
         return await self.store.series(check, since)
 
     # ---- running checks ------------------------------------------------------------------
@@ -316,7 +451,10 @@ class Monitor:
             await self.open()
         outcomes = await asyncio.gather(*(self._run(r) for r in self._runners.values()))
         for runner, outcome in zip(self._runners.values(), outcomes, strict=True):
-            self._observe(runner, outcome)
+            self._latest[runner.check.name] = (outcome.ok, outcome.network)
+        offline = await self._is_offline()
+        for runner, outcome in zip(self._runners.values(), outcomes, strict=True):
+            self._observe(runner, outcome, offline)
         if not await self._flush_queue():
             await self._alert_from_memory()
         if self._outbox is not None:
@@ -363,26 +501,48 @@ class Monitor:
                     self._idle.discard(me)
             if self.on_schedule is not None:
                 self.on_schedule(due, time.monotonic())
-            outcome = await self._run(runner)
-            self._observe(runner, outcome)
+            try:
+                outcome = await self._run(runner)
+            except asyncio.CancelledError:
+                if self._stop.is_set():  # cut by shutdown: the run is unknown, not missing
+                    self._queue.append(Commit(result=ResultRow(
+                        check=runner.check.name, at=self.clock(), ok=None, latency_ms=None,
+                        cause="stopped during the run (monitor shutdown)")))
+                raise
+            self._latest[runner.check.name] = (outcome.ok, outcome.network)
+            self._observe(runner, outcome, await self._is_offline())
             self._last_round = time.monotonic()
             # next slot strictly in the future: an overrun skips slots, never bursts
             slot = max(slot + 1, math.floor((time.monotonic() - t0) / t.interval) + 1)
 
-    def _observe(self, runner: _Runner, outcome: Outcome) -> None:
+    async def _is_offline(self) -> bool:
+        """Whether the monitor has lost its own network: every check failed at the network
+        level at once AND no canary answers. The canaries are asked at most once per
+        ``CANARY_EVERY_S`` (one probe shared by the checks finishing meanwhile)."""
+        if len(self._runners) < 2 or not all_offline(self._latest):
+            return False
+        async with self._canary_lock:
+            now = time.monotonic()
+            if self._canary_at is None or now - self._canary_at >= CANARY_EVERY_S:
+                self._canary_ok = await network_reachable(self.monitor.canaries)
+                self._canary_at = time.monotonic()
+        return not self._canary_ok
+
+    def _observe(self, runner: _Runner, outcome: Outcome, offline: bool) -> None:
         chk = runner.check
         now = self.clock()
-        self._latest[chk.name] = (outcome.ok, outcome.network)
         was_offline = self.offline
-        self.offline = all_offline(self._latest) if len(self._runners) >= 2 else False
+        self.offline = offline
         messages: list[Message] = []
         if self.offline and not was_offline:
-            log.error("monitor offline: every check failed at the network level at once; "
-                      "results are stored as unknown until the network returns")
+            log.error("monitor offline: every check failed at the network level and no "
+                      "canary answers; results are stored as unknown until the network "
+                      "returns")
             messages += self._broadcast(
                 f"offline:{now.timestamp():.0f}", "[MONITOR OFFLINE] launchready",
-                f"Every check failed at the network level at {_fmt(now)}: the monitor host "
-                f"has probably lost its network. Results are unknown until it returns.")
+                f"Every check failed at the network level at {_fmt(now)} and none of the "
+                f"monitor's canaries answers: the monitor host has lost its network. "
+                f"Results are unknown until it returns.")
         elif was_offline and not self.offline:
             log.warning("monitor back online at %s", _fmt(now))
         obs = Observation(at=now, ok=outcome.ok, cause=outcome.cause, slow=outcome.slow,
@@ -424,10 +584,14 @@ class Monitor:
     async def _flush_queue(self) -> bool:
         if not self._queue or self.store is None:
             return True
+        if not self.store.is_open and not await self._open_store():
+            return False
         batch = list(self._queue)
+        self._write_began = time.monotonic()
         try:
             await self.store.commit_many(batch)
         except StoreError as exc:
+            self._write_began = None
             if not self._store_failing:
                 log.error("monitor store write failed (%s); %d results kept in memory and "
                           "retried", exc, len(batch))
@@ -435,6 +599,7 @@ class Monitor:
             self._store_failing = True
             self._store_error = str(exc)
             return False
+        self._write_began = None
         del self._queue[: len(batch)]
         if self._store_failing:
             log.warning("monitor store writable again; backlog written")
@@ -462,7 +627,9 @@ class Monitor:
     def _storage_alert(self) -> tuple[str, str] | None:
         """(title, body) of the storage alert when it is due, else None."""
         error = self._store_error.lower()
-        broken = any(word in error for word in _STORAGE_BROKEN)
+        # a store that cannot even be opened is broken: nothing can be recorded at all
+        broken = any(word in error for word in _STORAGE_BROKEN) or (
+            self.store is not None and not self.store.is_open)
         since = self._store_failing_since
         if not broken and (since is None or time.monotonic() - since < STORAGE_ALERT_AFTER_S):
             return None
@@ -513,6 +680,9 @@ class Monitor:
                     await self.store.checkpoint()
                 except StoreError as exc:
                     log.warning("retention: %s", exc)
+                except Exception:
+                    # a bug here must not end retention silently: logged, retried next hour
+                    log.exception("retention failed; retried in an hour")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stop.wait(), timeout=3600)
 

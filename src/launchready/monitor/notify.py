@@ -232,6 +232,7 @@ class Outbox:
     sender: Callable[[str, str, str, datetime], Delivery] = send_now
     wake: asyncio.Event | None = None
     group_window: float = 0.0  # seconds a new message waits for others to join it
+    claimer: str = "outbox"  # recorded on the rows this outbox claims
     _held_until: datetime | None = None  # when the earliest held group may go
 
     async def flush(self, *, wait: bool = True) -> int:
@@ -239,6 +240,8 @@ class Outbox:
         queued messages were attempted. ``wait=False`` sends held groups at once."""
         now = self.clock()
         self._held_until = None
+        if not self.store.is_open:
+            return 0  # the daemon delivers from memory until the store opens
         try:
             items = await self.store.due(now, limit=DUE_BATCH)
         except StoreError as exc:
@@ -268,6 +271,11 @@ class Outbox:
                                         error="the alert route was removed from the config")
             return len(items)
         if wait and self._hold(items, self.clock()):
+            return 0
+        # compare-and-set: a row another process (or a previous attempt) claimed is not sent
+        claimed = await self.store.claim([i.id for i in items], self.claimer)
+        items = [i for i in items if i.id in claimed]
+        if not items:
             return 0
         cfg = self.routes[route]
         title, body = digest([(i.title, i.body) for i in items])
@@ -327,7 +335,7 @@ class Outbox:
         while not stop.is_set():
             await self.flush()
             try:
-                nxt = await self.store.next_due()
+                nxt = await self.store.next_due() if self.store.is_open else None
             except StoreError:
                 nxt = None
             now = self.clock()

@@ -12,6 +12,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
+import os
+import socket
 import ssl
 import time
 from collections.abc import Mapping
@@ -96,6 +99,25 @@ class GuardedHttpProbe(HttpProbe):
         return self._session
 
 
+# getaddrinfo codes that are the resolver's definitive answer (the name has no address)
+_DNS_ANSWERED = frozenset(getattr(socket, n) for n in ("EAI_NONAME", "EAI_NODATA")
+                          if hasattr(socket, n))
+# connect errors that say nothing came back from the path: no route, link down, or silence
+_NO_PATH = frozenset({errno.ENETUNREACH, errno.EHOSTUNREACH, errno.ENETDOWN, errno.ETIMEDOUT,
+                      errno.EHOSTDOWN})
+
+
+def connect_cause(err: OSError) -> tuple[str, bool]:
+    """(short cause, network-level?) for a failed connect: ``connect: connection refused``.
+
+    The text comes from the errno, never from the exception's message (which carries the
+    address). A refusal or a reset is an answer from the target's host, so the path works:
+    only "no route", "network down" and timeouts are network level."""
+    code = err.errno
+    reason = os.strerror(code) if isinstance(code, int) and code > 0 else "failed"
+    return f"connect: {reason.lower()}", code in _NO_PATH or code is None
+
+
 def _cause_of(exc: BaseException, timeout: float) -> tuple[str, bool]:
     """(short cause, network-level?) for an exception from a request."""
     seen: BaseException | None = exc
@@ -112,12 +134,13 @@ def _cause_of(exc: BaseException, timeout: float) -> tuple[str, bool]:
     if isinstance(exc, aiohttp.ClientSSLError):
         return "tls: handshake failed", False
     if isinstance(exc, aiohttp.ClientConnectorDNSError):
-        return "dns: name does not resolve", True
+        # NXDOMAIN / no data is an answer: the resolver was reached
+        definitive = exc.os_error.errno in _DNS_ANSWERED
+        return "dns: name does not resolve", not definitive
     if isinstance(exc, aiohttp.ClientConnectorError):
-        reason = exc.os_error.strerror or type(exc.os_error).__name__
-        return f"connect: {reason.lower()}", True
+        return connect_cause(exc.os_error)
     if isinstance(exc, aiohttp.ServerDisconnectedError):
-        return "connection closed without a response", True
+        return "connection closed without a response", False
     return f"{type(exc).__name__}", isinstance(exc, aiohttp.ClientError | OSError)
 
 
@@ -266,7 +289,11 @@ async def run_tcp(config: Config, chk: MonitorCheck, *, timeout: float,
         async with asyncio.timeout(timeout):
             pinned = config.network.resolve_map().get((host.lower(), port))
             loop = asyncio.get_running_loop()
-            infos = await loop.getaddrinfo(pinned or host, port, type=1)
+            try:
+                infos = await loop.getaddrinfo(pinned or host, port, type=1)
+            except socket.gaierror as exc:
+                return Outcome(ok=False, cause="dns: name does not resolve",
+                               network=exc.errno not in _DNS_ANSWERED)
             for info in infos:
                 policy.check(str(info[4][0]))
             addr = str(infos[0][4][0])
@@ -280,8 +307,8 @@ async def run_tcp(config: Config, chk: MonitorCheck, *, timeout: float,
     except TimeoutError:
         return Outcome(ok=False, cause=f"timeout after {timeout:g}s", network=True)
     except OSError as exc:
-        return Outcome(ok=False, cause=f"connect: {(exc.strerror or 'failed').lower()}",
-                       network=True)
+        cause, network = connect_cause(exc)
+        return Outcome(ok=False, cause=cause, network=network)
     finally:
         if writer is not None:
             writer.close()

@@ -129,11 +129,13 @@ def advance(status: Status, obs: Observation, policy: Policy) -> tuple[Status, l
 
 
 def monitor_offline(latest: dict[str, tuple[bool, bool]]) -> bool:
-    """Whether the monitor itself has lost its network.
+    """Whether the results alone leave room for "the monitor lost its network".
 
-    ``latest`` maps each check to (its latest result ok, that failure was a network-level
-    error: connect, DNS or timeout). With two or more checks, all failing at the network
-    level at once points at the monitor's own link, not at every target (RELIABILITY 9).
-    An HTTP 5xx proves the network works, so it never counts.
+    ``latest`` maps each check to (its latest result ok, that failure was network level: no
+    route, network down, timeout, no DNS answer). Necessary, never sufficient: the daemon
+    asks its canaries before calling itself offline, because every check on the app's one
+    host failing together is exactly what the app going down looks like (RELIABILITY 9). A
+    refused connection, a definitive DNS answer or an HTTP status prove the path works and
+    never count.
     """
     return len(latest) >= 2 and all(not ok and network for ok, network in latest.values())

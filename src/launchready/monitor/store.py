@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import sqlite3
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -42,6 +43,7 @@ from launchready.monitor.views import (
 
 T = TypeVar("T")
 BUSY_TIMEOUT_MS = 10_000
+READ_BUSY_TIMEOUT_MS = 1_000  # the status page answers within its own deadline
 BOUNDS_MS: tuple[float, ...] = (5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000)
 
 
@@ -72,6 +74,10 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "created {real} NOT NULL, next_at {real} NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, "
         "status TEXT NOT NULL DEFAULT 'pending', last_error TEXT, sent_at {real})",
         "CREATE INDEX IF NOT EXISTS ix_outbox_due ON outbox (status, next_at)",
+    ),
+    (
+        # who is sending a row: claimed with a compare-and-set, so no row goes out twice
+        "ALTER TABLE outbox ADD COLUMN claimed_by TEXT",
     ),
 )
 
@@ -118,6 +124,48 @@ class OutboxItem:
 
 
 @dataclass(frozen=True, kw_only=True)
+class Lease:
+    """Who holds a named lease of the store, until when (wall clock: several processes
+    compare it)."""
+
+    holder: str  # "pid@host", for people
+    token: str  # unique per process start
+    expires: datetime
+
+    def encode(self) -> str:
+        """The ``meta`` value."""
+        return json.dumps({"holder": self.holder, "token": self.token,
+                           "expires": self.expires.timestamp()})
+
+    @staticmethod
+    def decode(value: str | None) -> Lease | None:
+        """A ``meta`` value back; None for an empty or unreadable one."""
+        try:
+            data = json.loads(value or "")
+            return Lease(holder=str(data["holder"]), token=str(data["token"]),
+                         expires=datetime.fromtimestamp(float(data["expires"]), UTC))
+        except (ValueError, KeyError, TypeError):
+            return None
+
+
+def lease_free(current: Lease | None, *, token: str, holder: str, now: datetime,
+               alive: Callable[[int], bool]) -> bool:
+    """Pure: whether ``token`` (running as ``holder``) may take or renew ``current``.
+
+    Free when nobody holds it, it is ours, it has expired, or its holder is a process on
+    this host that no longer runs (a kill -9 or a crash: the restart need not wait out the
+    lease). The same pid on the same host with another token is an earlier life of this
+    process's pid (a container's pid 1 restarted)."""
+    if current is None or current.token == token or current.expires <= now:
+        return True
+    pid, _, host = current.holder.partition("@")
+    mine_pid, _, mine_host = holder.partition("@")
+    if host != mine_host or not pid.isdigit():
+        return False
+    return pid == mine_pid or not alive(int(pid))
+
+
+@dataclass(frozen=True, kw_only=True)
 class Commit:
     """Everything one observation changes, written in one transaction."""
 
@@ -146,6 +194,11 @@ class Store:
         default_factory=lambda: ThreadPoolExecutor(max_workers=1,
                                                    thread_name_prefix="monitor-store"),
         repr=False)
+    _read_conn: _Conn | None = field(default=None, repr=False)
+    _read_pool: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(max_workers=1,
+                                                   thread_name_prefix="monitor-store-read"),
+        repr=False)
     state_note: str = "ok"
     _opened: bool = field(default=False, repr=False)
     _closed: bool = field(default=False, repr=False)
@@ -173,6 +226,45 @@ class Store:
         except Exception as exc:
             await loop.run_in_executor(self._pool, self._drop_if_broken)
             raise StoreError(f"{type(exc).__name__}: {_clean(str(exc))}") from None
+
+    async def _read(self, fn: Callable[[], T]) -> T:
+        """Run a read on the read connection's own thread: the status page never waits
+        behind a write that waits for a lock (WAL readers do not block on writers)."""
+        if self.dialect == "sqlite" and self.url.endswith(":memory:"):
+            return await self._run(fn)  # one in-memory database: one connection
+        loop = asyncio.get_running_loop()
+        try:
+            return await loop.run_in_executor(self._read_pool, fn)
+        except StoreError:
+            raise
+        except Exception as exc:
+            await loop.run_in_executor(self._read_pool, self._drop_reader)
+            raise StoreError(f"{type(exc).__name__}: {_clean(str(exc))}") from None
+
+    def _drop_reader(self) -> None:
+        conn, self._read_conn = self._read_conn, None
+        if conn is not None:
+            with contextlib.suppress(Exception):
+                conn.close()
+
+    def _rx(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        if self.dialect == "sqlite" and self.url.endswith(":memory:"):
+            return self._x(sql, params)
+        if not self._opened:
+            raise StoreError("the store is closed")
+        if self._read_conn is None:
+            if self.dialect == "sqlite":
+                conn = sqlite3.connect(self.url.removeprefix("sqlite:///"),
+                                       isolation_level=None, check_same_thread=False,
+                                       timeout=READ_BUSY_TIMEOUT_MS / 1000)
+                conn.execute(f"PRAGMA busy_timeout = {READ_BUSY_TIMEOUT_MS}")
+                conn.execute("PRAGMA query_only = 1")
+                self._read_conn = conn
+            else:
+                import psycopg  # noqa: PLC0415
+
+                self._read_conn = psycopg.connect(self.url, autocommit=True, connect_timeout=5)
+        return self._read_conn.execute(self._sql(sql), tuple(params))
 
     def _drop_if_broken(self) -> None:
         """After a failure, forget a PostgreSQL connection that is gone; the next call
@@ -244,10 +336,26 @@ class Store:
 
         self._tx(work)
 
+    @property
+    def is_open(self) -> bool:
+        """Whether :meth:`open` has succeeded (and :meth:`close` not been called)."""
+        return self._opened
+
     async def open(self) -> Store:
-        """Connect and migrate."""
-        await self._run(self._connect)
+        """Connect and migrate; on failure nothing stays half open and ``open`` may be
+        called again (the daemon retries while the disk is full)."""
+        try:
+            await self._run(self._connect)
+        except StoreError:
+            await asyncio.get_running_loop().run_in_executor(self._pool, self._discard)
+            raise
         return self
+
+    def _discard(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            with contextlib.suppress(Exception):
+                conn.close()
 
     async def close(self) -> None:
         """Checkpoint (SQLite) and close; safe to call twice."""
@@ -264,9 +372,12 @@ class Store:
         if self._closed:
             return
         self._closed = True
+        loop = asyncio.get_running_loop()
         try:
-            await asyncio.get_running_loop().run_in_executor(self._pool, work)
+            await loop.run_in_executor(self._read_pool, self._drop_reader)
+            await loop.run_in_executor(self._pool, work)
         finally:
+            self._read_pool.shutdown(wait=True)
             self._pool.shutdown(wait=True)
 
     async def checkpoint(self) -> None:
@@ -369,6 +480,58 @@ class Store:
             "SELECT MIN(next_at) FROM outbox WHERE status = 'pending'").fetchone())
         return _dt(row[0]) if row and row[0] is not None else None
 
+    async def claim(self, ids: Sequence[int], claimer: str) -> set[int]:
+        """Claim pending rows for sending (compare-and-set: a row another process claimed
+        first is not returned). Claimed rows are no longer due until settled."""
+        def work() -> set[int]:
+            got: set[int] = set()
+            for item_id in ids:
+                cur = self._x("UPDATE outbox SET status = 'sending', claimed_by = ? "
+                              "WHERE id = ? AND status = 'pending'", (claimer, item_id))
+                if cur.rowcount == 1:
+                    got.add(item_id)
+            return got
+
+        return await self._run(lambda: self._tx(work))
+
+    async def take_lease(self, name: str, *, holder: str, token: str, now: datetime,
+                         ttl: float, alive: Callable[[int], bool]) -> Lease:
+        """Take or renew lease ``name`` for ``token`` for ``ttl`` seconds, atomically.
+        Returns the lease as it stands: ours when taken, the holder's when refused. Taking
+        it over from another token puts that holder's claimed outbox rows back in the
+        queue (delivery is at least once)."""
+        key = f"lease:{name}"
+        lock = " FOR UPDATE" if self.dialect == "postgresql" else ""
+
+        def work() -> Lease:
+            self._x("INSERT INTO meta (key, value) VALUES (?, '') ON CONFLICT (key) DO NOTHING",
+                    (key,))
+            row = self._x(f"SELECT value FROM meta WHERE key = ?{lock}", (key,)).fetchone()  # noqa: S608 - constant
+            current = Lease.decode(row[0] if row else None)
+            if not lease_free(current, token=token, holder=holder, now=now, alive=alive):
+                assert current is not None  # noqa: S101 - lease_free(None) is True
+                return current
+            mine = Lease(holder=holder, token=token, expires=now + timedelta(seconds=ttl))
+            self._x("UPDATE meta SET value = ? WHERE key = ?", (mine.encode(), key))
+            if current is None or current.token != token:
+                self._x("UPDATE outbox SET status = 'pending', claimed_by = NULL "
+                        "WHERE status = 'sending'")
+            return mine
+
+        return await self._run(lambda: self._tx(work))
+
+    async def release_lease(self, name: str, *, token: str) -> None:
+        """Give lease ``name`` up, if ``token`` holds it."""
+        key = f"lease:{name}"
+
+        def work() -> None:
+            row = self._x("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+            current = Lease.decode(row[0] if row else None)
+            if current is not None and current.token == token:
+                self._x("DELETE FROM meta WHERE key = ?", (key,))
+
+        await self._run(lambda: self._tx(work))
+
     async def settle(self, item_id: int, *, status: str, now: datetime,
                      next_at: datetime | None = None, error: str | None = None) -> None:
         """Record a delivery attempt: ``sent``, ``pending`` (retry at ``next_at``) or
@@ -451,22 +614,22 @@ class Store:
     async def series(self, check: str, since: datetime) -> list[LatencyPoint]:
         """Results of one check since ``since``, oldest first (unknown results left out)."""
         def work() -> list[LatencyPoint]:
-            rows = self._x("SELECT at, latency_ms, ok FROM results WHERE check_name = ? "
+            rows = self._rx("SELECT at, latency_ms, ok FROM results WHERE check_name = ? "
                            "AND at >= ? AND ok IS NOT NULL ORDER BY at",
                            (check, since.timestamp())).fetchall()
             return [LatencyPoint(at=_dt(a) or since, latency_ms=lat, ok=bool(o))
                     for a, lat, o in rows]
 
-        return await self._run(work)
+        return await self._read(work)
 
     async def snapshot(self, now: datetime) -> StatusSnapshot:
         """Every check's state, uptimes, recent incidents and latency histograms."""
         def uptime(name: str, days: int) -> float | None:
             since = (now - timedelta(days=days)).timestamp()
-            raw = self._x("SELECT SUM(CASE WHEN ok = 1 THEN 1 ELSE 0 END), COUNT(ok) "
+            raw = self._rx("SELECT SUM(CASE WHEN ok = 1 THEN 1 ELSE 0 END), COUNT(ok) "
                           "FROM results WHERE check_name = ? AND at >= ?",
                           (name, since)).fetchone()
-            rolled = self._x("SELECT SUM(runs - failures - unknown), SUM(runs - unknown) "
+            rolled = self._rx("SELECT SUM(runs - failures - unknown), SUM(runs - unknown) "
                              "FROM rollups WHERE check_name = ? AND hour >= ?",
                              (name, since)).fetchone()
             good = int(raw[0] or 0) + int(rolled[0] or 0)
@@ -474,7 +637,7 @@ class Store:
             return good / total if total else None
 
         def work() -> StatusSnapshot:
-            states = {r[0]: r for r in self._x(
+            states = {r[0]: r for r in self._rx(
                 "SELECT check_name, state, since, runs_total, failures_total, last_latency_ms "
                 "FROM states").fetchall()}
             views: list[CheckView] = []
@@ -489,21 +652,21 @@ class Store:
                     failures_total=int(row[4]) if row else 0,
                     uptime_24h=uptime(name, 1), uptime_7d=uptime(name, 7),
                     uptime_30d=uptime(name, 30)))
-                lat = [float(x[0]) for x in self._x(
+                lat = [float(x[0]) for x in self._rx(
                     "SELECT latency_ms FROM results WHERE check_name = ? AND latency_ms "
                     "IS NOT NULL", (name,)).fetchall()]
                 counts = (*tuple(sum(1 for v in lat if v <= b) for b in BOUNDS_MS), len(lat))
                 hists.append((name, counts, sum(lat)))
             incidents = [IncidentView(check=c, started=_dt(s) or now, ended=_dt(e), cause=cause,
                                       recovered_while_offline=bool(w))
-                         for c, s, e, cause, w in self._x(
+                         for c, s, e, cause, w in self._rx(
                              "SELECT check_name, started, ended, cause, recovered_while_offline "
                              "FROM incidents ORDER BY started DESC LIMIT 50").fetchall()]
             return StatusSnapshot(generated_at=now, checks=tuple(views),
                                   incidents=tuple(incidents), monitor_state=self.state_note,
                                   histogram_bounds_ms=BOUNDS_MS, histograms=tuple(hists))
 
-        return await self._run(work)
+        return await self._read(work)
 
 
 def _clean(text: str) -> str:
@@ -520,4 +683,5 @@ async def open_store(url: str, *, public: dict[str, bool] | None = None) -> Stor
         return await store.open()
     except StoreError:
         store._pool.shutdown(wait=False)
+        store._read_pool.shutdown(wait=False)
         raise

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
-from launchready.probes.git import GitError, run_git, stream_git, unquote_path
+from launchready.probes.git import GitError, GitRepo, open_repo, unquote_path
 from launchready.secrets.scanner import Match, Scanner
 
 MAX_SECTION_BYTES = 20 << 20
@@ -54,51 +54,55 @@ class HistoryScan:
     range_note: str | None = None
 
 
-def history_problem(root: Path) -> str | None:
-    """Why the history of ``root`` cannot be scanned completely, or None."""
-    shallow = run_git(root, ["rev-parse", "--is-shallow-repository"], timeout=30).strip()
+def history_problem(repo: GitRepo) -> str | None:
+    """Why the history of ``repo`` cannot be scanned completely, or None."""
+    shallow = repo.run(["rev-parse", "--is-shallow-repository"], timeout=30).strip()
     if shallow == b"true":
         return "shallow clone: older commits are missing (run `git fetch --unshallow`)"
-    fetch = run_git(root, ["config", "--get-all", "remote.origin.fetch"], timeout=30,
-                    check=False).split()
+    fetch = [v.strip() for v in repo.config_values("remote.origin.fetch")]
     if fetch and not any(b"*" in spec for spec in fetch):
         return ("single-branch clone: other branches are missing (run `git config "
                 "remote.origin.fetch '+refs/heads/*:refs/remotes/origin/*' && git fetch`)")
     return None
 
 
-def _has_commits(root: Path) -> bool:
-    return bool(run_git(root, ["for-each-ref", "--count=1", "--format=%(refname)"],
-                        timeout=30).strip()) or bool(
-        run_git(root, ["rev-parse", "--verify", "-q", "HEAD"], timeout=30, check=False))
+def _has_commits(repo: GitRepo) -> bool:
+    return bool(repo.run(["for-each-ref", "--count=1", "--format=%(refname)"],
+                         timeout=30).strip()) or bool(
+        repo.run(["rev-parse", "--verify", "-q", "HEAD"], timeout=30, check=False))
 
 
 def scan_history(root: Path, scanner: Scanner, *, since: str | None = None) -> HistoryScan:
     """Scan every reachable commit's added lines (or only ``since..HEAD``)."""
-    try:
-        problem = None if since else history_problem(root)
-        if problem:
-            return HistoryScan(hits=(), commits=0, complete=False, reason=problem)
-        if not _has_commits(root):
-            return HistoryScan(hits=(), commits=0, complete=True)
-        if since:
-            run_git(root, ["rev-parse", "--verify", "-q", f"{since}^{{commit}}"], timeout=30)
-        rev = [f"{since}..HEAD"] if since else ["--all"]
-        hits, commits = _walk(root, scanner, rev)
-        hits = _mark_in_head(root, scanner, hits)
-    except GitError as exc:
-        return HistoryScan(hits=(), commits=0, complete=False, reason=str(exc))
+    with open_repo(root) as repo:
+        if repo is None:
+            return HistoryScan(hits=(), commits=0, complete=False,
+                               reason=f"{root} is not in a git work tree")
+        try:
+            problem = None if since else history_problem(repo)
+            if problem:
+                return HistoryScan(hits=(), commits=0, complete=False, reason=problem)
+            if not _has_commits(repo):
+                return HistoryScan(hits=(), commits=0, complete=True)
+            if since:
+                repo.run(["rev-parse", "--verify", "-q", f"{since}^{{commit}}"], timeout=30)
+            rev = [f"{since}..HEAD"] if since else ["--all"]
+            hits, commits = _walk(repo, scanner, rev)
+            hits = _mark_in_head(repo, scanner, hits)
+        except GitError as exc:
+            return HistoryScan(hits=(), commits=0, complete=False, reason=str(exc))
     note = (f"range mode ({since}..HEAD): only lines added in that range were scanned; "
             "secrets added earlier are seen only if still in the working tree"
             if since else None)
     return HistoryScan(hits=tuple(hits), commits=commits, complete=True, range_note=note)
 
 
-def _walk(root: Path, scanner: Scanner, rev: list[str]) -> tuple[list[HistoryHit], int]:
+def _walk(repo: GitRepo, scanner: Scanner, rev: list[str]) -> tuple[list[HistoryHit], int]:
     args = ["log", "-p", "-U0", "--no-color", "--no-ext-diff", "--no-textconv", "--no-renames",
-            "--diff-merges=first-parent", "--format=%x00%x00%H %aI", *rev, "--"]
+            "--no-show-signature", "--diff-merges=first-parent", "--format=%x00%x00%H %aI",
+            *rev, "--"]
     walker = _LogWalker(scanner)
-    with stream_git(root, args) as out:
+    with repo.stream(args) as out:
         pending: list[bytes] = []
         for block in iter(partial(out.read, READ_BYTES), b""):
             # cut after the last record start, so every piece handed on holds whole records
@@ -190,13 +194,14 @@ class _LogWalker:
                 line=numbers[m.line - 1] if m.line <= len(numbers) else 0)
 
 
-def _mark_in_head(root: Path, scanner: Scanner, hits: list[HistoryHit]) -> list[HistoryHit]:
+def _mark_in_head(repo: GitRepo, scanner: Scanner, hits: list[HistoryHit]
+                  ) -> list[HistoryHit]:
     if not hits:
         return hits
-    head = run_git(root, ["rev-parse", "--verify", "-q", "HEAD"], timeout=30, check=False)
+    head = repo.run(["rev-parse", "--verify", "-q", "HEAD"], timeout=30, check=False)
     if not head.strip():
         return hits
-    listing = run_git(root, ["ls-tree", "-r", "-z", "HEAD"], timeout=60)
+    listing = repo.run(["ls-tree", "-r", "-z", "HEAD"], timeout=60)
     blobs: dict[str, str] = {}
     for entry in listing.split(b"\0"):
         meta, _, name = entry.partition(b"\t")
@@ -206,7 +211,7 @@ def _mark_in_head(root: Path, scanner: Scanner, hits: list[HistoryHit]) -> list[
     wanted = sorted({h.path for h in hits if h.path in blobs})
     present: dict[str, set[str]] = {}
     for p in wanted:
-        data = run_git(root, ["cat-file", "blob", blobs[p]], timeout=60)
+        data = repo.run(["cat-file", "blob", blobs[p]], timeout=60)
         if len(data) <= MAX_SECTION_BYTES:
             present[p] = {m.hash for m in scanner.scan(data)}
     return [HistoryHit(match=h.match, commit=h.commit, date=h.date, path=h.path, line=h.line,

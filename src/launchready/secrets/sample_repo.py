@@ -9,10 +9,9 @@ environment and ignores ``.env``. The key is assembled at run time and is no one
 from __future__ import annotations
 
 import hashlib
-import subprocess
 from pathlib import Path
 
-from launchready.probes.git import git_env
+from launchready.probes.git import run_git
 
 
 def demo_secret() -> str:
@@ -22,13 +21,10 @@ def demo_secret() -> str:
 
 
 def _git(path: Path, *args: str, date: str = "2026-01-05T10:00:00+00:00") -> None:
-    env = git_env() | {"GIT_AUTHOR_NAME": "Acme Dev", "GIT_AUTHOR_EMAIL": "dev@acme.example",
-                       "GIT_COMMITTER_NAME": "Acme Dev",
-                       "GIT_COMMITTER_EMAIL": "dev@acme.example",
-                       "GIT_AUTHOR_DATE": date, "GIT_COMMITTER_DATE": date}
-    subprocess.run(["git", "-C", str(path), "-c", "core.hooksPath=/dev/null",
-                    "-c", "commit.gpgsign=false", *args],
-                   env=env, check=True, capture_output=True, timeout=60)
+    env = {"GIT_AUTHOR_NAME": "Acme Dev", "GIT_AUTHOR_EMAIL": "dev@acme.example",
+           "GIT_COMMITTER_NAME": "Acme Dev", "GIT_COMMITTER_EMAIL": "dev@acme.example",
+           "GIT_AUTHOR_DATE": date, "GIT_COMMITTER_DATE": date}
+    run_git(path, args, env=env, timeout=60)
 
 
 def make_sample_repo(path: Path, *, fixed: bool) -> Path:

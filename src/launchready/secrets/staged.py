@@ -12,6 +12,8 @@ index, never the working tree, so an unstaged edit can neither hide a secret nor
   a binary/archive suffix, like the working-tree scan does.
 * Inside a hook git names the commit's index in ``GIT_INDEX_FILE``; ``git commit -a`` and
   ``git commit PATH`` use a temporary one. The caller passes it as ``index_file``.
+* Git reads the repository through :func:`~launchready.probes.git.open_repo`'s private git
+  dir, so nothing the repository configures runs.
 
 The result has the shape of a working-tree scan (:class:`~launchready.secrets.tree.TreeScan`),
 with line numbers of the staged file, so the same SEC001/SEC006 judgement applies to it.
@@ -25,7 +27,7 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
-from launchready.probes.git import run_git, unquote_path
+from launchready.probes.git import GitError, GitRepo, open_repo, unquote_path
 from launchready.secrets.scanner import Scanner
 from launchready.secrets.tree import (
     ARCHIVE_SUFFIXES,
@@ -43,11 +45,11 @@ _DIFF_OPTIONS = ("--no-color", "--no-ext-diff", "--no-textconv", "--no-relative"
                  "--src-prefix=a/", "--dst-prefix=b/", "-M")
 
 
-def staged_paths(root: Path, *, pathspec: Sequence[str] = (),
+def staged_paths(repo: GitRepo, *, pathspec: Sequence[str] = (),
                  index_file: str | None = None) -> tuple[str, ...]:
-    """Paths the next commit adds or changes (deletions excluded), relative to ``root``."""
-    out = run_git(root, ["diff", "--cached", "--name-only", "-z", "--diff-filter=ACMRT",
-                         *_DIFF_OPTIONS, "--", *pathspec], index_file=index_file)
+    """Paths the next commit adds or changes (deletions excluded), relative to the top."""
+    out = repo.run(["diff", "--cached", "--name-only", "-z", "--diff-filter=ACMRT",
+                    *_DIFF_OPTIONS, "--", *pathspec], index_file=index_file)
     return tuple(os.fsdecode(p) for p in out.split(b"\0") if p)
 
 
@@ -61,11 +63,14 @@ def scan_staged(root: Path, scanner: Scanner, *, pathspec: Sequence[str] = (),
     as git does in a hook.
     """
     index = os.path.abspath(index_file) if index_file else None
-    changed = staged_paths(root, pathspec=pathspec, index_file=index)
-    if not changed:
-        return TreeScan(files=(), skipped=(), scanned=0, tracked=(), git=True)
-    diff = run_git(root, ["diff", "--cached", "-U0", "--text", "--diff-filter=ACMRT",
-                          *_DIFF_OPTIONS, "--", *pathspec], index_file=index)
+    with open_repo(root) as repo:
+        if repo is None:
+            raise GitError(f"{root} is not inside a git repository")
+        changed = staged_paths(repo, pathspec=pathspec, index_file=index)
+        if not changed:
+            return TreeScan(files=(), skipped=(), scanned=0, tracked=(), git=True)
+        diff = repo.run(["diff", "--cached", "-U0", "--text", "--diff-filter=ACMRT",
+                         *_DIFF_OPTIONS, "--", *pathspec], index_file=index)
     hits: list[FileHits] = []
     skipped: list[Skipped] = []
     scanned = 0

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from launchready.probes.git import GitError, repo_root, run_git
+from launchready.probes.git import GitError, open_repo, repo_root
 from launchready.secrets.scanner import Match, Scanner
 
 DEFAULT_MAX_BYTES = 20 << 20
@@ -166,11 +166,14 @@ def git_files(top: Path, under: Path) -> tuple[list[str], list[str]] | None:
     """(tracked, untracked-not-ignored) paths relative to ``top`` below ``under``, or None."""
     rel = os.path.relpath(under, top)
     spec = [] if rel == "." else ["--", rel]
-    try:
-        tracked = run_git(top, ["ls-files", "-z", "--cached", *spec])
-        others = run_git(top, ["ls-files", "-z", "--others", "--exclude-standard", *spec])
-    except GitError:
-        return None
+    with open_repo(top) as repo:
+        if repo is None:
+            return None
+        try:
+            tracked = repo.run(["ls-files", "-z", "--cached", *spec])
+            others = repo.run(["ls-files", "-z", "--others", "--exclude-standard", *spec])
+        except GitError:
+            return None
     return _split_z(tracked), _split_z(others)
 
 

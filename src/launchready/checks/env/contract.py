@@ -415,11 +415,6 @@ def evaluate_contract(obs: EnvObservation) -> Outcome:
     return _Judge(obs).run()
 
 
-def project_base(ctx: Context) -> Path:
-    """The directory relative paths are taken from: the config file's, else the cwd."""
-    return Path(ctx.config.source).resolve().parent if ctx.config.source else Path.cwd()
-
-
 def _example(roots: Iterable[Path]) -> tuple[EnvSnapshot | None, tuple[Skipped, ...]]:
     for root in roots:
         base = root if root.is_dir() else root.parent
@@ -458,7 +453,7 @@ class EnvContractChecks(CheckFamily[EnvObservation]):
 
     def roots(self, ctx: Context) -> tuple[Path, ...]:
         """Absolute source roots."""
-        base = project_base(ctx)
+        base = ctx.config.base_dir
         configured = ctx.config.env.source_paths if ctx.config.env else (".",)
         paths = self.source_paths or tuple(configured)
         return tuple((base / p).resolve() for p in paths)
@@ -468,7 +463,7 @@ class EnvContractChecks(CheckFamily[EnvObservation]):
 
     def _gather(self, ctx: Context) -> EnvObservation:
         cfg = ctx.config.env
-        base = project_base(ctx)
+        base = ctx.config.base_dir
         environment = self.environment or ctx.config.app.environment
         env_file = self.env_file or (cfg.environment_file if cfg else None)
         if env_file is not None:

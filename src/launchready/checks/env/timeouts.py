@@ -40,7 +40,6 @@ from pathlib import Path
 
 from launchready.checks.base import CheckFamily, Context, Outcome, make_finding
 from launchready.checks.catalog import meta
-from launchready.checks.env.contract import project_base
 from launchready.envcontract.facts import HttpCall, SourceScan
 from launchready.envcontract.scan import scan_tree
 from launchready.model import Finding, Location, Table
@@ -113,7 +112,7 @@ class OutboundTimeoutChecks(CheckFamily[SourceScan]):
         return None
 
     async def gather(self, ctx: Context) -> SourceScan:
-        base = project_base(ctx)
+        base = ctx.config.base_dir
         configured = ctx.config.env.source_paths if ctx.config.env else (".",)
         roots = tuple((base / p).resolve() for p in (self.source_paths or tuple(configured)))
         return await asyncio.to_thread(scan_tree, roots, base)

@@ -93,10 +93,8 @@ class AlertDeliveryChecks(CheckFamily[AlertTest]):
         url = mon.database if mon is not None else ""
         try:
             if url.startswith("sqlite:///"):
-                path = url.removeprefix("sqlite:///")
-                if ctx.config.source and not Path(path).is_absolute():
-                    path = str(Path(ctx.config.source).parent / path)
-                raw = await asyncio.to_thread(_read_sqlite, path)
+                # the loader made the path absolute, as the monitor opens it
+                raw = await asyncio.to_thread(_read_sqlite, url.removeprefix("sqlite:///"))
             else:
                 raw = await asyncio.to_thread(_read_pg, url)
         except Exception as exc:

@@ -25,7 +25,6 @@ from pathlib import Path
 from launchready.checks.base import CheckFamily, Context, Outcome
 from launchready.checks.secrets.common import (
     attribution_for,
-    base_dir,
     secret_finding,
     skipped_table,
 )
@@ -59,7 +58,7 @@ class BundleSecrets(CheckFamily[BundleObservations]):
         if self.dirs is not None:
             return [Path(d) for d in self.dirs]
         conf = ctx.config.secrets
-        return [base_dir(ctx) / d for d in (conf.bundles if conf else [])]
+        return [ctx.config.base_dir / d for d in (conf.bundles if conf else [])]
 
     def _urls(self, ctx: Context) -> list[str]:
         if self.urls is not None:
@@ -84,7 +83,7 @@ class BundleSecrets(CheckFamily[BundleObservations]):
         extra = list(self.env_files or [])
         if ctx.config.env is not None and ctx.config.env.environment_file:
             extra.append(ctx.config.env.environment_file)
-        files = env_files_near(base_dir(ctx), extra)
+        files = env_files_near(ctx.config.base_dir, extra)
         index = await asyncio.to_thread(build_index, ctx.environ, files)
         return BundleObservations(scans=tuple(scans), index=index)
 

@@ -10,9 +10,8 @@ from __future__ import annotations
 import dataclasses
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from pathlib import Path
 
-from launchready.checks.base import Context, make_finding
+from launchready.checks.base import make_finding
 from launchready.checks.catalog import meta
 from launchready.model import Finding, Location, Severity, Table, fingerprint_of
 from launchready.secrets.redact import safe_path
@@ -24,11 +23,6 @@ PURGE = ("Rotate first: purging history does not revoke the key, and every clone
          "replacements.txt (one line, `VALUE==>REMOVED`), run `git filter-repo --replace-text "
          "replacements.txt`, force-push every branch and tag, and ask collaborators to "
          "re-clone.")
-
-
-def base_dir(ctx: Context) -> Path:
-    """Where relative paths of the config are resolved: the config file's folder, else cwd."""
-    return Path(ctx.config.source).resolve().parent if ctx.config.source else Path.cwd()
 
 
 def secret_finding(rule_id: str, *, where: str, match: Match, line: int | None = None,

@@ -26,7 +26,7 @@ from pathlib import Path
 
 from launchready.checks.base import CheckFamily, Context, Outcome, make_finding
 from launchready.checks.catalog import meta
-from launchready.checks.secrets.common import attribution_for, base_dir, secret_finding
+from launchready.checks.secrets.common import attribution_for, secret_finding
 from launchready.model import Finding, Location
 from launchready.secrets.attribution import build_index, env_files_near
 from launchready.secrets.logs import LogScan, scan_stream
@@ -115,7 +115,7 @@ class LogSecrets(CheckFamily[LogObservations]):
         return None
 
     async def gather(self, ctx: Context) -> LogObservations:
-        base = base_dir(ctx)
+        base = ctx.config.base_dir
         files = env_files_near(base)
         index = await asyncio.to_thread(build_index, ctx.environ, files)
         if self.scans is not None:

@@ -36,7 +36,7 @@ from pathlib import Path, PurePosixPath
 
 from launchready.checks.base import CheckFamily, Context, Outcome, make_finding
 from launchready.checks.catalog import meta
-from launchready.checks.secrets.common import PURGE, base_dir, secret_finding, skipped_table
+from launchready.checks.secrets.common import PURGE, secret_finding, skipped_table
 from launchready.model import Finding, Location, Severity, Table
 from launchready.probes.git import GitError, repo_root
 from launchready.secrets.history import HistoryScan, scan_history
@@ -89,7 +89,7 @@ class RepoSecrets(CheckFamily[RepoObservations]):
     def _targets(self, ctx: Context) -> list[Path]:
         if self.paths is not None:
             return [Path(p) for p in self.paths]
-        base = base_dir(ctx)
+        base = ctx.config.base_dir
         conf = ctx.config.secrets
         return [base / p for p in (conf.paths if conf else ["."])]
 
