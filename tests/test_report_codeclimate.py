@@ -99,5 +99,9 @@ def test_cli_writes_it(tmp_path: Path) -> None:
     assert code == 1
     [issue] = json.loads(out.read_text())
     assert issue["check_name"] == "SEC001" and issue["severity"] == "blocker"
-    assert issue["location"]["path"].endswith("config.py")
+    assert issue["location"]["path"] == "config.py"
+    jsonschema.validate([issue], ISSUES_SCHEMA)
+    # the rule's name is said once: "<check title>: <rule>: <masked value>"
+    assert issue["description"].startswith("Secret in a tracked file: Stripe")
+    assert issue["description"].count("Stripe live secret") == 1
     assert "4eC39Hq" not in out.read_text()

@@ -74,8 +74,18 @@ def _location(finding: Finding) -> JSONObject:
     return {"path": path, "lines": {"begin": line, "end": line}}
 
 
+def _description(finding: Finding) -> str:
+    if not finding.evidence:
+        return finding.title
+    # "Secret in a tracked file: Stripe key" + "Stripe key: sk_live_****" says it once
+    head, sep, tail = finding.title.rpartition(": ")
+    if sep and finding.evidence.startswith(tail):
+        return f"{head}: {finding.evidence}"
+    return f"{finding.title}: {finding.evidence}"
+
+
 def _issue(finding: Finding) -> JSONObject:
-    description = f"{finding.title}: {finding.evidence}" if finding.evidence else finding.title
+    description = _description(finding)
     if finding.location is None:
         description += f" ({finding.target})"
     body = (f"**Impact:** {finding.impact}\n\n**Fix:** {finding.fix}\n\n"
