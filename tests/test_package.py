@@ -104,7 +104,8 @@ def test_fresh_install_runs_the_fixed_demo_from_an_empty_folder_as_non_root(
         assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
         assert (work / "launchready-report.html").is_file()
         report = json.loads((work / "report.json").read_text())
-        assert report["complete"] is True, report["checks"]
+        errored = [c for c in report["checks"] if c["status"] == "error"]
+        assert not errored, errored  # every check could run as this user, from this folder
         # the repaired demo has no finding; latency budgets depend on this machine's load
         flagged = {f["rule_id"] for f in report["findings"] if f["severity"] != "info"}
         assert flagged <= {"PERF001", "PERF002", "PERF004", "SMOKE004"}, flagged
