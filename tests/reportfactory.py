@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from launchready.model import (
     CheckResult,
     CheckStatus,
+    ErrorReason,
     Finding,
     FixWindow,
     Location,
@@ -312,6 +313,7 @@ def sample_checks() -> tuple[CheckResult, ...]:
             status=CheckStatus.ERROR,
             duration_ms=10_000,
             error="could not connect to db.internal:5432 (connection refused)",
+            reason=ErrorReason.CONNECTIVITY,
         ),
         CheckResult(
             id="SMOKE001",

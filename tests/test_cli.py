@@ -132,6 +132,9 @@ def test_checks_lists_the_catalog(tmp_path: Path) -> None:
     assert "TLS004" in proc.stdout and "MAIL013" in proc.stdout
     doc = run("checks", "tls004", cwd=tmp_path)
     assert "fullchain" in doc.stdout
+    # the family's full doc, not only the catalog summary
+    for part in ("What:", "Why:", "Fix:", "Pass:"):
+        assert part in doc.stdout
     rows = json.loads(run("checks", "--format", "json", cwd=tmp_path).stdout)
     assert {r["id"]: r["available"] for r in rows}["TLS001"] is True
 

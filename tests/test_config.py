@@ -124,3 +124,25 @@ def test_file_paths_are_read_next_to_the_config_file(tmp_path: Path,
     assert config.database.log_file == str(deploy / "pg.log")  # type: ignore[union-attr]
     # scan roots keep their spelling (reports show paths relative to them)
     assert config.secrets.paths == ["."]  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(("text", "seconds"), [
+    ("500ms", 0.5), ("30s", 30.0), ("1.5m", 90.0), ("2h", 7200.0), ("30d", 2_592_000.0),
+    (" 10s ", 10.0),
+], ids=["ms", "s", "m", "h", "d", "spaces"])
+def test_one_duration_grammar(text: str, seconds: float) -> None:
+    from launchready.config.types import parse_duration
+
+    assert parse_duration(text) == seconds
+
+
+@pytest.mark.parametrize("key", ["app.canonical", "smoke.base_url", "perf.base_url"])
+def test_url_keys_share_one_rule(key: str) -> None:
+    # Given the same URL spelt with an upper-case scheme under each URL key
+    section, name = key.split(".")
+    extra = '\nendpoints = [{ name = "home", path = "/" }]' if section == "perf" else ""
+    config = load_config_text(f'[{section}]\n{name} = "HTTPS://App.Acme.Example"{extra}\n')
+    # Then every key accepts it and stores a lower-case scheme
+    assert getattr(getattr(config, section), name) == "https://App.Acme.Example"
+    with pytest.raises(ConfigError, match="only http:// and https://"):
+        load_config_text(f'[{section}]\n{name} = "ftp://acme.example"{extra}\n')

@@ -49,6 +49,9 @@ FLAWS = {
     "no uptime monitor on homepage, auth flow or core route": "OBS002",
     "no alert route": "OBS003",
     "login stalls under a burst (503s)": "PERF004",
+    "the frontend build ships a source map and a localhost API URL": "DEPLOY003",
+    "a pending migration drops a column and cannot be downgraded": "DEPLOY004",
+    "no release tag and no recorded rollback command": "DEPLOY005",
 }
 
 

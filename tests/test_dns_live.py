@@ -29,8 +29,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from authdns import serve_zones, zone_text
-from launchready.checks.dns import dns_families
-from launchready.checks.dns.takeover import COMMON_SUBDOMAINS, TakeoverChecks
+from launchready.checks import registry
+from launchready.checks.dns.takeover import COMMON_SUBDOMAINS
 from launchready.commands.dns import add_arguments, run
 from launchready.config.models import Config
 from launchready.demo.dnsserver import ZoneServer
@@ -221,9 +221,8 @@ def audit(cfg: Config, web: Web, *, authoritative: bool = False, ns_port: int = 
         probes = Probes(dns=DnsProbe(resolver=cfg.network.resolver, timeout=dns_timeout),
                         http=HttpProbe(resolve=mapping, timeout=3),
                         tls=TlsProbe(resolve=mapping, timeout=3))
-        families = [f for f in dns_families(authoritative=authoritative, ns_port=ns_port)
-                    if not isinstance(f, TakeoverChecks)]
-        families.append(TakeoverChecks(http_port=web.http_port, https_port=web.https_port))
+        families = registry.families(("DNS",), authoritative=authoritative, ns_port=ns_port,
+                                     http_port=web.http_port, https_port=web.https_port)
         try:
             return await arun_audit(cfg, families=families, probes=probes)
         finally:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Any
 
 import pytest
@@ -11,9 +12,11 @@ from launchready.checks.base import CheckFamily, Context, Outcome, make_finding
 from launchready.checks.catalog import meta
 from launchready.config.models import Config
 from launchready.engine import Selection, arun_audit
-from launchready.model import CheckStatus, Finding, FixWindow, Severity
+from launchready.errors import ConfigError, ProbeError, ProbeTimeout
+from launchready.model import CheckStatus, ErrorReason, Finding, FixWindow, Severity
 from launchready.probes import Probes
 from launchready.rank import rank, score, summarize
+from launchready.report import Format, render
 
 
 class Fixed(CheckFamily[None]):
@@ -124,3 +127,63 @@ def test_score(sevs: list[Severity], expected: int) -> None:
     findings = [_finding("TLS002", s, FixWindow.H48, 10, str(i)) for i, s in enumerate(sevs)]
     assert score(findings) == expected
     assert summarize(findings).count(Severity.CRITICAL) == sevs.count(Severity.CRITICAL)
+
+
+class Raising(Fixed):
+    """Raises the given exception while gathering."""
+
+    def __init__(self, exc: BaseException, *pairs: tuple[str, str]) -> None:
+        super().__init__(*pairs)
+        self.exc = exc
+
+    async def gather(self, ctx: Context) -> None:
+        raise self.exc
+
+
+class Reporting(Fixed):
+    """Reports every rule as not judged, optionally with its own reason."""
+
+    def __init__(self, *pairs: tuple[str, str], network: bool,
+                 reasons: dict[str, ErrorReason] | None = None) -> None:
+        super().__init__(*pairs)
+        self.network = network
+        self.reasons = reasons or {}
+
+    def evaluate(self, obs: None, ctx: Context) -> Outcome:
+        return Outcome(errors=dict.fromkeys(self.rule_ids, "could not look"),
+                       reasons=self.reasons)
+
+
+@pytest.mark.parametrize(("family", "reason"), [
+    (Raising(ConfigError("bad key", key="perf.baseline"), ("PERF003", "x")), ErrorReason.USAGE),
+    (Raising(ProbeTimeout("slow"), ("DNS001", "x")), ErrorReason.TIMEOUT),
+    (Raising(ProbeError("refused"), ("DNS001", "x")), ErrorReason.CONNECTIVITY),
+    (Fixed(("DNS001", "slow"), delay=5), ErrorReason.TIMEOUT),
+    (Reporting(("DNS001", "x"), network=True), ErrorReason.CONNECTIVITY),
+    (Reporting(("SEC002", "x"), network=False), ErrorReason.INCOMPLETE_INPUT),
+    (Reporting(("PERF003", "x"), network=True, reasons={"PERF003": ErrorReason.USAGE}),
+     ErrorReason.USAGE),
+], ids=["config-error", "probe-timeout", "probe-error", "family-timeout", "network-family",
+        "local-family", "own-reason"])
+def test_every_errored_check_has_a_reason(family: CheckFamily[Any], reason: ErrorReason) -> None:
+    report = audit(family, check_timeout=0.2)
+    (check,) = report.checks
+    assert check.status is CheckStatus.ERROR
+    assert check.reason is reason
+    assert check.trace is None
+
+
+def test_a_crash_keeps_its_trace_but_not_its_message() -> None:
+    report = audit(Crashing(("DNS001", "x")), Fixed(("TLS002", "https://a/")))
+    by_id = {c.id: c for c in report.checks}
+    crashed = by_id["DNS001"]
+    assert crashed.reason is ErrorReason.BUG
+    assert crashed.trace is not None
+    assert "in gather" in crashed.trace and "test_engine.py" in crashed.trace
+    assert crashed.trace.endswith("KeyError (message withheld)")
+    assert "secret-value" not in crashed.trace
+    assert by_id["TLS002"].reason is None and by_id["TLS002"].trace is None
+    # the JSON report carries both beside SPEC §4's "error"
+    checks = {c["id"]: c for c in json.loads(render(report, Format.JSON))["checks"]}
+    assert checks["DNS001"]["reason"] == "bug" and checks["DNS001"]["trace"] == crashed.trace
+    assert checks["TLS002"]["reason"] is None and checks["TLS002"]["error"] is None

@@ -84,15 +84,18 @@ def test_environment_name_changes_the_rules(project: Path) -> None:
     assert env_command.run(_args("--environment", "development")) == 0
 
 
-def test_process_environment_when_no_file(tmp_path: Path,
+def test_shell_environment_only_with_from_shell(tmp_path: Path,
                                           monkeypatch: pytest.MonkeyPatch) -> None:
     (tmp_path / "launchready.toml").write_text('[env]\nrequired = ["GATE_TEST_VAR"]\n',
                                                encoding="utf-8")
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("GATE_TEST_VAR", raising=False)
-    assert env_command.run(_args()) == 1
+    # the developer's shell is never judged unless asked for
+    with pytest.raises(UsageError, match=r"--env-file.*--from-shell"):
+        env_command.run(_args())
+    assert env_command.run(_args("--from-shell")) == 1
     monkeypatch.setenv("GATE_TEST_VAR", "set-in-ci")
-    assert env_command.run(_args()) == 0
+    assert env_command.run(_args("--from-shell")) == 0
 
 
 def test_bad_paths_are_usage_or_config_errors(project: Path) -> None:

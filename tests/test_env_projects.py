@@ -88,15 +88,17 @@ def audit(root: Path, *, env_file: str, preview: str | None = None,
 ENV_CASES = [
     ("nextjs-dashboard", ".env.production.bad", ".env.preview", ("DATABASE_URL",),
      {"ENV002", "ENV003", "ENV004", "ENV006"}),
+    # RESEND_API_KEY is declared by the production file itself, so it is not ENV006 there
     ("nextjs-dashboard", ".env.production.good", ".env.preview.separate", ("DATABASE_URL",),
-     {"ENV006"}),
+     set()),
     ("vite-spa", ".env.production.bad", None, (), {"ENV002", "ENV005"}),
     ("vite-spa", ".env.production.good", None, (), set()),
-    ("fastapi-service", ".env.production.bad", None, (), {"ENV001", "ENV007"}),
+    ("fastapi-service", ".env.production.bad", None, (), {"ENV001", "ENV007", "ENV009"}),
     ("fastapi-service", ".env.production.good", None, (), set()),
+    # DJANGO_ALLOWED_HOSTS is read with a default: not ENV006
     ("django-project", ".env.production.bad", None, ("DJANGO_SECRET_KEY",),
-     {"ENV005", "ENV006", "ENV007", "ENV008"}),
-    ("django-project", ".env.production.good", None, ("DJANGO_SECRET_KEY",), {"ENV006"}),
+     {"ENV005", "ENV007", "ENV008"}),
+    ("django-project", ".env.production.good", None, ("DJANGO_SECRET_KEY",), set()),
 ]
 
 
@@ -221,7 +223,8 @@ def test_process_environment_judges_only_contract_variables(tmp_path: Path) -> N
     environ = {"VITE_API_URL": "https://api.acme.example", "DEBUG": "1",
                "DATABASE_URL": "postgres://x:y@127.0.0.1/db", "VITE_SUPABASE_URL": "https://x.co",
                "VITE_SUPABASE_ANON_KEY": FAKES["supabase_anon_jwt"]}
-    report = asyncio.run(arun_audit(config, families=[EnvContractChecks()], environ=environ))
+    report = asyncio.run(arun_audit(config, families=[EnvContractChecks(environ=environ)],
+                                    environ=environ))
     # CI's own DEBUG and an unrelated DATABASE_URL are not part of this app's contract
     assert [f.rule_id for f in report.findings] == []
 

@@ -16,12 +16,13 @@ from launchready.errors import ProbeError
 
 PY_CASES = [
     ("environ-subscript", 'import os\nx = os.environ["A"]\n', [("A", ReadKind.REQUIRED)]),
-    ("getenv", 'import os\nx = os.getenv("A", "d")\n', [("A", ReadKind.OPTIONAL)]),
+    ("getenv", 'import os\nx = os.getenv("A", "d")\ny = os.getenv("B")\n',
+     [("A", ReadKind.DEFAULTED), ("B", ReadKind.OPTIONAL)]),
     ("environ-get", 'from os import environ\nx = environ.get("A")\n',
      [("A", ReadKind.OPTIONAL)]),
     ("alias", 'import os as o\nx = o.environ["A"]\n', [("A", ReadKind.REQUIRED)]),
     ("constant-key", 'import os\nK = "A"\nx = os.environ[K]\n', [("A", ReadKind.REQUIRED)]),
-    ("in-environ", 'import os\nif "A" in os.environ: pass\n', [("A", ReadKind.OPTIONAL)]),
+    ("in-environ", 'import os\nif "A" in os.environ: pass\n', [("A", ReadKind.DEFAULTED)]),
     ("writes-ignored", 'import os\nos.environ["A"] = "1"\nos.environ.setdefault("B", "x")\n',
      []),
     ("dynamic-ignored", 'import os\nx = os.environ[name]\n', []),
@@ -34,8 +35,8 @@ PY_CASES = [
                  "    port: int = 8000\n"
                  "    key: str = Field(alias='THE_KEY')\n"
                  "    other: str = Field(default='x')\n",
-     [("APP_DB_URL", ReadKind.REQUIRED), ("APP_PORT", ReadKind.OPTIONAL),
-      ("THE_KEY", ReadKind.REQUIRED), ("APP_OTHER", ReadKind.OPTIONAL)]),
+     [("APP_DB_URL", ReadKind.REQUIRED), ("APP_PORT", ReadKind.DEFAULTED),
+      ("THE_KEY", ReadKind.REQUIRED), ("APP_OTHER", ReadKind.DEFAULTED)]),
     ("settings-subclass-config", "import pydantic_settings\n"
                                  "class Base(pydantic_settings.BaseSettings):\n"
                                  "    a: str\n"
@@ -43,7 +44,12 @@ PY_CASES = [
                                  "    class Config:\n"
                                  "        env_prefix = 'X_'\n"
                                  "    b: str | None = None\n",
-     [("A", ReadKind.REQUIRED), ("X_B", ReadKind.OPTIONAL)]),
+     [("A", ReadKind.REQUIRED), ("X_B", ReadKind.DEFAULTED)]),
+    ("django-environ", "import environ\nenv = environ.Env()\nA = env('A')\n"
+                       "B = env.bool('B', default=False)\nC = env.db('C')\n",
+     [("A", ReadKind.REQUIRED), ("B", ReadKind.DEFAULTED), ("C", ReadKind.REQUIRED)]),
+    ("decouple", "from decouple import config\nA = config('A')\nB = config('B', default='x')\n",
+     [("A", ReadKind.REQUIRED), ("B", ReadKind.DEFAULTED)]),
 ]
 
 
@@ -55,12 +61,23 @@ def test_python_env_reads(source: str, expected: list[tuple[str, ReadKind]]) -> 
 
 JS_CASES = [
     ("member", "const a = process.env.A;", [("A", ReadKind.OPTIONAL)]),
-    ("subscript", 'const a = process.env["A"] ?? "x";', [("A", ReadKind.OPTIONAL)]),
+    ("subscript", 'const a = process.env["A"] ?? "x";', [("A", ReadKind.DEFAULTED)]),
+    ("or-default", 'const a = (process.env.A as string) || "x";', [("A", ReadKind.DEFAULTED)]),
+    ("guarded", "if (process.env.A) {}; const b = process.env.B ? 1 : 0;"
+                " const c = process.env.C === 'true';",
+     [("A", ReadKind.DEFAULTED), ("B", ReadKind.DEFAULTED), ("C", ReadKind.DEFAULTED)]),
+    ("t3-env", "export const env = createEnv({ server: { A: z.string().min(1), "
+               "B: z.string().optional() }, client: { NEXT_PUBLIC_C: z.enum(['x']).default('x'),"
+               " NEXT_PUBLIC_D: z.string().url() }, runtimeEnv: { A: process.env.A } });",
+     [("A", ReadKind.REQUIRED), ("B", ReadKind.DEFAULTED), ("NEXT_PUBLIC_C", ReadKind.DEFAULTED),
+      ("NEXT_PUBLIC_D", ReadKind.REQUIRED), ("A", ReadKind.OPTIONAL)]),
     ("non-null", "const a: string = process.env.A!;", [("A", ReadKind.REQUIRED)]),
     ("import-meta", "const a = import.meta.env.VITE_A; const m = import.meta.env.MODE;",
-     [("VITE_A", ReadKind.OPTIONAL)]),
+     [("VITE_A", ReadKind.REQUIRED)]),
+    ("import-meta-defaulted", 'const a = import.meta.env.VITE_A ?? "/api";',
+     [("VITE_A", ReadKind.DEFAULTED)]),
     ("destructuring", 'const { A, B: b, C = "d", ...rest } = process.env;',
-     [("A", ReadKind.OPTIONAL), ("B", ReadKind.OPTIONAL), ("C", ReadKind.OPTIONAL)]),
+     [("A", ReadKind.OPTIONAL), ("B", ReadKind.OPTIONAL), ("C", ReadKind.DEFAULTED)]),
     ("destructuring-meta", "const { VITE_A, DEV } = import.meta.env;",
      [("VITE_A", ReadKind.OPTIONAL)]),
     ("write-ignored", 'process.env.A = "1";', []),
@@ -141,3 +158,44 @@ def test_unreadable_env_file_is_a_probe_error(tmp_path: Path, content: bytes | N
         path.write_bytes(content)
     with pytest.raises(ProbeError, match=message):
         load_env_file(path)
+
+
+def test_python_newer_than_the_interpreter_is_still_scanned() -> None:
+    from launchready.envcontract.pyscan import scan_python
+    source = ("import os\n"
+              "type Alias = list[int]\n"
+              "def f[T](x: T) -> T:\n"
+              "    return os.environ['A']\n"
+              "class S[T]:\n"
+              "    B = os.getenv('B')\n"
+              "C = os.environ['C']\n")
+    result = scan_python(source, "m.py")
+    assert [(r.name, r.line) for r in result.reads] == [("A", 4), ("B", 6), ("C", 7)]
+    import sys
+    assert result.unread_lines == (() if sys.version_info >= (3, 12) else (2,))
+
+
+def test_python_syntax_error_is_still_an_error() -> None:
+    from launchready.envcontract.pyscan import scan_python
+    with pytest.raises(SyntaxError):
+        scan_python("def f(:\n    pass\n", "bad.py")
+
+
+def test_utf16_and_bom_sources_are_read(tmp_path: Path) -> None:
+    from launchready.envcontract.scan import scan_tree
+    (tmp_path / "a.py").write_bytes("import os\nX = os.environ['U16']\n".encode("utf-16"))
+    (tmp_path / "b.py").write_bytes(b"\xef\xbb\xbfimport os\nY = os.environ['BOM']\n")
+    scan = scan_tree([tmp_path], tmp_path)
+    assert sorted(r.name for r in scan.reads) == ["BOM", "U16"]
+    assert scan.skipped == ()
+
+
+def test_declarations_and_lint_read_statements_not_lines() -> None:
+    from launchready.envcontract.declarations import declarations_in, lint_dotenv
+    text = ('# Optional\n\n# JACKSON_URL=https://sso.example\nA=1\n'
+            'KEY="-----BEGIN KEY-----\nMIIEvQ==\n-----END KEY-----"\n\n\nexport B=2\nA=3\n')
+    names = [(d.name, d.line, d.commented) for d in declarations_in(text, ".env.example")]
+    assert names == [("JACKSON_URL", 3, True), ("A", 4, False), ("KEY", 5, False),
+                     ("B", 10, False), ("A", 11, False)]
+    assert [(i.kind, i.name, i.line) for i in lint_dotenv(text, ".env.example")] == [
+        ("duplicate", "A", 11)]

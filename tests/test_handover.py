@@ -19,14 +19,23 @@ import pytest
 from launchready.config.models import Config
 from launchready.demo.run import DemoRun, run_demo
 from launchready.handover import HandoverFormat, build_handover, render_handover
-from launchready.handover.gather import monitoring, redact_route, rotations
+from launchready.handover.gather import calendar, monitoring, redact_route, rotations
 from launchready.handover.providers import (
     dns_provider,
     hosting_provider,
     mail_provider,
     sending_providers,
 )
-from launchready.model import Finding, FixWindow, Report, Severity, Stage, Summary
+from launchready.model import (
+    Finding,
+    FixWindow,
+    Report,
+    Severity,
+    Stage,
+    Summary,
+    Table,
+    TableKind,
+)
 from launchready.secrets.scanner import Scanner
 
 GOLDEN = Path(__file__).parent / "golden" / "handover_structure.txt"
@@ -127,10 +136,12 @@ def _report(findings: tuple[Finding, ...] = ()) -> Report:
                   summary=Summary(), checks=(), findings=findings)
 
 
-def _finding(rule_id: str, title: str, target: str, evidence: str) -> Finding:
+def _finding(rule_id: str, title: str, target: str, evidence: str,
+             detail_key: str | None = None) -> Finding:
     return Finding(rule_id=rule_id, title=title, severity=Severity.CRITICAL,
                    stage=Stage.AUDIT, target=target, evidence=evidence, impact="i", fix="f",
-                   fix_window=FixWindow.H48, effort_minutes=5, fingerprint="x")
+                   fix_window=FixWindow.H48, effort_minutes=5, fingerprint="x",
+                   detail_key=detail_key)
 
 
 def test_rotations_name_variable_and_provider_never_the_value() -> None:
@@ -138,16 +149,17 @@ def test_rotations_name_variable_and_provider_never_the_value() -> None:
     report = _report((
         _finding("SEC001", "Secret in a tracked file: Stripe live secret or restricted key",
                  "config/prod.py:3", f"Stripe live secret or restricted key: {masked} "
-                 "(redacted); the value of STRIPE_SECRET_KEY is in .env.production"),
+                 "(redacted); the value of STRIPE_SECRET_KEY is in .env.production",
+                 "stripe-live-secret"),
         _finding("SEC003", "Secret in a frontend bundle or served page: Stripe live secret or "
                  "restricted key", "https://app.acme.example/app.js:2",
                  f"Stripe live secret or restricted key: {masked} (redacted); the value of "
-                 "STRIPE_SECRET_KEY is in .env.production"),
+                 "STRIPE_SECRET_KEY is in .env.production", "stripe-live-secret"),
         _finding("ENV002", "Secret under a public prefix", ".env.production VITE_OPENAI_KEY",
                  "looks like an OpenAI key (value not shown)"),
         _finding("SEC002", "Secret in git history: AWS access key ID", "deploy.sh:4",
                  "AWS access key ID: AKIA****WXYZ (redacted); added in commit abcdef1234567 "
-                 "(2026-01-05T10:00:00+00:00)"),
+                 "(2026-01-05T10:00:00+00:00)", "aws-access-key-id"),
     ))
     items = {(r.name, r.provider): r for r in rotations(report)}
     assert set(items) == {("STRIPE_SECRET_KEY", "Stripe"), ("VITE_OPENAI_KEY", "OpenAI"),
@@ -308,3 +320,20 @@ def test_demo_handover_contains_no_secret_value(demo: DemoRun) -> None:
         # the project's own secret rules find nothing in the document, not even masked
         assert Scanner().scan(text.encode()) == []
         assert "****" not in text
+
+
+def test_handover_reads_tables_by_kind_not_by_title() -> None:
+    # Given two certificate tables: one of kind CERTIFICATES with any title, one with the old
+    # title but no kind
+    columns = ("target", "result", "protocol", "certificate", "issuer", "expires (UTC)")
+    row = ("https://{}/", "ok", "TLSv1.3", "CN={}", "Acme CA", "2027-01-01")
+    report = _report()
+    report = Report(**{**report.__dict__, "tables": (
+        Table(title="Certificates (renamed)", columns=columns, kind=TableKind.CERTIFICATES,
+              rows=(tuple(c.format("app.acme.example") for c in row),)),
+        Table(title="TLS certificates", columns=columns,
+              rows=(tuple(c.format("old.acme.example") for c in row),)),
+    )})
+    # Then the calendar lists only the typed one
+    entries = calendar(report, Config(), (), None)
+    assert [e.subject for e in entries if e.item == "TLS certificate"] == ["app.acme.example"]

@@ -181,7 +181,8 @@ def test_demo_command_writes_handover_next_to_the_report(
     monkeypatch.chdir(tmp_path)
     code = demo_command(argparse.Namespace(
         fixed=True, keep_running=False, formats=[], outputs=[], quiet=True, no_color=True,
-        fail_on="never", only="", skip="", baseline=None, write_baseline=None))
+        fail_on="never", only="", skip="", baseline=None, write_baseline=None,
+        verbose=False))
 
     # Then HANDOVER.md sits next to the report, with the structure the golden file pins
     assert code == 0

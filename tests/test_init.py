@@ -87,16 +87,12 @@ def test_git_remote_is_read_without_running_git(tmp_path: Path) -> None:
 # --- the fixture projects ------------------------------------------------------------------
 
 @pytest.mark.parametrize(("project", "framework", "required", "prefixes"), [
-    ("nextjs-dashboard", "Next.js",
-     ["DATABASE_URL", "STRIPE_SECRET_KEY", "NEXT_PUBLIC_SITE_URL",
-      "NEXT_PUBLIC_STRIPE_PUBLISHABLE_KEY"], ["NEXT_PUBLIC_"]),
-    ("vite-spa", "Vite", ["VITE_API_URL", "VITE_SUPABASE_URL", "VITE_SUPABASE_ANON_KEY"],
-     ["VITE_"]),
-    ("fastapi-service", "FastAPI",
-     ["APP_DATABASE_URL", "APP_REDIS_URL", "APP_JWT_SECRET", "SENTRY_DSN",
-      "APP_REQUEST_TIMEOUT"], None),
-    ("django-project", "Django",
-     ["DJANGO_SECRET_KEY", "DJANGO_DEBUG", "DATABASE_URL", "PAYMENTS_API_URL"], None),
+    ("nextjs-dashboard", "Next.js", [], ["NEXT_PUBLIC_"]),
+    ("vite-spa", "Vite", ["VITE_API_URL"], ["VITE_"]),
+    ("fastapi-service", "FastAPI", ["APP_DATABASE_URL", "APP_JWT_SECRET", "APP_REDIS_URL"],
+     None),
+    ("django-project", "Django", ["DATABASE_URL", "DJANGO_SECRET_KEY", "PAYMENTS_API_URL"],
+     None),
 ], ids=["nextjs", "vite", "fastapi", "django"])
 def test_init_writes_a_loadable_auditable_config(tmp_path: Path, project: str, framework: str,
                                                  required: list[str],
@@ -113,7 +109,11 @@ def test_init_writes_a_loadable_auditable_config(tmp_path: Path, project: str, f
     text = (root / "launchready.toml").read_text(encoding="utf-8")
     assert f"— {framework} (" in text
     config = load_config(root / "launchready.toml", environ={})
-    assert config.env is not None and config.env.required == required
+    # template keys are never copied into required; what the code requires is named
+    assert config.env is not None and config.env.required == []
+    if required:
+        assert f"read without a fallback): {', '.join(required)}" in text
+    assert "# Templates read as declarations: .env.example" in text
     if prefixes is not None:
         assert config.env.public_prefixes == prefixes
     assert config.secrets is not None and config.secrets.paths == ["."]
@@ -194,3 +194,18 @@ def test_init_url_fills_in_what_the_live_site_shows(tmp_path: Path) -> None:
         # and the record map it wrote matches the live zone (DNS001 passes)
         report = asyncio.run(arun_audit(config, selection=Selection(only=("DNS001",))))
         assert [c.status for c in report.checks] == [CheckStatus.PASS]
+
+
+def test_a_committed_env_production_is_a_template_not_the_source(tmp_path: Path) -> None:
+    import subprocess
+    (tmp_path / "package.json").write_text('{"dependencies": {"next": "14"}}', encoding="utf-8")
+    (tmp_path / ".env.production").write_text("NEXT_PUBLIC_APP_URL=https://x.example\n",
+                                              encoding="utf-8")
+    for argv in (["init", "-q"], ["add", "-A"]):
+        subprocess.run(["git", "-C", str(tmp_path), *argv], check=True, capture_output=True)
+    facts = detect_project(tmp_path)
+    assert facts.production_env is None and facts.templates == (".env.production",)
+    assert init_command.run(_args(tmp_path)) == 0
+    text = (tmp_path / "launchready.toml").read_text(encoding="utf-8")
+    assert '# environment_file = ".env.production"' in text
+    assert "The production environment must be named" in text

@@ -24,7 +24,6 @@ from launchready.checks.mail import (
     MtaStsChecks,
     MxChecks,
     SpfChecks,
-    mail_families,
 )
 from launchready.cli import _common
 from launchready.commands.email import add_arguments, run
@@ -32,7 +31,7 @@ from launchready.config.models import Config
 from launchready.demo.dnsserver import ZoneServer
 from launchready.email.dkim import DkimKey, DkimKeyProblem, KeyProblem, parse_key_record
 from launchready.email.dmarc import (
-    DmarcError,
+    DmarcProblem,
     DmarcRecord,
     aligned,
     organizational_domain,
@@ -180,7 +179,7 @@ def _run(address: tuple[str, int], domain: str, *, senders: list[str] | None = N
                   "senders": senders if senders is not None else ["include:_spf.mail.test"],
                   **email},
     })
-    return asyncio.run(arun_audit(config, families=mail_families()))
+    return asyncio.run(arun_audit(config, families=registry.families(("MAIL",))))
 
 
 def _ids(report: Report) -> set[str]:
@@ -341,7 +340,7 @@ def test_parse_dmarc(text: str, error: str | None) -> None:
     if error is None:
         assert isinstance(result, DmarcRecord)
     else:
-        assert isinstance(result, DmarcError) and error in result.message
+        assert isinstance(result, DmarcProblem) and error in result.message
 
 
 def test_removed_tags_are_noted() -> None:

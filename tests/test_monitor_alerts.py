@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import sqlite3
 from datetime import UTC, datetime
+from email import message_from_bytes
 from pathlib import Path
 from typing import Any
 
@@ -15,9 +16,15 @@ import pytest
 
 from launchready.config.models import Config
 from launchready.monitor.daemon import Monitor
-from launchready.monitor.notify import DIGEST_LINES, DIGEST_NAMES, digest
+from launchready.monitor.notify import (
+    DIGEST_LINES,
+    DIGEST_NAMES,
+    digest,
+    load_transports,
+    send_now,
+)
 from launchready.monitor.store import Commit, Store
-from test_monitor_support import Hook, Target, target_server, wait_for, webhook
+from test_monitor_support import Hook, Target, smtp_server, target_server, wait_for, webhook
 
 
 def _down(name: str) -> tuple[str, str]:
@@ -119,7 +126,9 @@ def test_full_disk_sends_one_storage_alert_and_alerting_goes_on(tmp_path: Path) 
                 assert target.hits > hits + 2
                 await asyncio.sleep(1.5)
                 store.full = False
-                await wait_for(lambda: not monitor._store_failing, timeout=5)
+                writer = monitor.writer
+                assert writer is not None
+                await wait_for(lambda: not writer.failing, timeout=5)
                 await asyncio.sleep(1.5)  # the outbox would have re-sent DOWN by now
             finally:
                 await monitor.stop()
@@ -137,3 +146,23 @@ def test_full_disk_sends_one_storage_alert_and_alerting_goes_on(tmp_path: Path) 
     # the results of the full-disk period were kept in memory and written afterwards
     assert stored >= hits - 2
     assert queued == 0  # delivered from memory, so never queued to be sent again
+
+
+def test_target_text_in_an_alert_is_never_rendered_as_html_mail() -> None:
+    async def scenario() -> bytes:
+        async with smtp_server() as (box, port):
+            load_transports()
+            delivery = await asyncio.to_thread(
+                send_now, f"mailto://127.0.0.1:{port}?from=m@acme.test&to=ops@acme.test"
+                          "&mode=insecure", "[DOWN] api",
+                "api is DOWN: expected header.server == 'nginx', saw <script>alert(1)</script>",
+                datetime.now(UTC))
+            assert delivery.ok
+            return box.raw[0]
+
+    raw = asyncio.run(scenario())
+    msg = message_from_bytes(raw)
+    types = [p.get_content_type() for p in msg.walk() if not p.is_multipart()]
+    assert types == ["text/plain"]
+    text = msg.get_payload(decode=True)
+    assert isinstance(text, bytes) and b"saw <script>alert(1)</script>" in text  # as text

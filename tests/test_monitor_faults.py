@@ -42,24 +42,33 @@ from test_monitor_support import (
 
 
 class FakeClock:
+    """The wall clock (call it) and the monotonic clock (``mono``), moved by hand."""
+
     def __init__(self) -> None:
         self.now = datetime.now(UTC)
+        self.elapsed = 0.0
 
     def __call__(self) -> datetime:
         return self.now
 
+    def mono(self) -> float:
+        return self.elapsed
+
     def advance(self, seconds: float) -> None:
         self.now += timedelta(seconds=seconds)
+        self.elapsed += seconds
 
 
-def _routes(*ports: int) -> Any:
+def _routes(*ports: int, query: str = "") -> Any:
     return Config.model_validate({"monitor": {
-        "checks": [], "alerts": [{"url": f"json://127.0.0.1:{p}/hook", "name": f"hook{p}"}
-                                 for p in ports]}}).monitor.alerts  # type: ignore[union-attr]
+        "checks": [], "alerts": [{"url": f"json://127.0.0.1:{p}/hook{query}",
+                                  "name": f"hook{p}"} for p in ports]}}
+    ).monitor.alerts  # type: ignore[union-attr]
 
 
 async def _outbox_scenario(tmp_path: Path, scripts: list[list[tuple[int, dict[str, str]]]],
-                           steps: list[float]) -> tuple[list[Hook], list[Any]]:
+                           steps: list[float], query: str = "",
+                           ) -> tuple[list[Hook], list[Any]]:
     load_transports()
     hooks = [Hook(script=list(s)) for s in scripts]
     async with contextlib.AsyncExitStack() as stack:
@@ -67,7 +76,8 @@ async def _outbox_scenario(tmp_path: Path, scripts: list[list[tuple[int, dict[st
         store = await open_store(f"sqlite:///{tmp_path / 'outbox.db'}")
         try:
             clock = FakeClock()
-            outbox = Outbox(store=store, routes=_routes(*ports), clock=clock)
+            outbox = Outbox(store=store, routes=_routes(*ports, query=query), clock=clock,
+                            mono=clock.mono)
             await store.enqueue([Message(dedupe=f"t:{i}", route=i, title="[DOWN] api",
                                          body="api is DOWN") for i in range(len(hooks))],
                                 at=clock.now)
@@ -91,9 +101,9 @@ def test_webhook_500_then_recovery_is_delivered_once(tmp_path: Path) -> None:
 
 
 def test_429_honours_retry_after_and_other_routes_are_unaffected(tmp_path: Path) -> None:
-    limited = [(429, {"Retry-After": "30"})]
-    hooks, rows = asyncio.run(_outbox_scenario(tmp_path, [limited, []], [10.0, 15.0, 6.0]))
-    # at +10 s and +25 s nothing is sent to the rate-limited route; at +31 s it is
+    limited = [(429, {"Retry-After": "45"})]
+    hooks, rows = asyncio.run(_outbox_scenario(tmp_path, [limited, []], [10.0, 25.0, 11.0]))
+    # at +10 s and +35 s nothing is sent to the rate-limited route; at +46 s it is
     assert len(hooks[0].received) == 2
     assert len(hooks[0].delivered) == 1
     # the healthy route delivered on the first flush
@@ -101,11 +111,55 @@ def test_429_honours_retry_after_and_other_routes_are_unaffected(tmp_path: Path)
     assert rows[0][1] == "sent" and rows[1] == ("t:1", "sent", 1, None)
 
 
+def test_a_route_apprise_sends_still_reports_its_http_status(tmp_path: Path) -> None:
+    # a payload option (":note=") leaves the route to apprise; its 404 is still permanent
+    hooks, rows = asyncio.run(_outbox_scenario(tmp_path, [[(404, {})]], [60.0, 600.0],
+                                               query="?:note=launchready"))
+    assert len(hooks[0].received) == 1
+    assert hooks[0].received[0][1].get("note") == "launchready"  # apprise built it
+    assert rows[0][1] == "failed" and "HTTP 404" in (rows[0][3] or "")
+
+
 def test_4xx_is_not_retried_and_keeps_last_error(tmp_path: Path) -> None:
     hooks, rows = asyncio.run(_outbox_scenario(tmp_path, [[(404, {})]], [60.0, 600.0]))
     assert len(hooks[0].received) == 1
     assert rows[0][1] == "failed" and "404" in (rows[0][3] or "")
     assert "permanent" in (rows[0][3] or "")
+
+
+def test_a_backward_wall_clock_step_does_not_delay_a_queued_alert(tmp_path: Path) -> None:
+    hook = Hook(script=[(502, {})])
+
+    async def scenario() -> list[float]:
+        load_transports()
+        async with webhook(hook) as port:
+            store = await open_store(f"sqlite:///{tmp_path / 'outbox.db'}")
+            try:
+                clock = FakeClock()
+                outbox = Outbox(store=store, routes=_routes(port), clock=clock,
+                                mono=clock.mono, group_window=2.0)
+                await store.enqueue([Message(dedupe="d", route=0, title="[DOWN] api",
+                                             body="api is DOWN")], at=clock.now)
+                # the wall clock steps back an hour (NTP after a boot with a wrong RTC)
+                # while the alert waits out its grouping window, and again during backoff
+                clock.now -= timedelta(hours=1)
+                sent_at: list[float] = []
+                for _ in range(40):
+                    clock.advance(0.5)
+                    if clock.elapsed == 3.0:
+                        clock.now -= timedelta(hours=1)
+                    before = len(hook.received)
+                    await outbox.flush()
+                    if len(hook.received) > before:
+                        sent_at.append(clock.elapsed)
+                return sent_at
+            finally:
+                await store.close()
+
+    sent_at = asyncio.run(scenario())
+    # the first attempt after the 2 s window (502), the retry ~5 s later: seconds, not an hour
+    assert len(sent_at) == 2 and sent_at[0] <= 2.5 and sent_at[1] <= 9.0, sent_at
+    assert len(hook.delivered) == 1
 
 
 # ---- targets ------------------------------------------------------------------------------

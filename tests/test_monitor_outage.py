@@ -151,6 +151,16 @@ RECEIVER = textwrap.dedent("""
 """)
 
 
+def _ok_rows(db: Path) -> int:
+    if not db.exists():
+        return 0
+    with contextlib.closing(sqlite3.connect(db, timeout=5)) as conn:
+        try:
+            return int(conn.execute("SELECT COUNT(*) FROM results WHERE ok = 1").fetchone()[0])
+        except sqlite3.OperationalError:  # not created yet
+            return 0
+
+
 def _titles(log: Path) -> list[str]:
     if not log.exists():
         return []
@@ -159,7 +169,10 @@ def _titles(log: Path) -> list[str]:
 
 @pytest.mark.skipif(namespaces_unavailable() is not None,
                     reason=str(namespaces_unavailable()))
-def test_monitor_losing_its_own_route_is_one_offline_notice_and_no_down(tmp_path: Path) -> None:
+@pytest.mark.parametrize("canary_heard", [True, False],
+                         ids=["canary heard before", "canary never heard"])
+def test_monitor_losing_its_own_route_is_one_offline_notice_and_no_down(
+        tmp_path: Path, canary_heard: bool) -> None:
     async def scenario() -> tuple[list[str], int, str]:
         with netns() as ns:
             # the app and a canary on the host side; the monitor and its alert receiver in
@@ -169,6 +182,8 @@ def test_monitor_losing_its_own_route_is_one_offline_notice_and_no_down(tmp_path
                 receiver = await asyncio.create_subprocess_exec(
                     *ns.exec_args(sys.executable, "-c", RECEIVER, "18999", str(log)))
                 cfg = tmp_path / "lr.toml"
+                # never heard: the namespace has no route to it (nothing leaves the machine)
+                canary_at = f"{ns.outer}:{canary}" if canary_heard else "198.51.100.7:53"
                 checks = "".join(f'\n[[monitor.checks]]\nname = "app{p}"\n'
                                  f'url = "http://{ns.outer}:{port}{p}"\n' for p in PATHS)
                 cfg.write_text(textwrap.dedent(f"""
@@ -179,16 +194,17 @@ def test_monitor_losing_its_own_route_is_one_offline_notice_and_no_down(tmp_path
                     failure_threshold = 2
                     database = "sqlite:///{tmp_path / 'm.db'}"
                     allow_private = true
-                    canaries = ["{ns.outer}:{canary}"]
+                    canaries = ["{canary_at}"]
                     alerts = [{{ url = "json://127.0.0.1:18999/hook" }}]
                 """) + checks)
                 daemon = await asyncio.create_subprocess_exec(
                     *ns.exec_args(sys.executable, "-m", "launchready", "monitor", "--config",
                                   str(cfg), "--no-web"), stderr=asyncio.subprocess.PIPE)
                 try:
-                    await asyncio.sleep(3.5)  # healthy: UP silently
+                    # healthy: UP silently (and the canary heard) before the cut
+                    await wait_for(lambda: _ok_rows(tmp_path / "m.db") >= 8, 20, step=0.2)
                     ns.cut()
-                    await wait_for(lambda: bool(_titles(log)), 10)
+                    await wait_for(lambda: bool(_titles(log)), 12)
                     await asyncio.sleep(THRESHOLD * INTERVAL + TIMEOUT + 3)  # no DOWN
                     ns.restore()
                     await asyncio.sleep(3)
@@ -200,13 +216,19 @@ def test_monitor_losing_its_own_route_is_one_offline_notice_and_no_down(tmp_path
                 return _titles(log), int(daemon.returncode or 0), err.decode()
 
     titles, rc, err = asyncio.run(scenario())
-    assert titles == ["[MONITOR OFFLINE] launchready"], err
     assert rc == 0, err
     with contextlib.closing(sqlite3.connect(tmp_path / "m.db")) as conn:
         unknown = conn.execute("SELECT COUNT(*) FROM results WHERE ok IS NULL").fetchone()[0]
         incidents = conn.execute("SELECT COUNT(*) FROM incidents").fetchone()[0]
-    assert unknown >= 8  # the gap is unknown, not downtime
-    assert incidents == 0
+    if canary_heard:
+        assert titles == ["[MONITOR OFFLINE] launchready"], err
+        assert unknown >= 8  # the gap is unknown, not downtime
+        assert incidents == 0
+    else:
+        # a canary blocked from the start is no evidence: every check failing is DOWN
+        assert titles[:1] == ["[DOWN] 4 checks"], (titles, err)
+        assert "[MONITOR OFFLINE] launchready" not in titles
+        assert incidents == 4
 
 
 @contextlib.asynccontextmanager

@@ -8,6 +8,7 @@ import asyncio
 import re
 import signal
 import socket
+import subprocess
 import sys
 import textwrap
 from datetime import UTC, datetime, timedelta
@@ -127,3 +128,46 @@ def test_two_outboxes_on_one_store_send_each_row_once(tmp_path: Path) -> None:
 
     asyncio.run(scenario())
     assert [p["title"] for p in hook.delivered] == ["[DOWN] 5 checks"]
+
+
+def test_monitor_status_names_the_running_monitor_and_each_check(tmp_path: Path) -> None:
+    async def scenario() -> tuple[int, str, str]:
+        async with target_server(Target()) as port:
+            cfg = _config(tmp_path / "lr.toml", port, tmp_path / "m.db")
+            # the configured listen address is taken; --listen moves this node elsewhere
+            cfg.write_text(cfg.read_text().replace('listen = "127.0.0.1:0"',
+                                                   'listen = "127.0.0.1:1"'))
+            proc = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "launchready", "monitor", "--config", str(cfg),
+                "--listen", "127.0.0.1:0", stderr=asyncio.subprocess.PIPE)
+            assert proc.stderr is not None
+            err = ""
+            while "status page on" not in err:
+                line = await asyncio.wait_for(proc.stderr.readline(), 15)
+                assert line, err
+                err += line.decode()
+            await asyncio.sleep(2.5)  # api is UP after its first runs
+            shown = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "launchready", "monitor", "status", "--config",
+                str(cfg), stdout=asyncio.subprocess.PIPE)
+            out, _ = await shown.communicate()
+            proc.send_signal(signal.SIGTERM)
+            await proc.wait()
+            stopped = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "launchready", "monitor", "status", "--config",
+                str(cfg), stdout=asyncio.subprocess.PIPE)
+            after, _ = await stopped.communicate()
+            return proc.pid, out.decode(), after.decode()
+
+    pid, out, after = asyncio.run(scenario())
+    assert f"monitor: {pid}@{HOST}, lease until" in out
+    assert re.search(r"^api\s+up\s+100\.00%", out, re.MULTILINE), out
+    assert "monitor: not running" in after
+
+
+def test_listen_override_must_be_addr_port(tmp_path: Path) -> None:
+    cfg = _config(tmp_path / "lr.toml", 9, tmp_path / "m.db")
+    done = subprocess.run([sys.executable, "-m", "launchready", "monitor", "--config",
+                           str(cfg), "--listen", "nonsense"], capture_output=True, text=True,
+                          timeout=30, check=False)
+    assert done.returncode == 2 and "--listen 'nonsense'" in done.stderr

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from launchready.config.models import Config, MonitorConfig
-from launchready.monitor.daemon import compose, in_maintenance
-from launchready.monitor.notify import Delivery, plan
+from launchready.monitor.notify import MAX_ATTEMPTS, Delivery, plan
+from launchready.monitor.scheduler import compose, in_maintenance
 from launchready.monitor.state import (
     EventKind,
     Observation,
@@ -19,6 +19,7 @@ from launchready.monitor.state import (
 )
 from launchready.monitor.timing import timing, too_slow
 from launchready.monitor.views import CheckState
+from launchready.monitor.webhook import plain_webhook
 
 T0 = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 
@@ -167,22 +168,29 @@ RETRY = [
                          ids=[r[0] for r in RETRY])
 def test_retry_plan(d: Delivery, attempts: int, status: str,
                     window: tuple[float, float] | None) -> None:
-    p = plan(d, attempts=attempts, created=NOW, now=NOW, rand=lambda: 0.5)
+    p = plan(d, attempts=attempts, elapsed=0.0, rand=lambda: 0.5)
     assert p.status == status
     if window is None:
-        assert p.next_at is None
+        assert p.delay is None
     else:
-        assert p.next_at is not None
-        delay = (p.next_at - NOW).total_seconds()
-        assert window[0] <= delay <= window[1]
+        assert p.delay is not None
+        assert window[0] <= p.delay <= window[1]
     if status == "failed":
         assert p.error and "permanent" in p.error
 
 
 def test_retry_budget_is_bounded() -> None:
-    p = plan(Delivery(ok=False, status=500), attempts=12, created=NOW - timedelta(hours=2),
-             now=NOW)
+    p = plan(Delivery(ok=False, status=500), attempts=12, elapsed=2 * 3600.0)
     assert p.status == "failed" and "gave up" in (p.error or "")
+    p = plan(Delivery(ok=False, status=500), attempts=MAX_ATTEMPTS - 1, elapsed=0.0)
+    assert p.status == "failed"  # across restarts the attempts bound it
+
+
+def test_a_retry_after_longer_than_the_budget_waits_instead_of_dropping() -> None:
+    p = plan(Delivery(ok=False, status=429, retry_after=7200), attempts=0, elapsed=0.0)
+    assert p.status == "pending" and p.delay == 3600.0
+    p = plan(Delivery(ok=False, status=503, retry_after=5400), attempts=3, elapsed=1800.0)
+    assert p.status == "pending" and p.delay == 3600.0
 
 
 def test_messages_name_check_cause_since_owner_and_never_the_url() -> None:
@@ -205,3 +213,32 @@ def test_maintenance_window_applies_to_listed_checks() -> None:
     assert in_maintenance(mon, "home", T0)
     assert not in_maintenance(mon, "other", T0)
     assert not in_maintenance(mon, "home", T0 + timedelta(hours=2))
+
+
+def test_reminders_are_spaced_on_the_monotonic_clock() -> None:
+    # the wall clock steps back an hour after the DOWN alert; the monotonic one runs on
+    status, kinds = Status(), []
+    for i in range(12):
+        wall = T0 + timedelta(seconds=30 * i) - (timedelta(hours=1) if i > 2 else timedelta())
+        status, events = advance(status, Observation(at=wall, mono=30.0 * i, ok=False,
+                                                     cause="status 503"), P22R)
+        kinds += [e.kind.value for e in events]
+    assert kinds == ["down", "reminder"]  # at run 1, then 5 minutes later at run 11
+
+
+@pytest.mark.parametrize(("route", "url", "headers"), [
+    ("json://hooks.acme.test/alert", "http://hooks.acme.test/alert", {}),
+    ("jsons://u:p%40ss@hooks.acme.test:8443/a?+X-Token=t1", "https://hooks.acme.test:8443/a",
+     {"X-Token": "t1", "Authorization": "Basic dTpwQHNz"}),
+    ("json://[::1]:9000/h", "http://[::1]:9000/h", {}),
+    ("json://hooks.acme.test/a?:extra=1", None, None),
+    ("json://hooks.acme.test/a?method=PUT", None, None),
+    ("slack://T1/B2/C3", None, None),
+], ids=["plain", "tls, auth, header", "ipv6", "payload option", "method", "not a webhook"])
+def test_plain_webhook(route: str, url: str | None, headers: dict[str, str] | None) -> None:
+    hook = plain_webhook(route)
+    if url is None:
+        assert hook is None
+        return
+    assert hook is not None and hook.url == url
+    assert headers is not None and headers.items() <= hook.headers.items()

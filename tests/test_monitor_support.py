@@ -22,8 +22,10 @@ class Mailbox:
     """Messages received by the SMTP server: (subject, body)."""
 
     messages: list[tuple[str, str]] = field(default_factory=list)
+    raw: list[bytes] = field(default_factory=list)  # whole messages, as received
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        self.raw.append(envelope.original_content or b"")
         msg = message_from_bytes(envelope.original_content or b"")
         body = ""
         for part in msg.walk():

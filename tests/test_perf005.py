@@ -8,7 +8,9 @@ from launchready.checks.env.timeouts import evaluate_timeouts
 from launchready.envcontract.facts import HttpCall, SourceScan
 from launchready.envcontract.jsscan import scan_js
 from launchready.envcontract.pyscan import scan_python
+from launchready.envcontract.runtime import call_runtime
 from launchready.envcontract.sourcetree import Language
+from launchready.model import Severity
 
 PY = [
     ("requests-no-timeout", "import requests\nrequests.get(u)\n", ["requests.get"]),
@@ -99,3 +101,51 @@ def test_fingerprint_ignores_line_numbers() -> None:
                           calls=(_call("requests", line=line),))
         return evaluate_timeouts(scan).findings[0].fingerprint
     assert fp(3) == fp(40)
+
+
+RUNTIME = [
+    ("use-client", "components/x.tsx", '"use client";\nfetch("/api/a")\n', "f", "browser"),
+    ("component-dir", "src/components/Table.tsx", "fetch('/api/a')\n", "load", "browser"),
+    ("pages-page", "pages/settings.tsx", "fetch('/api/a')\n", "save", "browser"),
+    ("pages-ssr", "pages/settings.tsx", "fetch(u)\n", "getServerSideProps", "server"),
+    ("pages-api", "pages/api/hook.ts", "fetch(u)\n", "handler", "server"),
+    ("app-route", "app/api/x/route.ts", "fetch(u)\n", "GET", "server"),
+    ("server-component", "app/dashboard/page.tsx", "fetch(u)\n", "Page", "server"),
+    ("middleware", "middleware.ts", "fetch(u)\n", "middleware", "server"),
+    ("auth-callback", "lib/auth.ts", "fetch(u)\n", "jwt", "server"),
+    ("use-server", "components/act.ts", "'use server'\nfetch(u)\n", "save", "server"),
+    ("vite-src", "src/api.ts", "fetch(u)\n", "get", "browser"),
+    ("hooks-elsewhere", "lib/useThing.ts", "useEffect(() => { fetch(u) })\n", "f", "browser"),
+    ("plain-lib", "lib/stripe.ts", "fetch(u)\n", "charge", "server"),
+]
+
+
+@pytest.mark.parametrize(("path", "text", "scope", "expected"), [c[1:] for c in RUNTIME],
+                         ids=[c[0] for c in RUNTIME])
+def test_call_runtime(path: str, text: str, scope: str, expected: str) -> None:
+    vite = path == "src/api.ts"
+    assert call_runtime(path, text, scope, vite_app=vite) == expected
+
+
+def test_browser_calls_are_low_with_browser_wording() -> None:
+    calls = tuple(HttpCall(path=p, line=1, column=1, library="fetch", callee="fetch",
+                           scope="f", problem="no-timeout", runtime=r)
+                  for p, r in (("components/a.tsx", "browser"), ("app/api/r/route.ts", "server")))
+    scan = SourceScan(roots=(".",), files_scanned=2, reads=(), calls=calls, skipped=())
+    browser, server = evaluate_timeouts(scan).findings
+    assert browser.severity is Severity.LOW and "worker" not in browser.impact.replace(
+        "no server worker", "")
+    assert "browser" in browser.evidence
+    assert server.severity is Severity.MEDIUM and "server worker" in server.impact
+
+
+@pytest.mark.parametrize(("source", "runtime"), [
+    ("fetch('/api/a')", "browser"),
+    ("fetch(`/api/${id}`)", "browser"),
+    ("fetch(url, { method: 'POST', credentials: 'same-origin' })", "browser"),
+    ("fetch('https://api.stripe.com/v1')", "server"),
+    ("fetch('//cdn.example/x')", "server"),
+], ids=["relative", "relative-template", "credentials", "absolute", "protocol-relative"])
+def test_browser_only_fetch_shapes(source: str, runtime: str) -> None:
+    calls = scan_js(source, "lib/x.ts", Language.TYPESCRIPT).calls
+    assert [c.runtime for c in calls] == [runtime]

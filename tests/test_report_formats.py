@@ -78,7 +78,7 @@ FINDING_KEYS = {
     "suppressed",
     "references",
 }
-CHECK_KEYS = {"id", "status", "duration_ms", "error"}
+CHECK_KEYS = {"id", "status", "duration_ms", "error", "reason", "trace"}
 MEASUREMENT_KEYS = {
     "check",
     "target",
@@ -213,6 +213,8 @@ def test_json_values_follow_the_report() -> None:
             "status": "error",
             "duration_ms": 10_000,
             "error": "could not connect to db.internal:5432 (connection refused)",
+            "reason": "connectivity",
+            "trace": None,
         }
     ]
     assert data["checks"][0]["error"] is None

@@ -154,3 +154,19 @@ def test_inline_ignore_marker() -> None:
 def test_mask_shows_prefix_and_last_four_only(value: str, prefix: int, shown: str) -> None:
     assert mask(value, prefix=prefix) == shown
     assert value not in mask(value, prefix=prefix) or len(value) < 5
+
+
+@pytest.mark.parametrize("escape", [b"%41", b"\\u0041"], ids=["url", "json"])
+def test_escape_dense_input_has_bounded_memory(escape: bytes) -> None:
+    # 256 KB of escapes, one line and many lines: decoding stops at its budget, nothing is kept
+    # per escape, and a plain secret after it is still found
+    import tracemalloc
+    one_line = escape * ((256 << 10) // len(escape))
+    many = (escape * 300 + b"\n") * ((256 << 10) // (len(escape) * 300 + 1))
+    for data in (one_line, many):
+        tracemalloc.start()
+        found = Scanner().scan(data + f"\nkey = '{STRIPE}'\n".encode())
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        assert [m.rule.id for m in found] == ["stripe-live-secret"]
+        assert peak < 3 * len(data)

@@ -7,15 +7,15 @@ from typing import Any
 import pytest
 
 from launchready.config import load_config_text
-from launchready.config.models import SmokeConfig
-from launchready.errors import ConfigError
-from launchready.smoke.captures import (
+from launchready.config.captures import (
     CapturedResponse,
     CaptureError,
     extract,
     parse_capture,
     references,
 )
+from launchready.config.models import SmokeConfig
+from launchready.errors import ConfigError
 from launchready.smoke.masking import MASK, Masker, is_credential_header
 
 # --- the capture language -------------------------------------------------------------------

@@ -14,7 +14,7 @@ import pytest
 
 from launchready.demo.dnsserver import Records, ZoneServer
 from launchready.email.spf import SpfResult, SpfStatus, check_host, parse_record, select_record
-from launchready.email.spf_parse import SpfRecord, SpfSyntaxError
+from launchready.email.spf_parse import SpfRecord, SpfSyntaxProblem
 from launchready.probes.dns import DnsProbe
 
 CLIENT = "198.51.100.7"
@@ -260,7 +260,7 @@ def test_select_record_pure() -> None:
         "bare-include", "exp-twice", "exp-only-macro", "unknown-mechanism"])
 def test_parse_record_pure(text: str, ok: bool) -> None:
     parsed = parse_record(text)
-    assert isinstance(parsed, SpfRecord if ok else SpfSyntaxError), parsed
+    assert isinstance(parsed, SpfRecord if ok else SpfSyntaxProblem), parsed
 
 
 # -- RELIABILITY 50: temperror vs none ----------------------------------------------------------

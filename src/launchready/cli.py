@@ -18,7 +18,6 @@ from launchready._version import __version__
 from launchready.checks.catalog import CATALOG, meta
 from launchready.config.loader import load_config
 from launchready.config.models import AppConfig
-from launchready.engine import Selection
 from launchready.errors import ConfigError, LaunchreadyError, RunError, UsageError
 from launchready.model import Severity
 from launchready.output import EXIT_INCOMPLETE, EXIT_OK, EXIT_USAGE
@@ -28,7 +27,7 @@ from launchready.report import Format
 #: commands living in ``launchready.commands``: name -> module with add_arguments() and run();
 #: a module is imported only when its command runs, so each command loads only what it needs
 PLUGINS: dict[str, str] = {name: f"launchready.commands.{name}" for name in (
-    "secrets", "logs", "env", "dns", "smoke", "perf", "db", "handover", "init", "monitor")}
+    "secrets", "logs", "env", "dns", "smoke", "perf", "db", "handover", "init", "monitor", "build")}
 
 
 PLUGIN_HELP = {
@@ -41,7 +40,9 @@ PLUGIN_HELP = {
     "db": "database checks (slow statements, full scans, unindexed foreign keys), read-only",
     "handover": "write the handover document",
     "init": "write a commented launchready.toml for this project",
-    "monitor": "run the uptime monitor with its status page; `monitor once`, `monitor test-alert`",
+    "monitor": "run the uptime monitor with its status page; `monitor once`, `monitor test-alert`, "
+               "`monitor status`",
+    "build": "clean-checkout production build: install, build, scan the output and migrations",
 }
 
 
@@ -146,21 +147,25 @@ def cmd_web(args: argparse.Namespace) -> int:
     elif config.app.canonical is None:
         raise ConfigError("no URL given and app.canonical is not set", key="app.canonical",
                           fix="pass a URL: launchready web https://app.example.com")
-    return run_command(config, args, selection=Selection(only=("TLS", "WEB", "SEC004", "SEC009")))
+    from launchready.checks.registry import families  # noqa: PLC0415 - loaded on use
+
+    return run_command(config, args, families=families(areas=("tls", "web")))
 
 
 def cmd_checks(args: argparse.Namespace) -> int:
     """``launchready checks [ID...]``."""
-    built = importlib.import_module("launchready.checks.registry").implemented_ids()
+    from launchready.checks import registry  # noqa: PLC0415 - loaded on use
+    from launchready.checks.docs import rule_text  # noqa: PLC0415
+
+    built = registry.implemented_ids()
     if args.ids:
         for rid in args.ids:
             try:
                 m = meta(rid.upper())
             except KeyError:
                 raise UsageError(f"checks: unknown check ID {rid!r}") from None
-            state = "available" if m.id in built else "not in this release"
-            sys.stdout.write(f"{m.id} — {m.title} [{m.severity.value}, {m.stage.value}, "
-                             f"{state}]\n\n{m.doc}\n\n")
+            sys.stdout.write(rule_text(m.id, available=m.id in built,
+                                       family_doc=registry.doc_of(m.id)) + "\n")
         return EXIT_OK
     if Format.JSON.value in args.formats:
         rows = [{"id": m.id, "title": m.title, "severity": m.severity.value,

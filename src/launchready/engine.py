@@ -1,17 +1,20 @@
 """Run check families concurrently, each under its own timeout and a whole-run deadline.
 
-The one broad ``except`` of the code base lives here: a family that raises something that is
-not a :class:`~launchready.errors.LaunchreadyError` is recorded as status ``error`` with reason
-"bug: <type>" — the run goes on and the user sees which check broke, never a traceback.
+A family that raises is recorded, never allowed to stop the run: an expected
+:class:`~launchready.errors.LaunchreadyError` as status ``error`` with its message and an
+:class:`~launchready.model.ErrorReason`; anything else as reason ``bug`` with the message
+"bug: <type> in <family>" and the trace (frames only: an exception's text may quote what was
+scanned), which ``-v`` prints and the JSON report carries. This is the broad catch that keeps
+a run going; the few others guard process boundaries (the CLI's ``main``, the monitor's loops).
 """
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
-import importlib
 import os
 import time
+import traceback
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -19,10 +22,17 @@ from typing import Any
 
 from launchready._version import __version__
 from launchready.checks.base import CheckFamily, Context, Outcome
-from launchready.checks.catalog import BY_ID
 from launchready.config.models import Config
-from launchready.errors import LaunchreadyError
-from launchready.model import CheckResult, CheckStatus, Finding, Measurement, Report, Table
+from launchready.errors import ConfigError, LaunchreadyError, ProbeTimeout, UsageError
+from launchready.model import (
+    CheckResult,
+    CheckStatus,
+    ErrorReason,
+    Finding,
+    Measurement,
+    Report,
+    Table,
+)
 from launchready.probes import Probes
 from launchready.rank import rank, score, summarize
 
@@ -51,13 +61,39 @@ class _FamilyRun:
     status: CheckStatus
     reason: str | None
     duration_ms: int
+    why: ErrorReason | None = None
+    trace: str | None = None
+
+
+def default_reason(family: CheckFamily[Any]) -> ErrorReason:
+    """What an error a family reports (``Outcome.errors``) means unless it says otherwise."""
+    return ErrorReason.CONNECTIVITY if family.network else ErrorReason.INCOMPLETE_INPUT
+
+
+def _reason_of(exc: LaunchreadyError, family: CheckFamily[Any]) -> ErrorReason:
+    if isinstance(exc, ConfigError | UsageError):
+        return ErrorReason.USAGE
+    if isinstance(exc, ProbeTimeout):
+        return ErrorReason.TIMEOUT
+    return default_reason(family)
+
+
+def _trace(exc: BaseException) -> str:
+    """Where ``exc`` was raised (file, line, function of each frame) and its type; never its
+    message or local values, which may quote what was scanned."""
+    frames = "".join(f'  File "{f.filename}", line {f.lineno}, in {f.name}\n'
+                     for f in traceback.extract_tb(exc.__traceback__))
+    return (f"Traceback (most recent call last):\n{frames}{type(exc).__module__}."
+            f"{type(exc).__qualname__} (message withheld)")
 
 
 async def _run_family(family: CheckFamily[Any], ctx: Context, timeout: float) -> _FamilyRun:
     started = time.perf_counter()
 
-    def done(outcome: Outcome | None, status: CheckStatus, reason: str | None) -> _FamilyRun:
+    def done(outcome: Outcome | None, status: CheckStatus, reason: str | None,
+             why: ErrorReason | None = None, trace: str | None = None) -> _FamilyRun:
         return _FamilyRun(family=family, outcome=outcome, status=status, reason=reason,
+                          why=why, trace=trace,
                           duration_ms=int((time.perf_counter() - started) * 1000))
 
     reason = family.skip_reason(ctx)
@@ -68,12 +104,13 @@ async def _run_family(family: CheckFamily[Any], ctx: Context, timeout: float) ->
             obs = await family.gather(ctx)
         outcome = family.evaluate(obs, ctx)
     except TimeoutError:
-        return done(None, CheckStatus.ERROR, f"timeout after {timeout:g}s")
+        return done(None, CheckStatus.ERROR, f"timeout after {timeout:g}s", ErrorReason.TIMEOUT)
     except LaunchreadyError as exc:
-        return done(None, CheckStatus.ERROR, str(exc))
-    except Exception as exc:  # the engine is the one place that must not crash
+        return done(None, CheckStatus.ERROR, str(exc), _reason_of(exc, family))
+    except Exception as exc:  # a bug in one family must not stop the run
         return done(None, CheckStatus.ERROR, f"bug: {type(exc).__name__} in "
-                                             f"{type(family).__name__}")
+                                             f"{type(family).__name__}", ErrorReason.BUG,
+                    _trace(exc))
     return done(outcome, CheckStatus.PASS, None)
 
 
@@ -82,21 +119,27 @@ def _results(run: _FamilyRun, wanted: Sequence[str], findings: Sequence[Finding]
     out = []
     errors = run.outcome.errors if run.outcome else {}
     skipped = run.outcome.skipped if run.outcome else {}
+    reasons = run.outcome.reasons if run.outcome else {}
     for rid in wanted:
         status: CheckStatus
         reason: str | None
+        why, trace = None, None
         if run.status is not CheckStatus.PASS:
-            status, reason = run.status, run.reason
+            status, reason, why, trace = run.status, run.reason, run.why, run.trace
         elif any(f.rule_id == rid and not f.suppressed for f in findings):
             status, reason = CheckStatus.FAIL, None
         elif rid in errors:
             status, reason = CheckStatus.ERROR, errors[rid]
+            why = reasons.get(rid, default_reason(run.family))
         elif rid in skipped:
             status, reason = CheckStatus.SKIPPED, skipped[rid]
         else:
             status, reason = CheckStatus.PASS, None
+        failed = status is CheckStatus.ERROR
         out.append(CheckResult(id=rid, status=status, duration_ms=run.duration_ms,
-                               error=reason if status is CheckStatus.ERROR else None))
+                               error=reason if failed else None,
+                               reason=(why or default_reason(run.family)) if failed else None,
+                               trace=trace if failed else None))
     return out
 
 
@@ -130,7 +173,7 @@ async def arun_audit(
 
     async def one(family: CheckFamily[Any]) -> _FamilyRun:
         nonlocal finished
-        result = await _run_family(family, ctx, per_check)
+        result = await _run_family(family, ctx, family.time_budget(ctx) or per_check)
         finished += 1
         if progress is not None:
             progress(type(family).__name__, finished, total)
@@ -138,7 +181,9 @@ async def arun_audit(
 
     try:
         tasks = [asyncio.ensure_future(one(f)) for f, _ in picked]
-        done, pending = await asyncio.wait(tasks, timeout=deadline) if tasks else (set(), set())
+        longest = max((f.time_budget(ctx) or 0.0 for f, _ in picked), default=0.0)
+        done, pending = await asyncio.wait(tasks, timeout=max(deadline, longest + 30)) \
+            if tasks else (set(), set())
         for task in pending:
             task.cancel()
         if pending:
@@ -157,7 +202,8 @@ async def arun_audit(
             run = task.result()
         else:
             run = _FamilyRun(family=family, outcome=None, status=CheckStatus.ERROR,
-                             reason=f"run deadline of {deadline:g}s reached", duration_ms=0)
+                             reason=f"run deadline of {deadline:g}s reached", duration_ms=0,
+                             why=ErrorReason.TIMEOUT)
         fam_findings: list[Finding] = []
         if run.outcome is not None:
             wanted = set(ids)
@@ -186,15 +232,11 @@ async def arun_audit(
 def default_families() -> list[CheckFamily[Any]]:
     """One instance of every built-in family (the registry is imported on first use, so a
     command that runs only its own families does not load every check module)."""
-    registry = importlib.import_module("launchready.checks.registry")
-    return [make() for make in registry.FAMILIES]
+    from launchready.checks.registry import families  # noqa: PLC0415 - loaded on use
+
+    return families()
 
 
 def run_audit(config: Config, **kwargs: Any) -> Report:
     """Synchronous wrapper around :func:`arun_audit`."""
     return asyncio.run(arun_audit(config, **kwargs))
-
-
-def all_rule_ids() -> tuple[str, ...]:
-    """Every catalog ID, sorted."""
-    return tuple(sorted(BY_ID))

@@ -58,6 +58,16 @@ class CheckStatus(enum.StrEnum):
     SKIPPED = "skipped"
 
 
+class ErrorReason(enum.StrEnum):
+    """Why a check could not run (``CheckResult.reason``), for tools that act on it."""
+
+    CONNECTIVITY = "connectivity"  # the target or resolver did not answer usably
+    TIMEOUT = "timeout"  # the check ran out of time
+    USAGE = "usage"  # the config or a given file cannot be used as it stands
+    BUG = "bug"  # launchready itself failed; ``CheckResult.trace`` says where
+    INCOMPLETE_INPUT = "incomplete-input"  # what it had to read was partial (shallow history…)
+
+
 @dataclass(frozen=True, kw_only=True)
 class CheckMeta:
     """The permanent description of one check ID (see ``checks.catalog``)."""
@@ -105,6 +115,9 @@ class Finding:
     suppressed: bool = False
     references: tuple[str, ...] = ()
     location: Location | None = None
+    #: what exactly was found, as a stable key for other code (e.g. the secret rule ID); not
+    #: part of the JSON shape, and never a value that was found
+    detail_key: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -123,6 +136,20 @@ class Measurement:
     model: str = "closed"
 
 
+class TableKind(enum.StrEnum):
+    """What a table holds, for code that reads it as data (the handover document): a table is
+    found by its kind and subject, never by its title, and its columns are the family's
+    ``*_COLUMNS`` constant."""
+
+    DNS_RECORDS = "dns-records"  # the record map vs live (checks.dns.records)
+    CNAME_CHAINS = "cname-chains"  # checks.dns.takeover
+    NAMESERVERS = "nameservers"  # subject: the zone (checks.dns.provider)
+    REDIRECT_MATRIX = "redirect-matrix"  # checks.web.matrix
+    SPF_TREE = "spf-tree"  # subject: the domain (checks.mail.spf_lint)
+    DKIM_SELECTORS = "dkim-selectors"  # subject: the domain (checks.mail.dkim)
+    CERTIFICATES = "certificates"  # checks.tls.certificate
+
+
 @dataclass(frozen=True, kw_only=True)
 class Table:
     """A table of facts a check contributes to the report (e.g. the TLS/redirect matrix)."""
@@ -130,6 +157,8 @@ class Table:
     title: str
     columns: tuple[str, ...]
     rows: tuple[tuple[str, ...], ...]
+    kind: TableKind | None = None  # set on tables other code reads as data
+    subject: str = ""  # the zone or domain the table is about, when it is about one
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -140,6 +169,8 @@ class CheckResult:
     status: CheckStatus
     duration_ms: int
     error: str | None = None
+    reason: ErrorReason | None = None  # set exactly when status is ERROR
+    trace: str | None = None  # where launchready failed, for reason BUG (no exception text)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import importlib
 import os
 import sys
 from pathlib import Path
@@ -55,7 +54,9 @@ def emit(report: Report, args: argparse.Namespace) -> None:
 
 def exit_code(report: Report, fail_on: str) -> int:
     """0/1/3 from a finished report (SPEC §2): 3 when every network check that ran errored."""
-    networked = importlib.import_module("launchready.checks.registry").network_ids()
+    from launchready.checks.registry import network_ids  # noqa: PLC0415 - loaded on use
+
+    networked = network_ids()
     ran = [c for c in report.checks
            if c.status is not CheckStatus.SKIPPED and c.id in networked]
     if ran and all(c.status is CheckStatus.ERROR for c in ran):

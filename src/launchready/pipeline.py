@@ -127,7 +127,13 @@ async def arun_report(config: Config, args: argparse.Namespace, *,
 
 def exit_status(report: Report, args: argparse.Namespace,
                 exit_rule: ExitRule | None = None) -> int:
-    """Write ``--write-baseline`` and return the exit code of a finished run."""
+    """Print the traces of crashed checks under ``-v``, write ``--write-baseline`` and return
+    the exit code of a finished run."""
+    if args.verbose:
+        for check in report.checks:
+            if check.trace:
+                sys.stderr.write(f"{check.id} failed inside launchready ({check.error}):\n"
+                                 f"{check.trace}\n")
     if args.write_baseline:
         n = write_baseline(args.write_baseline, report.findings)
         if not args.quiet:

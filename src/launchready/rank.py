@@ -55,8 +55,3 @@ def summarize(findings: Iterable[Finding]) -> Summary:
             counts[f.severity.value] += 1
     return Summary(suppressed=suppressed, **counts)
 
-
-def worst_unsuppressed(findings: Iterable[Finding]) -> Severity | None:
-    """The most severe unsuppressed finding's severity, if any."""
-    ranks = [f.severity for f in findings if not f.suppressed]
-    return min(ranks, key=lambda s: s.rank) if ranks else None

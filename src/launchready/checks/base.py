@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Generic, TypeVar
 
 from launchready.model import (
     CheckMeta,
+    ErrorReason,
     Finding,
     Location,
     Measurement,
@@ -51,6 +52,9 @@ class Outcome:
     errors: Mapping[str, str] = field(default_factory=dict)
     # rule IDs with nothing to judge, found out only while gathering (e.g. never tested)
     skipped: Mapping[str, str] = field(default_factory=dict)
+    # why an entry of ``errors`` could not be judged, where it is not the family's default
+    # (connectivity for a network family, incomplete input for the others)
+    reasons: Mapping[str, ErrorReason] = field(default_factory=dict)
 
 
 class CheckFamily(abc.ABC, Generic[Obs]):
@@ -61,6 +65,11 @@ class CheckFamily(abc.ABC, Generic[Obs]):
     #: whether the family needs the network; when every network check of a run errors, the run
     #: could not complete (exit code 3)
     network: bool = True
+
+    def time_budget(self, ctx: Context) -> float | None:
+        """This family's own time limit when it needs more than the per-check timeout (a
+        build); None for the run's per-check timeout."""
+        return None
 
     @abc.abstractmethod
     def skip_reason(self, ctx: Context) -> str | None:
@@ -87,6 +96,7 @@ def make_finding(
     title: str | None = None,
     location: Location | None = None,
     effort_minutes: int | None = None,
+    detail_key: str | None = None,
 ) -> Finding:
     """Build a finding from its catalog entry; ``identity`` keeps the fingerprint stable.
 
@@ -106,5 +116,6 @@ def make_finding(
         effort_minutes=meta.effort_minutes if effort_minutes is None else effort_minutes,
         fingerprint=fingerprint_of(meta.id, target, identity),
         references=meta.references,
+        detail_key=detail_key,
         location=location,
     )

@@ -38,7 +38,11 @@ CATALOG: tuple[CheckMeta, ...] = (
     # --- SEC: secrets -------------------------------------------------------------------------
     _m("SEC001", "Secret in a tracked file", _C, _A,
        "A credential sits in a file of the working tree. Anyone with the repo has it. "
-       "Rotate it at the provider, then move it to an environment variable.", effort=30),
+       "Rotate it at the provider, then move it to an environment variable. To accept one "
+       "line, end it with a comment holding `launchready: ignore[SEC001]` (`gitleaks:allow` "
+       "and `pragma: allowlist secret` work too); `.gitleaksignore` entries and "
+       "`[secrets] exclude` globs are honoured. Local defaults (a password for localhost or a "
+       "compose service) are reported as low.", effort=30),
     _m("SEC002", "Secret in git history", _H, _A,
        "A credential was removed from HEAD but is still in a commit. Purging history is not "
        "enough: rotate it first, then purge with git filter-repo.", effort=30),
@@ -77,13 +81,20 @@ CATALOG: tuple[CheckMeta, ...] = (
        "A production variable points at localhost, a private address or a *.local name.",
        effort=10),
     _m("ENV006", "Variable read but not declared", _M, _P,
-       "The code reads a variable that .env.example or the config does not declare.",
+       "The code reads a variable (without a default) that no template or the config declares.",
        _LATER, 5),
     _m("ENV007", "Weak or placeholder secret", _H, _P,
-       "A secret is a placeholder or too short to be safe as a signing key.", effort=10),
+       "A secret is a placeholder, words, reused, or too little randomness for a signing key.",
+       effort=10),
     _m("ENV008", "Debug mode on in production", _H, _P,
        "DEBUG/FLASK_DEBUG/APP_DEBUG or a non-production NODE_ENV is set in production.",
        effort=5),
+    _m("ENV009", "Env file malformed", _M, _P,
+       "An env file has duplicate keys (the last silently wins), unparsable lines or invalid "
+       "names.", _LATER, 5),
+    _m("ENV010", "Declared variable no code reads", _L, _P,
+       "A template declares a variable that no code reads (stale, or another tool's setting).",
+       _LATER, 5),
     # --- DNS ----------------------------------------------------------------------------------
     _m("DNS001", "DNS record differs from the map", _H, _D,
        "A record in the expected map is missing or has other values live.", effort=10),
@@ -208,6 +219,27 @@ CATALOG: tuple[CheckMeta, ...] = (
        effort=60),
     _m("PERF005", "Outbound HTTP call without timeout", _M, _F,
        "An outbound call without a timeout can hang a worker forever.", _LATER, 5),
+    # --- DEPLOY: production deployment safety ------------------------------------------------
+    _m("DEPLOY001", "Production build fails from a clean checkout", _C, _P,
+       "HEAD, checked out into a fresh folder, installed from the lockfile and built with the "
+       "production environment only, fails. The log's last error lines are the evidence. Fix "
+       "the error, commit, and run `launchready build` again.", effort=60),
+    _m("DEPLOY002", "Build needs files git does not track", _H, _P,
+       "The build fails from a clean checkout but passes with the working tree's untracked or "
+       "ignored files: the deploy platform, which builds from git, will not have them. Commit "
+       "them (without secrets) or generate them in the build.", effort=30),
+    _m("DEPLOY003", "Build output ships source maps, local URLs or debug flags", _H, _P,
+       "The public output directory holds *.map files (or inline maps), localhost / preview / "
+       "staging URLs, or debug flags turned on. Turn source maps off for production and read "
+       "URLs and flags from the production environment.", effort=20),
+    _m("DEPLOY004", "Pending migration cannot be rolled back", _H, _P,
+       "A migration not yet released has no downgrade, an irreversible data step, or drops, "
+       "renames or tightens a column the previous release still uses. Write the way down and "
+       "split destructive changes over two releases.", effort=45),
+    _m("DEPLOY005", "No rollback path for the deploy", _M, _P,
+       "No release tag to go back to and no recorded rollback command. Tag releases and set "
+       "[build] rollback to the platform's command (vercel rollback, heroku rollback ...).",
+       _LATER, 15),
     # --- OBS ----------------------------------------------------------------------------------
     _m("OBS001", "Health endpoint missing or shallow", _M, _R,
        "No health endpoint, or one that says ok without checking its dependencies.",

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import inspect
+import sys
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from launchready.checks.base import CheckFamily
 from launchready.checks.db.queries import DatabaseChecks
+from launchready.checks.deploy import CleanBuildChecks, RollbackChecks
 from launchready.checks.dns import (
     ApexChecks,
     CaaChecks,
@@ -77,14 +80,49 @@ FAMILIES: tuple[Callable[[], CheckFamily[Any]], ...] = (
     MtaStsChecks,
     MessageVerification,
     DatabaseChecks,
+    CleanBuildChecks,
+    RollbackChecks,
 )
+
+
+def families(prefixes: Sequence[str] = (), *, areas: Sequence[str] = (),
+             **options: Any) -> list[CheckFamily[Any]]:
+    """One instance of each built-in family, in table order, that has a rule ID starting with
+    one of ``prefixes`` and lives in one of ``areas`` (``checks/<area>/``); empty means all.
+
+    ``options`` go to the families whose constructor takes them (e.g. ``authoritative`` and
+    ``ns_port`` for ``dns --authoritative``), so no other list of families is needed.
+    """
+    out: list[CheckFamily[Any]] = []
+    for make in FAMILIES:
+        if areas and area_of(make) not in areas:
+            continue
+        accepted = inspect.signature(make).parameters
+        family = make(**{k: v for k, v in options.items() if k in accepted})
+        if not prefixes or any(r.startswith(tuple(prefixes)) for r in family.rule_ids):
+            out.append(family)
+    return out
+
+
+def area_of(make: Callable[[], CheckFamily[Any]]) -> str:
+    """The area of a family: its package under ``launchready.checks`` (``web``, ``dns`` …)."""
+    return str(getattr(make, "__module__", "")).split(".")[2]
 
 
 def implemented_ids() -> frozenset[str]:
     """Catalog IDs some built-in family can produce."""
-    return frozenset(rid for make in FAMILIES for rid in make().rule_ids)
+    return frozenset(rid for family in families() for rid in family.rule_ids)
 
 
 def network_ids() -> frozenset[str]:
     """Catalog IDs whose family needs the network."""
-    return frozenset(rid for make in FAMILIES for rid in make().rule_ids if make().network)
+    return frozenset(rid for family in families() if family.network for rid in family.rule_ids)
+
+
+def doc_of(rule_id: str) -> str | None:
+    """The module docstring (What / Why / Fix / Pass / Fail) of the family owning ``rule_id``."""
+    for make in FAMILIES:
+        if rule_id in make().rule_ids:
+            module = sys.modules[str(getattr(make, "__module__", ""))]
+            return inspect.cleandoc(module.__doc__) if module.__doc__ else None
+    return None

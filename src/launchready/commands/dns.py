@@ -14,11 +14,10 @@ import json
 import sys
 from pathlib import Path
 
-from launchready.checks.dns import build_record_map, dns_families, gather_record_map
+from launchready.checks.dns import build_record_map, gather_record_map
 from launchready.checks.dns.lookup import Budget, BudgetedLookup, dns_budget
 from launchready.checks.dns.records import expected_records
 from launchready.config.models import AppConfig, Config
-from launchready.engine import Selection
 from launchready.errors import UsageError
 from launchready.model import Table
 from launchready.output import EXIT_INCOMPLETE, EXIT_OK
@@ -59,9 +58,10 @@ def run(args: argparse.Namespace) -> int:
     config = _config(args)
     if args.action == "map":
         return _map(network_overrides(args, config), args)
-    families = dns_families(authoritative=True, ns_port=args.ns_port) if args.authoritative \
-        else None
-    return run_command(config, args, selection=Selection(only=("DNS",)), families=families)
+    from launchready.checks.registry import families  # noqa: PLC0415 - only for this command
+
+    return run_command(config, args, families=families(
+        ("DNS",), authoritative=args.authoritative, ns_port=args.ns_port))
 
 
 async def _gather_map(config: Config) -> Table:

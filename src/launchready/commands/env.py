@@ -1,4 +1,4 @@
-"""``launchready env [--environment NAME] [--env-file F]`` — the pre-deploy environment gate.
+"""``launchready env [--environment NAME] [--env-file F] [--from-shell]`` — the pre-deploy gate.
 
 Checks the target environment against the env contract (ENV001–ENV008, see
 :mod:`launchready.checks.env.contract`), prints the "Environment contract" table (variable →
@@ -8,19 +8,21 @@ stops the deploy. Otherwise the usual exit codes apply (1 for findings at or abo
 ``--fail-on``, 2 for usage/config errors, 3 when the environment could not be read).
 
 The target is ``--env-file F`` (a dotenv file or a platform's JSON export), else ``[env]
-environment_file``, else the process environment. ``--environment NAME`` sets which rules
-apply (production gets all; see the contract module). Works without a config file: the code
-under the current directory is scanned and ``.env.example`` is read from there.
+environment_file``, else — only with ``--from-shell`` — this shell's environment. With none of
+them the command says how to name one and exits 2: the developer's laptop is not production.
+``--environment NAME`` sets which rules apply (production gets all; see the contract module).
+Works without a config file: the code under the current directory is scanned and its
+templates are read from there.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 
-from launchready.checks.env.contract import EnvContractChecks
+from launchready.checks.env.contract import NO_SOURCE, EnvContractChecks
 from launchready.config.models import Config, EnvConfig
-from launchready.engine import Selection
 from launchready.errors import ConfigError, UsageError
 from launchready.model import CheckStatus, Report, Severity
 from launchready.output import EXIT_FINDINGS, EXIT_INCOMPLETE
@@ -34,8 +36,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "preview, staging, development")
     parser.add_argument("--env-file", metavar="F",
                         help="dotenv file or platform JSON export holding the target "
-                             "environment (default: [env] environment_file, else the process "
-                             "environment)")
+                             "environment (default: [env] environment_file)")
+    parser.add_argument("--from-shell", action="store_true",
+                        help="judge this shell's environment (e.g. in the deploy job where the "
+                             "platform injected the production variables)")
 
 
 def _config(args: argparse.Namespace) -> Config:
@@ -63,10 +67,13 @@ def run(args: argparse.Namespace) -> int:
     if args.env_file is not None and not Path(args.env_file).is_file():
         raise UsageError(f"--env-file: {args.env_file} does not exist")
     config = _config(args)
+    if args.env_file is None and not args.from_shell and not (
+            config.env is not None and config.env.environment_file):
+        raise UsageError(f"env: {NO_SOURCE}")
     env_file = str(Path(args.env_file).resolve()) if args.env_file else None
-    family = EnvContractChecks(environment=args.environment, env_file=env_file)
-    return run_command(config, args, selection=Selection(only=("ENV",)), families=[family],
-                       exit_rule=_gate)
+    family = EnvContractChecks(environment=args.environment, env_file=env_file,
+                               environ=os.environ if args.from_shell else None)
+    return run_command(config, args, families=[family], exit_rule=_gate)
 
 
 def _gate(report: Report) -> int | None:

@@ -75,7 +75,13 @@ def run(args: argparse.Namespace) -> int:
     except OSError as exc:
         raise UsageError(f"cannot write {target}: {exc.strerror}") from None
     if not args.quiet:
-        found = project.framework.name if project.framework else "no framework recognised"
+        found = ", ".join(f"{p.folder}/: {p.framework.name}" for p in project.packages) or (
+            project.framework.name if project.framework else "no framework recognised")
         sys.stderr.write(f"wrote {target} ({found}"
                          + (f"; live: {live.canonical or live.url}" if live else "") + ")\n")
+        if project.production_env is None:
+            sys.stderr.write("next: name the production environment — pull it from the "
+                             "platform (e.g. `vercel env pull --environment=production "
+                             ".env.production`) and set [env] environment_file, or run "
+                             "`launchready env --env-file FILE`\n")
     return EXIT_OK

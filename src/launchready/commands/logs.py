@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import IO
 
 from launchready.checks.secrets.logs import LogSecrets, expand_log_paths
-from launchready.engine import Selection
 from launchready.errors import UsageError
 from launchready.model import Report
 from launchready.output import emit
@@ -24,8 +23,6 @@ from launchready.report import Format, render
 from launchready.secrets.logs import LogScan, follow_file, scan_stream
 from launchready.secrets.redact import safe_path
 from launchready.secrets.scanner import Scanner
-
-IDS = ("SEC005", "SEC007")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -98,8 +95,7 @@ def run(args: argparse.Namespace) -> int:
         if s.error:
             sys.stderr.write(f"error: {safe_path(s.source)}: {s.error}\n")
     to_stderr = args.redact and "-" in names
-    return run_command(config, args, selection=Selection(only=IDS),
-                       families=[LogSecrets(scans=scans)],
+    return run_command(config, args, families=[LogSecrets(scans=scans)],
                        render=_beside_redacted_stdout if to_stderr else emit)
 
 

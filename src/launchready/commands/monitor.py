@@ -24,26 +24,74 @@ from datetime import UTC, datetime
 
 from launchready.config.loader import load_config
 from launchready.config.models import Config
-from launchready.errors import ConfigError, RunError
+from launchready.errors import ConfigError, RunError, UsageError
 from launchready.monitor.daemon import Monitor
 from launchready.monitor.notify import load_transports, route_label, send_now
-from launchready.monitor.store import open_store
+from launchready.monitor.store import TEST_ALERT_KEY, Lease, open_store
 from launchready.monitor.timing import ALERT_BUDGET_S, too_slow
+from launchready.monitor.writer import WRITER_LEASE
 from launchready.perf.load import fast_loop_factory
 from launchready.pipeline import network_overrides
 
 log = logging.getLogger("launchready.monitor")
-TEST_ALERT_KEY = "test_alert"
 SECOND_SIGNAL_AFTER_S = 1.0  # a repeated signal within this long is the same request
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """``[run|once|test-alert]``, ``--database``, ``--no-web``."""
-    parser.add_argument("action", nargs="?", default="run", choices=["run", "once", "test-alert"],
-                        help="run the daemon (default), one round, or a test alert")
+    """``[run|once|test-alert|status]``, ``--database``, ``--listen``, ``--no-web``."""
+    parser.add_argument("action", nargs="?", default="run",
+                        choices=["run", "once", "test-alert", "status"],
+                        help="run the daemon (default), one round, a test alert, or print "
+                             "each check's state from the store")
     parser.add_argument("--database", metavar="URL",
                         help="override monitor.database (sqlite:///path or postgresql://...)")
+    parser.add_argument("--listen", metavar="ADDR:PORT",
+                        help="override monitor.listen (several monitors on one host)")
     parser.add_argument("--no-web", action="store_true", help="do not serve the status page")
+
+
+def _listen(config: Config, listen: str | None) -> Config:
+    if listen is None or config.monitor is None:
+        return config
+    host, sep, port = listen.rpartition(":")
+    if not sep or not host.strip("[]") or not port.isdigit() or int(port) > 65535:
+        raise UsageError(f"--listen {listen!r}: expected ADDR:PORT, e.g. 127.0.0.1:8788 "
+                         f"(port 0 picks a free one)")
+    return config.model_copy(update={"monitor": config.monitor.model_copy(
+        update={"listen": listen})})
+
+
+def _since(at: datetime | None, now: datetime) -> str:
+    if at is None:
+        return "-"
+    minutes = int((now - at).total_seconds() // 60)
+    return f"{at:%Y-%m-%d %H:%M} UTC ({minutes // 60}h {minutes % 60}m)"
+
+
+async def status(config: Config, database: str | None = None) -> list[str]:
+    """The lines ``monitor status`` prints: who runs the monitor, then each check."""
+    mon = config.monitor
+    if mon is None:
+        return []
+    now = datetime.now(UTC)
+    store = await open_store(database or mon.database,
+                             public={c.name: c.public for c in mon.checks})
+    try:
+        snap = await store.snapshot(now)
+        lease = Lease.decode(await store.get_meta(f"lease:{WRITER_LEASE}"))
+    finally:
+        await store.close()
+    running = (f"monitor: {lease.holder}, lease until {lease.expires:%Y-%m-%d %H:%M:%S} UTC"
+               if lease is not None and lease.expires > now
+               else "monitor: not running (no live lease on the store)")
+    lines = [f"store: {store.label}", running, ""]
+    width = max((len(c.name) for c in snap.checks), default=5)
+    lines.append(f"{'check':<{width}}  {'state':<8}  {'uptime 24h':>10}  since")
+    for c in snap.checks:
+        uptime = f"{c.uptime_24h * 100:.2f}%" if c.uptime_24h is not None else "-"
+        lines.append(f"{c.name:<{width}}  {c.state.value:<8}  {uptime:>10}  "
+                     f"{_since(c.since, now)}")
+    return lines
 
 
 def _checked(config: Config) -> Config:
@@ -69,8 +117,6 @@ def _logging(args: argparse.Namespace) -> None:
         logging.DEBUG if getattr(args, "verbose", 0) else logging.INFO)
     logging.basicConfig(level=level, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # apprise may log request details; our own lines name routes without their URLs
-    logging.getLogger("apprise").setLevel(logging.CRITICAL)
 
 
 async def serve(monitor: Monitor, stop: asyncio.Event) -> None:
@@ -81,7 +127,7 @@ async def serve(monitor: Monitor, stop: asyncio.Event) -> None:
         await monitor.close()  # sessions and the store, so nothing is left unclosed
         raise
     stopped = asyncio.ensure_future(stop.wait())
-    lost = asyncio.ensure_future(monitor.lost.wait())
+    lost = asyncio.ensure_future(monitor.wait_lost())
     await asyncio.wait({stopped, lost}, return_when=asyncio.FIRST_COMPLETED)
     for waiter in (stopped, lost):
         waiter.cancel()
@@ -175,10 +221,17 @@ def _test_alert(config: Config, args: argparse.Namespace) -> int:
 
 def run(args: argparse.Namespace) -> int:
     """Run the uptime monitor (daemon, one round, or a test alert)."""
-    config = network_overrides(args, load_config(args.config))
+    config = _listen(network_overrides(args, load_config(args.config)),
+                     getattr(args, "listen", None))
     _logging(args)
     if args.action == "test-alert":
         return _test_alert(config, args)
+    if args.action == "status":
+        if config.monitor is None:
+            raise ConfigError("no [monitor] section", key="monitor",
+                              fix="add a [monitor] section with its checks")
+        print("\n".join(asyncio.run(status(config, args.database))))
+        return 0
     config = _checked(config)
     if args.action == "once":
         return _once(config, args)

@@ -22,12 +22,10 @@ import sys
 from types import FrameType
 from typing import Any
 
-from launchready.engine import Selection
+from launchready.checks.perf.latency import PerfChecks
 from launchready.errors import ConfigError
 from launchready.perf.load import INTERRUPT, fast_loop_factory
 from launchready.pipeline import load_command_config, run_command
-
-PERF_IDS = ("PERF001", "PERF002", "PERF003", "PERF004")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -71,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
     INTERRUPT.clear()
     previous = signal.signal(signal.SIGINT, _on_sigint)
     try:
-        return run_command(config, args, selection=Selection(only=PERF_IDS),
+        return run_command(config, args, families=[PerfChecks()],
                            loop_factory=fast_loop_factory())
     finally:
         signal.signal(signal.SIGINT, previous)

@@ -15,14 +15,13 @@ from launchready.checks.base import CheckFamily
 from launchready.checks.secrets.bundle import BundleSecrets
 from launchready.checks.secrets.repo import RepoSecrets
 from launchready.config.models import Config
-from launchready.engine import Selection
 from launchready.errors import UsageError
 from launchready.model import CheckStatus, Report
 from launchready.output import EXIT_INCOMPLETE
 from launchready.pipeline import load_command_config, run_command
 from launchready.probes.git import repo_root
 
-IDS = ("SEC001", "SEC002", "SEC003", "SEC006")
+IDS = RepoSecrets.rule_ids + BundleSecrets.rule_ids
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -79,5 +78,5 @@ def _incomplete_exit(report: Report) -> int | None:
 def run(args: argparse.Namespace) -> int:
     """Run the scan and emit the report; return the exit code."""
     config = load_command_config(args, optional=True)
-    return run_command(config, args, selection=Selection(only=IDS),
-                       families=families_for(args, config), exit_rule=_incomplete_exit)
+    return run_command(config, args, families=families_for(args, config),
+                       exit_rule=_incomplete_exit)

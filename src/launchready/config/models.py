@@ -21,15 +21,17 @@ from pydantic import (
     model_validator,
 )
 
-from launchready.config.expect import Expectation, ExpectationError, parse_expectation
-from launchready.smoke.browser_steps import BrowserStep
-from launchready.smoke.captures import (
+from launchready.config import limits as caps
+from launchready.config.browser_steps import BrowserStep
+from launchready.config.captures import (
     CAPTURE_NAME,
     Capture,
     CaptureError,
     parse_capture,
     references,
 )
+from launchready.config.expect import Expectation, ExpectationError, parse_expectation
+from launchready.config.types import http_url, parse_duration
 
 
 def _parse_exp(value: Any) -> Expectation:
@@ -44,15 +46,6 @@ def _parse_exp(value: Any) -> Expectation:
 
 
 Expect = Annotated[Expectation, BeforeValidator(_parse_exp)]
-_DURATION = re.compile(r"^(\d+(?:\.\d+)?)(ms|s|m|h)$")
-
-
-def parse_duration(value: str) -> float:
-    """``"30s"``/``"500ms"``/``"2m"``/``"1h"`` -> seconds."""
-    m = _DURATION.match(value.strip())
-    if not m:
-        raise ValueError(f"{value!r} is not a duration; write e.g. 30s, 500ms, 2m")
-    return float(m.group(1)) * {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}[m.group(2)]
 
 
 class _Model(BaseModel):
@@ -69,9 +62,7 @@ class AppConfig(_Model):
     @field_validator("canonical")
     @classmethod
     def _https_url(cls, v: str | None) -> str | None:
-        if v is not None and not re.match(r"^https?://[^/\s]+", v):
-            raise ValueError("canonical must be a URL such as https://app.example.com")
-        return v
+        return None if v is None else http_url(v, "canonical")
 
     @field_validator("domain")
     @classmethod
@@ -149,6 +140,9 @@ class SecretsConfig(_Model):
     bundles: list[str] = Field(default_factory=list)
     logs: list[str] = Field(default_factory=list)
     baseline: str | None = None
+    #: globs of paths not scanned (added to the defaults: generated code, lockfiles, vendor/)
+    exclude: list[str] = Field(default_factory=list)
+    exclude_defaults: bool = True
 
 
 HttpMethod = Literal["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
@@ -157,7 +151,7 @@ HttpMethod = Literal["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 class SmokeStep(_Model):
     """One request of the smoke flow (see :mod:`launchready.smoke.runner`).
 
-    ``capture`` maps names to captures (:mod:`launchready.smoke.captures`) that later steps use
+    ``capture`` maps names to captures (:mod:`launchready.config.captures`) that later steps use
     as ``${name}``; ``login``/``logout`` mark the flow's login and logout steps (default: the
     step named "login"/"logout"; without either, the first step is the login);
     ``follow_redirects`` follows up to 5 redirects by hand, never sending credentials, cookies
@@ -231,9 +225,7 @@ class SmokeConfig(_Model):
     @field_validator("base_url")
     @classmethod
     def _http_url(cls, v: str | None) -> str | None:
-        if v is not None and not re.match(r"^https?://[^/\s]+", v, re.IGNORECASE):
-            raise ValueError("base_url must be a URL such as https://app.example.com")
-        return v.rstrip("/") if v else v
+        return http_url(v, "base_url").rstrip("/") if v is not None else v
 
     @model_validator(mode="after")
     def _flow(self) -> SmokeConfig:
@@ -367,9 +359,7 @@ class PerfConfig(_Model):
     @field_validator("base_url")
     @classmethod
     def _url(cls, v: str | None) -> str | None:
-        if v is not None and not re.match(r"^https?://[^/\s]+", v):
-            raise ValueError("base_url must be a URL such as https://app.example.com")
-        return v
+        return None if v is None else http_url(v, "base_url")
 
     @field_validator("duration", "timeout")
     @classmethod
@@ -381,8 +371,6 @@ class PerfConfig(_Model):
     @model_validator(mode="after")
     def _plan(self) -> PerfConfig:
         # the engine's hard caps, so the file is refused at load rather than at run time
-        from launchready.perf import limits as caps  # noqa: PLC0415
-
         if self.duration_s > caps.MAX_DURATION_S:
             raise ValueError(f"duration {self.duration!r} is over the hard cap of "
                              f"{caps.MAX_DURATION_S:g}s")
@@ -418,23 +406,13 @@ class PerfConfig(_Model):
         return float(self.max_error_rate.rstrip("%")) / 100.0
 
 
-_MONITOR_DURATION = re.compile(r"^(\d+(?:\.\d+)?)(ms|s|m|h|d)$")
-
-
-def monitor_duration(value: str) -> float:
-    """Durations of the ``[monitor]`` section, which also allow days (``"30d"``) -> seconds."""
-    m = _MONITOR_DURATION.match(value.strip())
-    if not m:
-        raise ValueError(f"{value!r} is not a duration; write e.g. 30s, 2m, 1h or 30d")
-    return float(m.group(1)) * {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0,
-                                "d": 86400.0}[m.group(2)]
+#: the monitor's name for the one duration grammar (``config.types``)
+monitor_duration = parse_duration
 
 
 def _http_only(what: str, url: str) -> None:
     # SPEC §8 / RELIABILITY 4: file:, gopher:, ftp:, data:, javascript: are refused at load
-    if not re.match(r"^https?://[^/\s]+", url, re.IGNORECASE):
-        raise ValueError(f"{what}: only http:// and https:// URLs are allowed, got scheme "
-                         f"{url.split(':', 1)[0]!r}")
+    http_url(url, what)
 
 
 MIN_INTERVAL_S = 1.0  # tests run 1–2 s intervals; production configs use 10–60 s
@@ -680,6 +658,27 @@ class WebConfig(_Model):
         return v
 
 
+class BuildConfig(_Model):
+    """``launchready build`` and the DEPLOY checks: how the production build is made."""
+
+    path: str | None = None  # the project folder (relative to the config file); default: its folder
+    command: str | None = None  # default: detected from the framework
+    install: str | None = None  # default: detected from the lockfile
+    output: str | None = None  # the public directory the build writes; default: detected
+    env_file: str | None = None  # default: [env] environment_file
+    migrations: list[str] | None = None  # default: detected
+    rollback: str | None = None  # the recorded way back
+    timeout: str = "10m"  # the whole clean build, install included
+    budget_kb: float | None = Field(default=None, gt=0)  # per entry file of the output
+
+    @field_validator("timeout")
+    @classmethod
+    def _timeout(cls, v: str) -> str:
+        if not 1.0 <= parse_duration(v) <= 3600.0:
+            raise ValueError("build.timeout must be between 1s and 1h")
+        return v
+
+
 class Config(_Model):
     """The whole configuration; sections left out are ``None`` (their checks are skipped)."""
 
@@ -695,6 +694,7 @@ class Config(_Model):
     handover: HandoverConfig | None = None
     database: DatabaseConfig | None = None
     web: WebConfig | None = None
+    build: BuildConfig | None = None
     # filled by the loader, not by the file
     source: str | None = Field(default=None, exclude=True)
     literal_credentials: tuple[str, ...] = Field(default=(), exclude=True)

@@ -26,6 +26,7 @@ from launchready.config.models import Config
 from launchready.demo.app import DEMO_EMAIL
 from launchready.demo.dnsserver import ZoneServer
 from launchready.demo.server import DemoSite, start_site
+from launchready.demo.webapp import ROLLBACK, build_command, make_web_repo
 from launchready.engine import arun_audit
 from launchready.handover import build_handover, render_handover
 from launchready.model import Report
@@ -98,10 +99,15 @@ def demo_monitor(site: DemoSite, workdir: Path) -> dict[str, object]:
 
 
 def demo_config(site: DemoSite, dns_port: int, project: Path, repo: Path | None,
-                monitor: dict[str, object] | None = None) -> Config:
+                monitor: dict[str, object] | None = None, web: Path | None = None,
+                *, fixed: bool = False) -> Config:
     """The config a founder would write for the demo app, pointed at the local servers."""
+    build = {"path": str(web), "command": build_command(), "output": "dist",
+             **({"rollback": ROLLBACK} if fixed else {})}
     return Config.model_validate({
         **({"monitor": monitor} if monitor else {}),
+        # the frontend's clean production build and its migrations (DEPLOY001-DEPLOY005)
+        **({"build": build} if web else {}),
         "dns": {"provider": DOMAIN, "records": [
             {"name": "@", "type": "A", "values": ["127.0.0.1"]},
             {"name": "@", "type": "NS", "values": [f"ns1.{DOMAIN}."]},
@@ -169,13 +175,14 @@ async def run_demo(*, fixed: bool, workdir: Path, keep_running: bool = False,
     write_demo_project(project, fixed=fixed)
     # the sample repository needs git; without it the history part of the demo is left out
     repo = make_sample_repo(workdir / "acme-repo", fixed=fixed) if shutil.which("git") else None
+    web = make_web_repo(workdir / "acme-web", fixed=fixed) if shutil.which("git") else None
     site = await start_site(fixed=fixed, workdir=workdir, password=password,
                             invoices=INVOICES)
     zone = ZoneServer(demo_zone(fixed=fixed))
     _, dns_port = await zone.start()
     try:
         config = demo_config(site, dns_port, project, repo,
-                             demo_monitor(site, workdir) if fixed else None)
+                             demo_monitor(site, workdir) if fixed else None, web, fixed=fixed)
         environ = {**os.environ, "SMOKE_EMAIL": DEMO_EMAIL, "SMOKE_PASSWORD": password}
         report = await (arun_audit(config, environ=environ) if options is None
                         else arun_report(config, options, environ=environ))

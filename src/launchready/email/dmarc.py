@@ -3,7 +3,7 @@ organisational domain, as pure functions.
 
 ``select_records`` picks the ``v=DMARC1`` records out of one TXT answer (RFC 7489 §6.6.3: more
 than one means no policy), ``parse_record`` validates one record and returns a ``DmarcRecord``
-(with non-fatal ``notes``, such as tags RFC 9989 removed) or a ``DmarcError``.
+(with non-fatal ``notes``, such as tags RFC 9989 removed) or a ``DmarcProblem``.
 
 The organisational domain comes from the Public Suffix List shipped inside the
 ``publicsuffixlist`` package (RFC 7489 §3.2): nothing is downloaded at run time, and the package
@@ -23,7 +23,7 @@ from publicsuffixlist import PublicSuffixList
 
 __all__ = [
     "POLICY_STRENGTH",
-    "DmarcError",
+    "DmarcProblem",
     "DmarcRecord",
     "DmarcSelection",
     "ReportUri",
@@ -88,7 +88,7 @@ class DmarcRecord:
 
 
 @dataclass(frozen=True, kw_only=True)
-class DmarcError:
+class DmarcProblem:
     """Why a record is not valid DMARC."""
 
     text: str
@@ -118,14 +118,14 @@ def select_records(txt_records: Sequence[Sequence[bytes]]) -> DmarcSelection:
     return DmarcSelection(records=tuple(found), undecodable=undecodable)
 
 
-def _policy(tag: str, value: str) -> str | DmarcError:
+def _policy(tag: str, value: str) -> str | DmarcProblem:
     lowered = value.strip().lower()
     if lowered not in POLICY_STRENGTH:
-        return DmarcError(text="", message=f"{tag}={value} is not none, quarantine or reject")
+        return DmarcProblem(text="", message=f"{tag}={value} is not none, quarantine or reject")
     return lowered
 
 
-def _uris(tag: str, value: str) -> tuple[ReportUri, ...] | DmarcError:
+def _uris(tag: str, value: str) -> tuple[ReportUri, ...] | DmarcProblem:
     uris: list[ReportUri] = []
     for item in value.split(","):
         uri = item.strip()
@@ -135,17 +135,17 @@ def _uris(tag: str, value: str) -> tuple[ReportUri, ...] | DmarcError:
         base = uri.split("!", 1)[0]
         scheme, colon, rest = base.partition(":")
         if not colon or not scheme:
-            return DmarcError(text="", message=f"{tag}: {uri!r} is not a URI (write "
+            return DmarcProblem(text="", message=f"{tag}: {uri!r} is not a URI (write "
                                                f"{tag}=mailto:dmarc@example.com)")
         scheme = scheme.lower()
         address = unquote(rest) if scheme == "mailto" else None
         if scheme == "mailto" and (address is None or "@" not in address):
-            return DmarcError(text="", message=f"{tag}: {uri!r} has no mail address")
+            return DmarcProblem(text="", message=f"{tag}: {uri!r} has no mail address")
         uris.append(ReportUri(uri=uri, scheme=scheme, address=address))
     return tuple(uris)
 
 
-def parse_record(text: str) -> DmarcRecord | DmarcError:
+def parse_record(text: str) -> DmarcRecord | DmarcProblem:
     """Validate one DMARC record (RFC 7489 §6.3, §6.4; RFC 9989 where it differs)."""
     parts = [p.strip() for p in text.split(";")]
     tags: dict[str, str] = {}
@@ -156,65 +156,65 @@ def parse_record(text: str) -> DmarcRecord | DmarcError:
         name, eq, value = part.partition("=")
         name = name.strip().lower()
         if not eq:
-            return DmarcError(text=text, message=f"'{part}' is not tag=value")
+            return DmarcProblem(text=text, message=f"'{part}' is not tag=value")
         if name in tags:
-            return DmarcError(text=text, message=f"tag '{name}' appears twice")
+            return DmarcProblem(text=text, message=f"tag '{name}' appears twice")
         tags[name] = value.strip()
         order.append(name)
     # §6.4: v=DMARC1 must be the first tag, exactly.
     if not order or order[0] != "v" or tags["v"] != "DMARC1":
-        return DmarcError(text=text, message="the record must start with 'v=DMARC1;' "
+        return DmarcProblem(text=text, message="the record must start with 'v=DMARC1;' "
                                              "(RFC 7489 §6.4)")
     notes: list[str] = []
     if "p" in tags:
         policy = _policy("p", tags["p"])
-        if isinstance(policy, DmarcError):
-            return DmarcError(text=text, message=policy.message)
+        if isinstance(policy, DmarcProblem):
+            return DmarcProblem(text=text, message=policy.message)
     elif tags.get("rua"):
         # RFC 9989: a record without p= but with a valid rua is treated as p=none.
         policy = "none"
         notes.append("no p= tag: treated as p=none (RFC 9989); RFC 7489 receivers ignore "
                      "the whole record")
     else:
-        return DmarcError(text=text, message="no p= tag: receivers ignore the record "
+        return DmarcProblem(text=text, message="no p= tag: receivers ignore the record "
                                              "(RFC 7489 §6.3 requires p=)")
     sub: dict[str, str | None] = {"sp": None, "np": None}
     for tag in sub:
         if tag in tags:
             checked = _policy(tag, tags[tag])
-            if isinstance(checked, DmarcError):
-                return DmarcError(text=text, message=checked.message)
+            if isinstance(checked, DmarcProblem):
+                return DmarcProblem(text=text, message=checked.message)
             sub[tag] = checked
     modes: dict[str, Alignment] = {}
     for tag in ("adkim", "aspf"):
         raw = tags.get(tag, "r").lower()
         if raw not in ("r", "s"):
-            return DmarcError(text=text, message=f"{tag}={tags[tag]} is not r or s")
+            return DmarcProblem(text=text, message=f"{tag}={tags[tag]} is not r or s")
         modes[tag] = Alignment(raw)
     pct = 100
     if "pct" in tags:
         if not tags["pct"].isdigit() or not 0 <= int(tags["pct"]) <= 100:
-            return DmarcError(text=text, message=f"pct={tags['pct']} is not 0-100")
+            return DmarcProblem(text=text, message=f"pct={tags['pct']} is not 0-100")
         pct = int(tags["pct"])
     if "ri" in tags and not tags["ri"].isdigit():
-        return DmarcError(text=text, message=f"ri={tags['ri']} is not a number of seconds")
+        return DmarcProblem(text=text, message=f"ri={tags['ri']} is not a number of seconds")
     for tag in ("fo",):
         if tag in tags:
             options = [o.strip() for o in tags[tag].split(":")]
             bad = [o for o in options if o not in ("0", "1", "d", "s")]
             if bad:
-                return DmarcError(text=text, message=f"fo={tags[tag]}: {', '.join(bad)} not "
+                return DmarcProblem(text=text, message=f"fo={tags[tag]}: {', '.join(bad)} not "
                                                      "in 0, 1, d, s")
     testing = False
     if "t" in tags:
         if tags["t"].lower() not in ("y", "n"):
-            return DmarcError(text=text, message=f"t={tags['t']} is not y or n")
+            return DmarcProblem(text=text, message=f"t={tags['t']} is not y or n")
         testing = tags["t"].lower() == "y"
     uris: dict[str, tuple[ReportUri, ...]] = {}
     for tag in ("rua", "ruf"):
         parsed = _uris(tag, tags.get(tag, ""))
-        if isinstance(parsed, DmarcError):
-            return DmarcError(text=text, message=parsed.message)
+        if isinstance(parsed, DmarcProblem):
+            return DmarcProblem(text=text, message=parsed.message)
         uris[tag] = parsed
     for tag, advice in _REMOVED_TAGS.items():
         if tag in tags:

@@ -44,7 +44,7 @@ from launchready.email.spf_parse import (
     Qualifier,
     RecordSelection,
     SpfRecord,
-    SpfSyntaxError,
+    SpfSyntaxProblem,
     parse_explanation,
     parse_record,
     select_record,
@@ -60,7 +60,7 @@ __all__ = [
     "SpfResolver",
     "SpfResult",
     "SpfStatus",
-    "SpfSyntaxError",
+    "SpfSyntaxProblem",
     "SpfTerm",
     "check_host",
     "parse_record",
@@ -379,7 +379,7 @@ class _Check:
             return node(SpfStatus.PERMERROR, f"{domain}: {selection.problem}"), None
         record_text = selection.record
         parsed = parse_record(record_text)
-        if isinstance(parsed, SpfSyntaxError):
+        if isinstance(parsed, SpfSyntaxProblem):
             # §4.6: a syntax error anywhere in the record is a permerror, found before any
             # term is evaluated.
             return node(SpfStatus.PERMERROR, f"{domain}: syntax error: {parsed}"), None
@@ -661,7 +661,7 @@ class _Check:
         if any(b > 0x7F for b in raw):
             return None  # §6.2: the explanation string is US-ASCII
         text = parse_explanation(raw.decode("ascii"))
-        if isinstance(text, SpfSyntaxError):
+        if isinstance(text, SpfSyntaxProblem):
             return None
         return await self._expand(text, exp.domain)
 

@@ -1,6 +1,6 @@
 """The SPF record grammar of RFC 7208 (§4.5, §4.6, §5, §6, §7.1), as pure functions.
 
-``parse_record`` turns record text into an ``SpfRecord`` or an ``SpfSyntaxError`` (it never
+``parse_record`` turns record text into an ``SpfRecord`` or an ``SpfSyntaxProblem`` (it never
 raises for bad input), so lint checks and ``check_host`` share one parser. ``select_record``
 applies the record-selection rules of §4.5 to the raw TXT strings a DNS lookup returned.
 """
@@ -24,7 +24,7 @@ __all__ = [
     "Qualifier",
     "RecordSelection",
     "SpfRecord",
-    "SpfSyntaxError",
+    "SpfSyntaxProblem",
     "parse_explanation",
     "parse_macro_string",
     "parse_record",
@@ -151,17 +151,9 @@ class SpfRecord:
         """True when an ``all`` mechanism appears anywhere (RFC 7208 §6.1 ignores redirect)."""
         return any(m.kind is MechanismKind.ALL for m in self.mechanisms)
 
-    @property
-    def lookup_terms(self) -> int:
-        """Terms that would query DNS if evaluated (an upper bound for one level)."""
-        count = sum(1 for m in self.mechanisms if m.kind.queries_dns)
-        if self.redirect is not None and not self.has_all:
-            count += 1
-        return count
-
 
 @dataclass(frozen=True, kw_only=True)
-class SpfSyntaxError:
+class SpfSyntaxProblem:
     """Why a record is not valid SPF; ``term`` is the offending term when there is one."""
 
     message: str
@@ -217,16 +209,16 @@ def select_record(txt_records: Sequence[Sequence[bytes]]) -> RecordSelection:
     return RecordSelection(found=1, record=raw.decode("ascii", errors="replace"), raw=raw)
 
 
-def parse_record(text: str) -> SpfRecord | SpfSyntaxError:
+def parse_record(text: str) -> SpfRecord | SpfSyntaxProblem:
     """Parse a whole record, ``v=spf1`` included; every term is checked (RFC 7208 §4.6)."""
     for index, char in enumerate(text):
         if ord(char) > 0x7F:
-            return SpfSyntaxError(message=f"non-ASCII character U+{ord(char):04X} at position "
+            return SpfSyntaxProblem(message=f"non-ASCII character U+{ord(char):04X} at position "
                                           f"{index} (RFC 7208 §3.1: records are US-ASCII)")
     # RFC 7208 §4.6.1: terms are separated by one or more SP; trailing SP is allowed (§4.5).
     tokens = text.split(" ")
     if tokens[0].lower() != _VERSION:
-        return SpfSyntaxError(message="record must start with 'v=spf1' followed by a space "
+        return SpfSyntaxProblem(message="record must start with 'v=spf1' followed by a space "
                                       "(RFC 7208 §4.5)")
     terms: list[Term] = []
     redirect: Modifier | None = None
@@ -237,37 +229,37 @@ def parse_record(text: str) -> SpfRecord | SpfSyntaxError:
         try:
             term = _parse_term(token)
         except _GrammarError as exc:
-            return SpfSyntaxError(message=str(exc), term=token)
+            return SpfSyntaxProblem(message=str(exc), term=token)
         if isinstance(term, Modifier):
             # RFC 7208 §6: redirect and exp MUST NOT appear more than once each.
             if term.name == "redirect":
                 if redirect is not None:
-                    return SpfSyntaxError(message="'redirect' appears more than once "
+                    return SpfSyntaxProblem(message="'redirect' appears more than once "
                                                   "(RFC 7208 §6)", term=token)
                 redirect = term
             elif term.name == "exp":
                 if explanation is not None:
-                    return SpfSyntaxError(message="'exp' appears more than once (RFC 7208 §6)",
+                    return SpfSyntaxProblem(message="'exp' appears more than once (RFC 7208 §6)",
                                           term=token)
                 explanation = term
         terms.append(term)
     return SpfRecord(text=text, terms=tuple(terms), redirect=redirect, explanation=explanation)
 
 
-def parse_macro_string(text: str) -> MacroString | SpfSyntaxError:
+def parse_macro_string(text: str) -> MacroString | SpfSyntaxProblem:
     """Parse a macro-string with every macro letter allowed (RFC 7208 §7.1)."""
     try:
         return _macro_string(text, letters=EXPLANATION_MACRO_LETTERS, allow_space=False)
     except _GrammarError as exc:
-        return SpfSyntaxError(message=str(exc))
+        return SpfSyntaxProblem(message=str(exc))
 
 
-def parse_explanation(text: str) -> MacroString | SpfSyntaxError:
+def parse_explanation(text: str) -> MacroString | SpfSyntaxProblem:
     """Parse explanation text fetched via ``exp=`` (RFC 7208 §6.2: macro-strings and SP)."""
     try:
         return _macro_string(text, letters=EXPLANATION_MACRO_LETTERS, allow_space=True)
     except _GrammarError as exc:
-        return SpfSyntaxError(message=str(exc))
+        return SpfSyntaxProblem(message=str(exc))
 
 
 # -- terms ---------------------------------------------------------------------------------

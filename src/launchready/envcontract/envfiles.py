@@ -39,6 +39,7 @@ from dotenv import dotenv_values
 from dotenv.parser import parse_stream
 
 from launchready.envcontract.facts import EnvSnapshot, EnvValue, Skipped
+from launchready.envcontract.sourcetree import decode_text
 from launchready.errors import ProbeError
 
 #: env files larger than this are not environment files
@@ -140,12 +141,9 @@ def load_env_file(path: Path, label: str | None = None) -> EnvSnapshot:
         raise ProbeError(f"{shown} does not exist") from None
     except OSError as exc:
         raise ProbeError(f"cannot read {shown}: {exc.strerror}") from None
-    if b"\x00" in data:
-        raise ProbeError(f"{shown} is a binary file, not an env file")
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise ProbeError(f"{shown} is not UTF-8 text") from None
+    text = decode_text(data)
+    if text is None:
+        raise ProbeError(f"{shown} is a binary file or not UTF-8/UTF-16 text, not an env file")
     if text.lstrip()[:1] in ("{", "["):
         return parse_json_export(text, shown)
     return parse_dotenv(text, shown)

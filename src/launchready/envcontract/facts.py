@@ -53,7 +53,8 @@ class ReadKind(enum.StrEnum):
     """How the code reads a variable, which decides what a missing value does."""
 
     REQUIRED = "required"  # raises when missing: os.environ["X"], a settings field w/o default
-    OPTIONAL = "optional"  # returns None/undefined or a default: getenv, .get, process.env.X
+    OPTIONAL = "optional"  # returns None/undefined: getenv("X"), .get("X"), process.env.X
+    DEFAULTED = "defaulted"  # the code supplies its own value: getenv("X", "d"), X ?? "d"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -79,6 +80,8 @@ class HttpCall:
     callee: str  # the call as written, e.g. "requests.get", "api.get", "fetch"
     scope: str  # enclosing function/class, "<module>" at top level
     problem: str  # "no-timeout" or "timeout-none"
+    #: where the call runs: "server" (a worker waits on it) or "browser" (a visitor's tab)
+    runtime: str = "server"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -91,6 +94,8 @@ class FileScan:
     axios_calls: tuple[HttpCall, ...] = ()
     #: the file sets ``axios.defaults.timeout``
     sets_axios_default_timeout: bool = False
+    #: lines holding syntax newer than this interpreter, neutralised and not scanned
+    unread_lines: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -4,12 +4,16 @@ Parsed with the tree-sitter grammars for JavaScript (also JSX), TypeScript and T
 tree has a syntax error is not judged (:class:`JsSyntaxError` names the first bad line): error
 recovery could attribute a read or a call to the wrong place.
 
-Env reads (all optional — a missing variable is ``undefined`` — except ``process.env.X!``,
-which TypeScript code uses to say "always set"):
+Env reads are optional (a missing variable is ``undefined``) except ``process.env.X!``, which
+TypeScript code uses to say "always set", and a bare ``import.meta.env.X`` (Vite inlines it at
+build time); a read followed by ``??``/``||`` or a destructuring default is *defaulted*:
 
 * ``process.env.X``, ``process.env["X"]``, ``import.meta.env.X`` (Vite's built-ins ``MODE``,
   ``BASE_URL``, ``PROD``, ``DEV`` and ``SSR`` are not variables);
 * destructuring: ``const { A, B: b, C = "x" } = process.env`` (and ``import.meta.env``).
+
+t3-env's ``createEnv({server: {...}, client: {...}})`` declares reads too: each key is required
+unless its schema is ``.optional()``/``.default()``.
 
 Calls:
 
@@ -24,6 +28,7 @@ Calls:
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Iterator
 
@@ -126,6 +131,22 @@ def _object_keys(node: tree_sitter.Node) -> tuple[set[str], bool]:
     return keys, spread
 
 
+def _browser_only(arguments: list[tree_sitter.Node]) -> bool:
+    """A fetch only a browser can make: a same-origin relative URL (``fetch("/api/x")`` —
+    server runtimes need an absolute URL) or ``credentials`` in its options."""
+    if not arguments:
+        return False
+    url = _unwrap(arguments[0])
+    if (url is not None and url.type in ("string", "template_string")
+            and _text(url)[1:2] == "/" and _text(url)[2:3] != "/"):
+        return True
+    if len(arguments) > 1:
+        options = _unwrap(arguments[1])
+        if options is not None and options.type == "object":
+            return "credentials" in _object_keys(options)[0]
+    return False
+
+
 class _Scanner:
     def __init__(self, source: bytes, path: str) -> None:
         self.source = source
@@ -220,11 +241,32 @@ class _Scanner:
         return (parent is not None and parent.type == "assignment_expression"
                 and parent.child_by_field_name("left") == node)
 
-    def _kind(self, node: tree_sitter.Node) -> ReadKind:
-        parent = node.parent
-        if parent is not None and parent.type == "non_null_expression":
+    def _kind(self, node: tree_sitter.Node, via: str) -> ReadKind:
+        """REQUIRED for ``X!`` (and a bare ``import.meta.env.X``); DEFAULTED with ``??``/``||``
+        and when the read is a test (``if (X)``, ``X ? a : b``, ``X === "true"``, ``!X``): the
+        code itself decides what an unset variable means; else OPTIONAL."""
+        child, parent = node, node.parent
+        while parent is not None and parent.type in ("parenthesized_expression",
+                                                     "as_expression", "satisfies_expression"):
+            child, parent = parent, parent.parent
+        if parent is None:
+            return ReadKind.OPTIONAL
+        if parent.type == "non_null_expression":
             return ReadKind.REQUIRED
-        return ReadKind.OPTIONAL
+        if parent.type == "binary_expression":
+            operator = _text(parent.child_by_field_name("operator"))
+            if operator in ("??", "||") and parent.child_by_field_name("left") == child:
+                return ReadKind.DEFAULTED
+            if operator in ("&&", "==", "===", "!=", "!=="):
+                # a toggle: the code decides what an unset variable means
+                return ReadKind.DEFAULTED
+        if parent.type in ("if_statement", "unary_expression", "while_statement") or (
+                parent.type == "ternary_expression"
+                and parent.child_by_field_name("condition") == child):
+            return ReadKind.DEFAULTED
+        # Vite inlines import.meta.env at build time: a bare read is the value the bundle
+        # ships, so a missing one ships `undefined` (process.env reads may be guarded later)
+        return ReadKind.REQUIRED if via == "import.meta.env" else ReadKind.OPTIONAL
 
     def member(self, node: tree_sitter.Node) -> None:
         via = _env_object(node.child_by_field_name("object"))
@@ -234,7 +276,7 @@ class _Scanner:
         name = _text(prop)
         if via == "import.meta.env" and name in _VITE_BUILTINS:
             return
-        self.read(name, prop, self._kind(node), via)
+        self.read(name, prop, self._kind(node, via), via)
 
     def subscript(self, node: tree_sitter.Node) -> None:
         via = _env_object(node.child_by_field_name("object"))
@@ -243,7 +285,7 @@ class _Scanner:
             return
         if via == "import.meta.env" and name in _VITE_BUILTINS:
             return
-        self.read(name, node, self._kind(node), f"{via}[...]")
+        self.read(name, node, self._kind(node, via), f"{via}[...]")
 
     def destructure(self, node: tree_sitter.Node) -> None:
         pattern = node.child_by_field_name("name")
@@ -263,7 +305,9 @@ class _Scanner:
             name = _string_value(key) or _text(key)
             if via == "import.meta.env" and name in _VITE_BUILTINS:
                 continue
-            self.read(name, key, ReadKind.OPTIONAL, f"{via} destructuring")
+            kind = (ReadKind.DEFAULTED if part.type == "object_assignment_pattern"
+                    else ReadKind.OPTIONAL)
+            self.read(name, key, kind, f"{via} destructuring")
 
     def assignment(self, node: tree_sitter.Node) -> None:
         left = "".join(_text(node.child_by_field_name("left")).split())
@@ -281,9 +325,15 @@ class _Scanner:
             return
         arguments = [a for a in args.named_children if a.type != "comment"]
         callee = "".join(_text(func).split())
+        if callee == "createEnv" and arguments and arguments[0].type == "object":
+            self.env_schema(arguments[0])
+            return
         if callee in ("fetch", "globalThis.fetch", "window.fetch", "self.fetch"):
             if self._lacks(arguments, 1, ("signal", "timeout")):
-                self.calls.append(self.call(node, "fetch", callee, scope))
+                found = self.call(node, "fetch", callee, scope)
+                if _browser_only(arguments):
+                    found = dataclasses.replace(found, runtime="browser")
+                self.calls.append(found)
             return
         if func.type == "identifier" and callee in self.axios_names:
             # axios(config) or axios(url, config)
@@ -311,6 +361,27 @@ class _Scanner:
         elif method in _AXIOS_CONFIG_ARG and self._lacks(
                 arguments, _AXIOS_CONFIG_ARG[method], ("timeout",)):
             self.axios_calls.append(self.call(node, "axios", callee, scope))
+
+    def env_schema(self, options: tree_sitter.Node) -> None:
+        """t3-env ``createEnv({server: {X: z.string()}, client: {...}})``: each key is a read,
+        required unless its schema says ``.optional()``, ``.default(...)`` or ``.catch(...)``."""
+        for pair in options.named_children:
+            if pair.type != "pair" or _text(pair.child_by_field_name("key")) not in (
+                    "server", "client", "shared"):
+                continue
+            schema = _unwrap(pair.child_by_field_name("value"))
+            if schema is None or schema.type != "object":
+                continue
+            for entry in schema.named_children:
+                key = entry.child_by_field_name("key") if entry.type == "pair" else None
+                if key is None:
+                    continue
+                rule = "".join(_text(entry.child_by_field_name("value")).split())
+                lenient = any(m in rule for m in (".optional(", ".default(", ".catch(",
+                                                  ".nullish("))
+                self.read(_string_value(key) or _text(key), key,
+                          ReadKind.DEFAULTED if lenient else ReadKind.REQUIRED,
+                          "createEnv schema")
 
     @staticmethod
     def _lacks(arguments: list[tree_sitter.Node], index: int, keys: tuple[str, ...]) -> bool:

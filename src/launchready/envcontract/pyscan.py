@@ -1,13 +1,19 @@
 """Python source via :mod:`ast`: environment reads and outbound HTTP calls without a timeout.
 
+Syntax newer than the running interpreter is handled by :mod:`.pyparse` (tree-sitter-python).
+
 Env reads (names must be string literals or module-level string constants):
 
 * ``os.environ["X"]`` — required (``KeyError`` when unset); ``os.getenv("X")``,
-  ``os.environ.get("X")``, ``"X" in os.environ`` — optional. ``os.environ.setdefault`` and
-  assignments to ``os.environ`` are writes, not reads.
+  ``os.environ.get("X")`` — optional; ``os.getenv("X", "fallback")`` and ``"X" in os.environ``
+  — defaulted (the code decides what an unset variable means). ``os.environ.setdefault``
+  and assignments to ``os.environ`` are writes, not reads.
 * pydantic-settings: every field of a ``BaseSettings`` subclass (also subclasses of such a
   class in the same module) is read as ``env_prefix + NAME`` (``alias``/``validation_alias``
-  replace the whole name, as pydantic-settings does); a field without a default is required.
+  replace the whole name, as pydantic-settings does); a field without a default is required,
+  one with a default is defaulted.
+* django-environ (``env = environ.Env()``; ``env("X")``, ``env.str("X")``, ``env.db(...)``)
+  and python-decouple (``config("X")``): required unless a ``default`` is given.
 
 HTTP calls (imports are followed, so ``from requests import get`` and ``import requests as r``
 are recognised; calls passing ``**kwargs`` are not judged):
@@ -28,9 +34,13 @@ import ast
 from collections.abc import Iterator
 
 from launchready.envcontract.facts import EnvRead, FileScan, HttpCall, ReadKind
+from launchready.envcontract.pyparse import parse_python
 
 _REQUESTS_VERBS = frozenset({"get", "post", "put", "patch", "delete", "head", "options",
                              "request"})
+_ENVIRON_METHODS = frozenset({"str", "bool", "int", "float", "list", "tuple", "dict", "json",
+                              "url", "db", "db_url", "cache", "cache_url", "email",
+                              "email_url", "search_url", "path", "bytes", "decimal"})
 _SETTINGS_BASES = frozenset({"pydantic_settings.BaseSettings", "pydantic.BaseSettings",
                              "pydantic.v1.BaseSettings"})
 
@@ -56,6 +66,8 @@ class _Scanner(ast.NodeVisitor):
         self.scope: list[str] = []
         self.reads: list[EnvRead] = []
         self.calls: list[HttpCall] = []
+        # names bound to ``environ.Env(...)`` (django-environ), called as env("X")
+        self.environ_readers: set[str] = set()
 
     # --- names ---------------------------------------------------------------------------------
 
@@ -104,6 +116,9 @@ class _Scanner(ast.NodeVisitor):
             value = self.string(node.value)
             if value is not None:
                 self.constants[node.targets[0].id] = value
+            if (isinstance(node.value, ast.Call)
+                    and self.qualname(node.value.func) in ("environ.Env", "environ.FileAwareEnv")):
+                self.environ_readers.add(node.targets[0].id)
         for target in node.targets:
             self._bind_client(target, node.value)
         self.generic_visit(node)
@@ -171,7 +186,7 @@ class _Scanner(ast.NodeVisitor):
                 and self.qualname(node.comparators[0]) == "os.environ"):
             name = self.string(node.left)
             if name is not None:
-                self.read(name, node, ReadKind.OPTIONAL, "in os.environ")
+                self.read(name, node, ReadKind.DEFAULTED, "in os.environ")
         self.generic_visit(node)
 
     def visit_Call(self, node: ast.Call) -> None:
@@ -179,10 +194,37 @@ class _Scanner(ast.NodeVisitor):
         if name in ("os.getenv", "os.environ.get"):
             var = self.string(node.args[0]) if node.args else self.string(
                 next((k.value for k in node.keywords if k.arg == "key"), None))
+            default = node.args[1] if len(node.args) > 1 else next(
+                (k.value for k in node.keywords if k.arg == "default"), None)
             if var is not None:
-                self.read(var, node, ReadKind.OPTIONAL, f"{name}()")
+                self.read(var, node, ReadKind.OPTIONAL if _is_none(default)
+                          else ReadKind.DEFAULTED, f"{name}()")
+        else:
+            self._library_read(node, name)
         self._http(node, name)
         self.generic_visit(node)
+
+    def _library_read(self, node: ast.Call, name: str | None) -> None:
+        """django-environ ``env("X")``/``env.str("X", default=...)``, decouple ``config("X")``."""
+        via: str | None = None
+        if name in ("decouple.config", "decouple.AutoConfig"):
+            via = "decouple config()"
+        elif isinstance(node.func, ast.Name) and node.func.id in self.environ_readers:
+            via = "environ.Env()"
+        elif (isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Name)
+              and node.func.value.id in self.environ_readers
+              and node.func.attr in _ENVIRON_METHODS):
+            via = f"environ.Env().{node.func.attr}()"
+        if via is None or not node.args:
+            return
+        var = self.string(node.args[0])
+        if var is None:
+            return
+        has_default = (len(node.args) > 1 and via.startswith("decouple")) or any(
+            k.arg == "default" for k in node.keywords)
+        if not has_default and via == "environ.Env()" and len(node.args) > 2:
+            has_default = True  # env("X", cast, default)
+        self.read(var, node, ReadKind.DEFAULTED if has_default else ReadKind.REQUIRED, via)
 
     # --- pydantic-settings ---------------------------------------------------------------------
 
@@ -240,7 +282,7 @@ class _Scanner(ast.NodeVisitor):
                     keywords.get("alias"))
                 if alias:
                     name = alias.upper()
-            self.read(name, stmt, ReadKind.REQUIRED if required else ReadKind.OPTIONAL,
+            self.read(name, stmt, ReadKind.REQUIRED if required else ReadKind.DEFAULTED,
                       f"{node.name} (BaseSettings field)")
 
     # --- outbound HTTP -------------------------------------------------------------------------
@@ -279,6 +321,10 @@ class _Scanner(ast.NodeVisitor):
             self.call(node, "httpx", callee, "timeout-none")
 
 
+def _is_none(node: ast.expr | None) -> bool:
+    return node is None or (isinstance(node, ast.Constant) and node.value is None)
+
+
 def _targets(stmt: ast.Assign | ast.AnnAssign) -> Iterator[ast.expr]:
     if isinstance(stmt, ast.Assign):
         yield from stmt.targets
@@ -288,7 +334,8 @@ def _targets(stmt: ast.Assign | ast.AnnAssign) -> Iterator[ast.expr]:
 
 def scan_python(text: str, path: str) -> FileScan:
     """Env reads and timeout-less HTTP calls in one Python file; SyntaxError propagates."""
-    tree = ast.parse(text, filename=path)
+    tree, patched = parse_python(text, path)
     scanner = _Scanner(path)
     scanner.visit(tree)
-    return FileScan(reads=tuple(scanner.reads), calls=tuple(scanner.calls))
+    return FileScan(reads=tuple(scanner.reads), calls=tuple(scanner.calls),
+                    unread_lines=patched)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
+import functools
+import json
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -9,7 +12,41 @@ from pathlib import Path
 from launchready.envcontract.facts import EnvRead, FileScan, HttpCall, Skipped, SourceScan
 from launchready.envcontract.jsscan import JsSyntaxError, scan_js
 from launchready.envcontract.pyscan import scan_python
+from launchready.envcontract.runtime import call_runtime
 from launchready.envcontract.sourcetree import Language, SourceFile, walk_sources
+
+
+@functools.cache
+def _vite_app(folder: Path) -> bool:
+    """True when the nearest package.json above ``folder`` makes a Vite browser app."""
+    for parent in (folder, *folder.parents):
+        manifest = parent / "package.json"
+        if manifest.is_file():
+            try:
+                data = json.loads(manifest.read_text(encoding="utf-8", errors="replace"))
+            except (OSError, ValueError):
+                return False
+            deps: set[str] = set()
+            for key in ("dependencies", "devDependencies"):
+                section = data.get(key) if isinstance(data, dict) else None
+                if isinstance(section, dict):
+                    deps.update(section)
+            return "vite" in deps and not deps & {"next", "nuxt", "@sveltejs/kit",
+                                                  "@remix-run/react", "astro"}
+    return False
+
+
+def _with_runtime(result: FileScan, source: SourceFile, folder: Path) -> FileScan:
+    """The file's JS calls, each marked with where it runs (see :mod:`.runtime`)."""
+    vite = _vite_app(folder)
+
+    def mark(calls: tuple[HttpCall, ...]) -> tuple[HttpCall, ...]:
+        # a call the scanner already knows runs in the browser (a relative URL) stays there
+        return tuple(c if c.runtime == "browser" else dataclasses.replace(c, runtime=call_runtime(
+            source.rel, source.text, c.scope, vite_app=vite)) for c in calls)
+
+    return dataclasses.replace(result, calls=mark(result.calls),
+                               axios_calls=mark(result.axios_calls))
 
 
 def scan_file(source: SourceFile) -> FileScan | Skipped:
@@ -64,7 +101,16 @@ def scan_tree(roots: Sequence[Path], base: Path | None = None) -> SourceScan:
             if isinstance(result, Skipped):
                 skipped.append(result)
                 continue
+            if item.language is not Language.PYTHON:
+                local = item.rel[len(prefix):] if prefix and item.rel.startswith(prefix) \
+                    else item.rel
+                result = _with_runtime(result, item, (resolved / local).parent
+                                       if resolved.is_dir() else resolved.parent)
             files += 1
+            skipped.extend(Skipped(item=f"{item.rel}:{line}",
+                                   reason="syntax newer than this Python's parser (read with "
+                                          "tree-sitter-python); this statement not scanned")
+                           for line in result.unread_lines)
             reads.extend(result.reads)
             calls.extend(result.calls)
             axios_calls.extend(result.axios_calls)

@@ -7,8 +7,8 @@ Left out without a note (they are not the app's code): dependency and build dire
 (``.d.ts``), minified bundles (``.min.js``) and tests (``tests/``, ``__tests__/``, ``test_*.py``,
 ``*.test.ts``, ``*.spec.js``, ``conftest.py``), whose env reads and HTTP calls are not the
 deployed app's. Listed as skipped: symlinks (never followed, so a link to ``/dev/random`` or a
-parent directory cannot hang the scan), files over :data:`MAX_SOURCE_BYTES`, binary or
-non-UTF-8 files.
+parent directory cannot hang the scan), files over :data:`MAX_SOURCE_BYTES`, binary files
+and text that is neither UTF-8 nor UTF-16 with a byte-order mark.
 """
 
 from __future__ import annotations
@@ -64,7 +64,9 @@ def _is_test_or_generated(name: str) -> bool:
     if lowered == "conftest.py" or lowered.startswith("test_") or lowered.endswith("_test.py"):
         return True
     stem = lowered.rsplit(".", 1)[0]
-    return stem.endswith((".test", ".spec", ".stories"))
+    # test-runner configs read the test run's variables, not the deployed app's
+    return stem.endswith((".test", ".spec", ".stories")) or stem in (
+        "playwright.config", "vitest.config", "jest.config", "cypress.config", "karma.conf")
 
 
 def language_of(name: str) -> Language | None:
@@ -89,12 +91,31 @@ def read_source(path: Path, rel: str) -> str | Skipped:
         data = path.read_bytes()
     except OSError as exc:
         return Skipped(item=rel, reason=f"unreadable ({exc.strerror}); not scanned")
+    text = decode_text(data)
+    if text is None:
+        return Skipped(item=rel, reason="binary, or text in an encoding other than UTF-8/"
+                                        "UTF-16; not scanned")
+    return text
+
+
+def decode_text(data: bytes) -> str | None:
+    """``data`` as text: UTF-8 (with or without BOM) or UTF-16 with a BOM; None if binary.
+
+    Editors on Windows save UTF-16 with a byte-order mark; its NUL bytes are not a sign of a
+    binary file there.
+    """
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            text = data.decode("utf-16")
+        except UnicodeDecodeError:
+            return None
+        return None if "\x00" in text else text
     if b"\x00" in data[:8192]:
-        return Skipped(item=rel, reason="binary file; not scanned")
+        return None
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        return Skipped(item=rel, reason="binary or not UTF-8; not scanned")
+        return None
 
 
 def walk_sources(root: Path, prefix: str = "") -> Iterator[SourceFile | Skipped]:

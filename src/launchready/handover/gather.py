@@ -15,8 +15,14 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
+from launchready.build.rollback import rollback_commands
 from launchready.checks.dns.lookup import norm_name
-from launchready.config.models import Config, MonitorConfig, parse_duration
+from launchready.checks.mail.dkim import DkimChecks
+from launchready.checks.mail.dmarc import DmarcChecks
+from launchready.checks.mail.mta_sts import MtaStsChecks
+from launchready.checks.mail.spf_lint import SpfChecks
+from launchready.config.models import Config, MonitorConfig
+from launchready.config.types import parse_duration
 from launchready.handover.model import (
     AccessRegister,
     AuthLine,
@@ -37,7 +43,7 @@ from launchready.handover.providers import (
     sending_providers,
 )
 from launchready.handover.runbook import runbook
-from launchready.model import CheckStatus, Finding, FixWindow, Report, Table
+from launchready.model import CheckStatus, Finding, FixWindow, Report, Table, TableKind
 from launchready.secrets.rules import RULES, Rule
 
 RECORD_COLUMNS = ("name", "type", "value", "operator", "status")
@@ -67,15 +73,17 @@ _ENV_SECRET_RULES = ("ENV002", "ENV003", "ENV004", "ENV007")
 _VARIABLE = re.compile(r"the value of ([A-Za-z_][A-Za-z0-9_]*) is in")
 _COMMITTED = re.compile(r"added in commit ([0-9a-f]{7,40}) \((\d{4}-\d{2}-\d{2})")
 _AUTH_IDS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("SPF", ("MAIL001", "MAIL002", "MAIL003", "MAIL004", "MAIL005", "MAIL006", "MAIL007")),
-    ("DKIM", ("MAIL008",)),
-    ("DMARC", ("MAIL009", "MAIL010", "MAIL011")),
-    ("MTA-STS / TLS-RPT", ("MAIL014",)),
+    ("SPF", SpfChecks.rule_ids),
+    ("DKIM", DkimChecks.rule_ids),
+    ("DMARC", DmarcChecks.rule_ids),
+    ("MTA-STS / TLS-RPT", MtaStsChecks.rule_ids),
 )
 
 
-def _tables(report: Report, prefix: str) -> list[Table]:
-    return [t for t in report.tables if t.title.startswith(prefix)]
+def _tables(report: Report, kind: TableKind, subject: str | None = None) -> list[Table]:
+    """The report's tables of ``kind`` (about ``subject``, a normalised name, when given)."""
+    return [t for t in report.tables if t.kind is kind
+            and (subject is None or norm_name(t.subject) == subject)]
 
 
 def _column(table: Table, row: Sequence[str], name: str) -> str:
@@ -117,20 +125,20 @@ def record_rows(report: Report, live: LiveFacts | None) -> tuple[tuple[str, ...]
             rows.append((_column(table, row, "name"), _column(table, row, "type"),
                          _column(table, row, "value"), _column(table, row, "operator"),
                          status))
-    for table in _tables(report, "DNS record map vs live"):
+    for table in _tables(report, TableKind.DNS_RECORDS):
         for row in table.rows:
             live_value = _column(table, row, "live")
             value = live_value if live_value not in ("", "-") else _column(table, row, "expected")
             rdtype = _column(table, row, "type")
             rows.append((_column(table, row, "name"), rdtype, value, _operator(rdtype, value),
                          _column(table, row, "verdict")))
-    for table in _tables(report, "CNAME chains"):
+    for table in _tables(report, TableKind.CNAME_CHAINS):
         for row in table.rows:
             chain = _column(table, row, "chain")
             rows.append((_column(table, row, "name"), "CNAME", chain,
                          _column(table, row, "provider"), _column(table, row, "verdict")))
-    for table in _tables(report, "Nameservers of "):
-        zone = table.title.removeprefix("Nameservers of ").strip()
+    for table in _tables(report, TableKind.NAMESERVERS):
+        zone = table.subject
         for row in table.rows:
             operator = _column(table, row, "operator")
             rows.append((zone, "NS", _column(table, row, "nameserver"),
@@ -154,7 +162,7 @@ def _values(rows: Iterable[tuple[str, ...]], name: str, rdtype: str) -> list[str
 
 def _matrix_rows(report: Report) -> list[dict[str, str]]:
     out: list[dict[str, str]] = []
-    for table in _tables(report, "Redirect and TLS matrix"):
+    for table in _tables(report, TableKind.REDIRECT_MATRIX):
         out += [{c: _column(table, row, c) for c in table.columns} for row in table.rows]
     return out
 
@@ -325,7 +333,7 @@ def spf_record(report: Report, config: Config, rows: Sequence[tuple[str, ...]],
     found = _txt(live, rows, domain, "v=spf1") if domain else None
     if found:
         return found
-    for table in _tables(report, f"SPF include tree — {domain}"):
+    for table in _tables(report, TableKind.SPF_TREE, domain):
         if table.rows:
             note = _column(table, table.rows[0], "note")
             if note.lower().startswith("v=spf1"):
@@ -348,7 +356,7 @@ def email_auth(report: Report, config: Config, rows: Sequence[tuple[str, ...]],
     records["MTA-STS / TLS-RPT"] = (
         _txt(live, rows, f"_mta-sts.{domain}", "v=stsv1") if domain else None)
     dkim: list[str] = []
-    for table in _tables(report, f"DKIM selectors — {domain}"):
+    for table in _tables(report, TableKind.DKIM_SELECTORS, domain):
         dkim += [f"{_column(table, r, 'name')}: {_column(table, r, 'key')}" for r in table.rows]
     if not dkim and config.email and domain:
         for selector in config.email.dkim_selectors:
@@ -382,8 +390,7 @@ def email_auth(report: Report, config: Config, rows: Sequence[tuple[str, ...]],
 # --- secrets -------------------------------------------------------------------------------
 
 def _rule_for(finding: Finding) -> Rule | None:
-    suffix = finding.title.partition(": ")[2]
-    return next((r for r in RULES if r.title == suffix), None)
+    return next((r for r in RULES if r.id == finding.detail_key), None)
 
 
 def _rule_by_provider(provider: str) -> Rule | None:
@@ -494,7 +501,7 @@ def calendar(report: Report, config: Config, rows: Sequence[tuple[str, ...]],
     """Dates to watch: certificate expiry per hostname, DKIM keys, leaked-key dates."""
     entries: list[CalendarEntry] = []
     seen: set[str] = set()
-    for table in _tables(report, "TLS certificates"):
+    for table in _tables(report, TableKind.CERTIFICATES):
         for row in table.rows:
             host = _host(_column(table, row, "target"))
             expires = _column(table, row, "expires (UTC)")
@@ -506,7 +513,7 @@ def calendar(report: Report, config: Config, rows: Sequence[tuple[str, ...]],
                          "auto-renewal 30 days before"))
     domain = norm_name(config.app.domain) if config.app.domain else ""
     selectors: list[str] = []
-    for table in _tables(report, f"DKIM selectors — {domain}"):
+    for table in _tables(report, TableKind.DKIM_SELECTORS, domain):
         selectors += [_column(table, r, "name") for r in table.rows]
     if not selectors and config.email and domain:
         selectors = [f"{s}._domainkey.{domain}" for s in config.email.dkim_selectors]
@@ -535,6 +542,15 @@ def calendar(report: Report, config: Config, rows: Sequence[tuple[str, ...]],
 
 
 # --- the whole document --------------------------------------------------------------------
+
+def deploy_rollback(config: Config) -> tuple[str, ...]:
+    """The recorded ``[build] rollback`` command and the detected deploy platform's."""
+    if config.build is None:
+        return ()
+    from launchready.checks.deploy.build import project_of  # noqa: PLC0415 - check module
+
+    return rollback_commands(project_of(config), config.build.rollback)
+
 
 def build_handover(report: Report, config: Config, *, live: LiveFacts | None = None,
                    now: datetime | None = None) -> Handover:
@@ -571,7 +587,7 @@ def build_handover(report: Report, config: Config, *, live: LiveFacts | None = N
         monitoring=monitoring(config.monitor, config.network.timeout),
         plan_48h=report.plan_48h,
         later=tuple(f for f in live_findings if f.fix_window is FixWindow.LATER),
-        runbook=runbook(config, hosting),
+        runbook=runbook(config, hosting, deploy_rollback(config)),
         calendar=calendar(report, config, rows, live),
         notes=tuple(notes),
     )

@@ -11,6 +11,7 @@ import shlex
 from collections.abc import Sequence
 from urllib.parse import urlsplit
 
+from launchready.build.rollback import GIT_REVERT
 from launchready.config.models import Config
 from launchready.handover.model import RunbookEntry
 
@@ -34,8 +35,11 @@ def _q(value: str) -> str:
     return shlex.quote(value)
 
 
-def runbook(config: Config, hosting: Sequence[str] = ()) -> tuple[RunbookEntry, ...]:
-    """Six runbook entries for the failures a demo cannot survive."""
+def runbook(config: Config, hosting: Sequence[str] = (), deploy: Sequence[str] = ()
+            ) -> tuple[RunbookEntry, ...]:
+    """Six runbook entries for the failures a demo cannot survive; ``deploy`` holds the
+    recorded ``[build] rollback`` command and the one of the platform the repository deploys
+    to (from its config files), which come first in the rollback entry."""
     domain = config.app.domain or "DOMAIN"
     canonical = (config.app.canonical or f"https://{domain}").rstrip("/")
     parts = urlsplit(canonical)
@@ -57,7 +61,9 @@ def runbook(config: Config, hosting: Sequence[str] = ()) -> tuple[RunbookEntry, 
         resolver = (f" @{addr} -p {dns_port}" if addr and dns_port.isdigit()
                     else f" @{config.network.resolver}")
     dig = f"dig{resolver} +short"
-    rollback = [cmd for name, cmd in ROLLBACK if any(name in h for h in hosting)]
+    rollback = list(dict.fromkeys([
+        *deploy, *(cmd for name, cmd in ROLLBACK if any(name in h for h in hosting)),
+        GIT_REVERT]))
     entries = [
         RunbookEntry(
             title="Login is broken",
@@ -130,7 +136,6 @@ def runbook(config: Config, hosting: Sequence[str] = ()) -> tuple[RunbookEntry, 
             commands=(
                 "launchready smoke -v",
                 *rollback,
-                "git revert --no-edit BAD_COMMIT && git push  # when the host deploys from git",
                 "launchready smoke",
             )),
         RunbookEntry(

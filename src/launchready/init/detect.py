@@ -1,10 +1,14 @@
 """What ``launchready init`` can tell about a project from its files alone.
 
-The framework (from ``package.json`` dependencies, Python requirement files, ``manage.py``,
-``Gemfile``, ``composer.json``), the env files and the public prefixes their variables use,
-the variables ``.env.example`` declares, the build output folder and the git remote. Files are
-only read, never executed; the git remote comes from ``.git/config`` (no ``git`` process runs,
-so a hostile ``core.fsmonitor`` or hook cannot fire) and loses any credentials in its URL.
+The framework of the root and of each package folder of a monorepo (``backend/``,
+``frontend/``, ``apps/*``, ``packages/*`` — from ``package.json`` dependencies, Python
+requirement files, ``manage.py``, ``Gemfile``, ``composer.json``), the env files, every
+template that declares variables (:mod:`launchready.envcontract.declarations`) and the public
+prefixes their variables use, the variables the code requires by itself (read without a
+fallback), the build output folders and the git remote. Files are only read, never executed;
+the git remote comes from ``.git/config`` (the only git process is the hardened ``ls-files``
+of :mod:`launchready.probes.git`, so a hostile ``core.fsmonitor`` or hook cannot fire) and
+loses any credentials in its URL.
 """
 
 from __future__ import annotations
@@ -17,12 +21,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+from launchready.envcontract.declarations import project_folders, read_declarations
+from launchready.envcontract.facts import ReadKind
+from launchready.envcontract.platforms import provided_by
+from launchready.envcontract.scan import scan_tree
+
 #: the config's default public prefixes (kept in the order SPEC §3 lists them)
 ALL_PREFIXES = ("NEXT_PUBLIC_", "VITE_", "REACT_APP_", "PUBLIC_", "NUXT_PUBLIC_",
                 "EXPO_PUBLIC_", "GATSBY_")
 _MAX_READ = 512 * 1024
 _ENV_LINE = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=")
-_EXAMPLES = (".env.example", ".env.sample", ".env.template", ".env.dist", "example.env")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -69,6 +77,15 @@ LARAVEL = Framework(name="Laravel", kind="php", build_dirs=("public/build",))
 
 
 @dataclass(frozen=True, kw_only=True)
+class PackageFacts:
+    """One package folder of a monorepo and its framework."""
+
+    folder: str  # relative, POSIX ("backend", "apps/web")
+    framework: Framework
+    evidence: str
+
+
+@dataclass(frozen=True, kw_only=True)
 class ProjectFacts:
     """Everything detected in one project folder."""
 
@@ -79,8 +96,12 @@ class ProjectFacts:
     env_files: tuple[str, ...]
     production_env: str | None
     preview_env: str | None
-    example_env: str | None
+    #: every template and committed env file that declares variables (relative paths)
+    templates: tuple[str, ...]
     declared: tuple[str, ...]
+    #: variables the code reads without a fallback (required by the code itself)
+    code_required: tuple[str, ...]
+    packages: tuple[PackageFacts, ...]
     public_prefixes: tuple[str, ...]
     build_dirs: tuple[str, ...]
     git_remote: str | None
@@ -211,21 +232,40 @@ def git_remote(root: Path) -> str | None:
 def detect_project(root: Path) -> ProjectFacts:
     """Detect what ``init`` can fill in for the project in ``root``."""
     framework, evidence, manifest_name = detect_framework(root)
+    packages: list[PackageFacts] = []
+    for folder in project_folders(root)[1:]:
+        found, why, _ = detect_framework(folder)
+        if found is not None:
+            packages.append(PackageFacts(folder=folder.relative_to(root).as_posix(),
+                                         framework=found, evidence=why))
+    if framework is None and packages:
+        framework = packages[0].framework
+        evidence = ", ".join(f"{p.folder}/: {p.framework.name}" for p in packages)
     files = _env_files(root)
-    production = next((f for f in (".env.production", ".env.prod") if f in files), None)
-    preview = next((f for f in (".env.preview", ".env.staging") if f in files), None)
-    example = next((f for f in _EXAMPLES if f in files), None)
-    declared = env_keys(root / example) if example else ()
-    names: list[str] = list(declared)
+    declarations = read_declarations(root)
+    # a committed .env.production holds public defaults (a template), not production's secrets
+    production = next((f for f in (".env.production", ".env.prod")
+                       if f in files and f not in declarations.files), None)
+    preview = next((f for f in (".env.preview", ".env.staging")
+                    if f in files and f not in declarations.files), None)
+    declared = tuple(dict.fromkeys(d.name for d in declarations.declarations))
+    scan = scan_tree([root], root)
+    code_required = tuple(sorted({r.name for r in scan.reads if r.kind is ReadKind.REQUIRED
+                                  and provided_by(r.name) is None}))
+    names: list[str] = [*declared, *(r.name for r in scan.reads)]
     for env in files:
         names += env_keys(root / env)
     used = [p for p in ALL_PREFIXES if any(n.startswith(p) for n in names)]
-    if framework is not None:
-        used = list(framework.prefixes) + used
+    for fw in ([framework] if framework else []) + [p.framework for p in packages]:
+        used = list(fw.prefixes) + used
     prefixes = tuple(dict.fromkeys(used or ALL_PREFIXES[:6]))
-    builds = framework.build_dirs if framework else ()
+    builds = list(framework.build_dirs if framework and not packages else ())
+    for package in packages:
+        builds += [f"{package.folder}/{d}" for d in package.framework.build_dirs]
     return ProjectFacts(
         root=root, name=manifest_name or root.resolve().name, framework=framework,
         framework_evidence=evidence, env_files=files, production_env=production,
-        preview_env=preview, example_env=example, declared=declared, public_prefixes=prefixes,
-        build_dirs=builds, git_remote=git_remote(root), has_git=(root / ".git").exists())
+        preview_env=preview, templates=declarations.files, declared=declared,
+        code_required=code_required, packages=tuple(packages), public_prefixes=prefixes,
+        build_dirs=tuple(dict.fromkeys(builds)), git_remote=git_remote(root),
+        has_git=(root / ".git").exists())

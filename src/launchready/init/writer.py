@@ -50,6 +50,8 @@ def _header(project: ProjectFacts, live: LiveSite | None) -> list[str]:
     ]
     if project.git_remote:
         lines.append(f"# Repository: {project.git_remote}")
+    for package in project.packages:
+        lines.append(f"#   {package.folder}/: {package.framework.name} ({package.evidence})")
     if project.env_files:
         lines.append(f"# Env files found: {', '.join(project.env_files)}")
     if live is not None:
@@ -141,13 +143,29 @@ def _email(live: LiveSite | None, domain: str | None) -> list[str]:
 
 def _env(project: ProjectFacts) -> list[str]:
     lines = ["[env]"]
+    if project.templates:
+        lines.append(f"# Templates read as declarations: {', '.join(project.templates)}")
+        lines.append("# (a template key is never required by itself; unused ones are ENV010)")
     if project.production_env:
-        lines.append(f"environment_file = {_s(project.production_env)}")
+        lines.append(f"environment_file = {_s(project.production_env)}  # the environment "
+                     f"judged as production")
     else:
-        lines.append('# environment_file = ".env.production"  # unset: the process environment'
-                     " is checked")
-    source = f"  # declared in {project.example_env}" if project.example_env else ""
-    lines.append(f"required = {_list(project.declared)}{source}")
+        lines += [
+            "# The production environment must be named; none was found. Pull it from the",
+            "# platform and point environment_file at it, e.g.",
+            "#   vercel env pull --environment=production .env.production",
+            "#   heroku config --shell -a APP > .env.production",
+            "#   railway variables --kv > .env.production",
+            "# or run `launchready env --from-shell` where the platform injects it.",
+            '# environment_file = ".env.production"',
+        ]
+    if project.code_required:
+        shown = ", ".join(project.code_required[:12]) + (
+            f" and {len(project.code_required) - 12} more"
+            if len(project.code_required) > 12 else "")
+        lines.append(f"# The code requires these by itself (read without a fallback): {shown}")
+    lines.append("required = []  # add what the code needs but does not say (e.g. read by a "
+                 "tool)")
     if project.preview_env:
         lines.append(f"preview_file = {_s(project.preview_env)}")
     else:

@@ -19,32 +19,38 @@ is held until the oldest waiting message of its route is that old, and everythin
 route then goes out as ONE message (:func:`digest`): 500 checks failing together are one
 message per route naming them, not 500. Each queued row keeps its own retry state. When the
 store itself is failing, :meth:`Outbox.deliver_now` sends from memory, grouped the same way.
-apprise reports only success or failure, so the HTTP status and ``Retry-After`` of its
-requests are read by a response hook on ``requests`` that records only while this module is
-sending, in the sending context. Route URLs are credentials: they appear nowhere but in the
+Plain JSON webhooks are posted by :mod:`~launchready.monitor.webhook`, which reads the HTTP
+status and ``Retry-After`` of each attempt; every other route goes through apprise, whose
+plugins' log lines give the HTTP status of a failed request (no ``Retry-After``: a 429 there
+waits the default 30 s). Route URLs are credentials: they appear nowhere but in the
 call to apprise; logs name a route by its ``name`` or number and scheme.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import logging
 import random
+import re
 import threading
+import time
 import warnings
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
-from typing import Any
 
 from launchready.config.models import AlertRoute
+from launchready.monitor.alertmanager import alertmanager_target, alerts
 from launchready.monitor.store import Message, OutboxItem, Store, StoreError
+from launchready.monitor.webhook import Answer, Webhook, plain_webhook, post, post_json
 
 log = logging.getLogger("launchready.monitor")
 
 RETRY_BUDGET = timedelta(hours=1)
+MAX_ATTEMPTS = 30  # bounds a message's retries across restarts too
 BASE_DELAY_S = 5.0
 MAX_DELAY_S = 300.0
 DEFAULT_RETRY_AFTER_S = 30.0
@@ -68,29 +74,36 @@ class Plan:
     """What to do with a message after an attempt (pure; see :func:`plan`)."""
 
     status: str  # sent | pending | failed
-    next_at: datetime | None = None
+    delay: float | None = None  # seconds until the next attempt (pending)
     error: str | None = None
 
 
-def plan(d: Delivery, *, attempts: int, created: datetime, now: datetime,
+def plan(d: Delivery, *, attempts: int, elapsed: float,
          rand: Callable[[], float] = random.random) -> Plan:
     """Decide the next step for a message whose attempt number ``attempts + 1`` ended as
-    ``d``."""
+    ``d``, ``elapsed`` seconds (monotonic) after its first attempt.
+
+    Our own backoff gives up once it would pass ``RETRY_BUDGET`` or ``MAX_ATTEMPTS``. A
+    provider's ``Retry-After`` is honoured even beyond the budget (capped at the budget
+    itself): the provider said when it will listen, so the alert waits instead of being
+    dropped after one attempt."""
     if d.ok:
         return Plan(status="sent")
     error = d.error or (f"HTTP {d.status}" if d.status else "delivery failed")
     if d.status is not None and 400 <= d.status < 500 and d.status not in (408, 429):
         return Plan(status="failed", error=f"{error} (permanent; not retried)")
+    gave_up = Plan(status="failed", error=f"{error} (gave up after {attempts + 1} attempts)")
+    if attempts + 1 >= MAX_ATTEMPTS:
+        return gave_up
     delay = min(MAX_DELAY_S, BASE_DELAY_S * 2 ** attempts) * (0.8 + 0.4 * rand())
-    if d.status == 429:
-        delay = max(delay, d.retry_after if d.retry_after is not None
-                    else DEFAULT_RETRY_AFTER_S)
-    elif d.retry_after is not None:
-        delay = max(delay, d.retry_after)
-    next_at = now + timedelta(seconds=delay)
-    if next_at - created > RETRY_BUDGET:
-        return Plan(status="failed", error=f"{error} (gave up after {attempts + 1} attempts)")
-    return Plan(status="pending", next_at=next_at, error=error)
+    asked = d.retry_after if d.retry_after is not None else (
+        DEFAULT_RETRY_AFTER_S if d.status == 429 else None)
+    if asked is not None and asked > delay:
+        return Plan(status="pending", delay=min(asked, RETRY_BUDGET.total_seconds()),
+                    error=error)
+    if elapsed + delay > RETRY_BUDGET.total_seconds():
+        return gave_up
+    return Plan(status="pending", delay=delay, error=error)
 
 
 def route_label(index: int, route: AlertRoute) -> str:
@@ -149,33 +162,41 @@ def digest(parts: Sequence[tuple[str, str]]) -> tuple[str, str]:
     return title, "\n".join(lines)
 
 
-# apprise runs service calls on its own worker threads but copies the caller's context into
-# them, so a context variable (not a thread-local) follows a send to where requests are made
-_recording: contextvars.ContextVar[list[tuple[int, str | None]] | None] = contextvars.ContextVar(
-    "launchready_alert_responses", default=None)
-_hook_lock = threading.Lock()
-_hooked = False
+# apprise reports only success or failure, but its plugins log each failed request's status
+# ("... error=503."). apprise runs service calls on its own worker threads and copies the
+# caller's context into them, so a context variable tells which log records belong to which
+# send; records are only read, never shown (they may name the provider's host).
+_recording: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar(
+    "launchready_alert_statuses", default=None)
+_STATUS = re.compile(r"error=(\d{3})\b")
+_setup_lock = threading.Lock()
+_set_up = False
 
 
-def _install_hook() -> None:
-    """Record (status, Retry-After) of responses made by apprise on a sending thread."""
-    global _hooked  # noqa: PLW0603 - one wrapper per process, installed on first use
-    with _hook_lock:
-        if _hooked:
+class _StatusRecorder(logging.Handler):
+    """Notes the HTTP statuses apprise logs while this module is sending."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        seen = _recording.get()
+        if seen is None:
             return
-        import requests  # noqa: PLC0415
+        with contextlib.suppress(Exception):
+            found = _STATUS.search(record.getMessage())
+            if found:
+                seen.append(int(found.group(1)))
 
-        original = requests.Session.send
 
-        def send(self: Any, request: Any, **kwargs: Any) -> Any:
-            response = original(self, request, **kwargs)
-            seen = _recording.get()
-            if seen is not None:
-                seen.append((int(response.status_code), response.headers.get("Retry-After")))
-            return response
-
-        requests.Session.send = send  # type: ignore[method-assign]
-        _hooked = True
+def _quiet_apprise() -> None:
+    """apprise's own log lines may carry route details: they go to the recorder only."""
+    global _set_up  # noqa: PLW0603 - one handler per process, added on first use
+    with _setup_lock:
+        if _set_up:
+            return
+        logger = logging.getLogger("apprise")
+        logger.setLevel(logging.WARNING)
+        logger.propagate = False
+        logger.addHandler(_StatusRecorder())
+        _set_up = True
 
 
 def load_transports() -> None:
@@ -191,33 +212,54 @@ def load_transports() -> None:
         import apprise  # noqa: PLC0415
 
         apprise.Apprise().add("mailto://localhost?to=nobody@localhost")
-    _install_hook()
+    _quiet_apprise()
+
+
+def _delivered(answer: Answer, now: datetime) -> Delivery:
+    if answer.status is not None and 200 <= answer.status < 300:
+        return Delivery(ok=True, status=answer.status)
+    return Delivery(ok=False, status=answer.status,
+                    retry_after=_retry_after(answer.retry_after, now), error=answer.error)
+
+
+def send_alerts(target: Webhook, parts: Sequence[tuple[str, str]], now: datetime) -> Delivery:
+    """Post (title, body) messages to Alertmanager's v2 API, one alert each."""
+    return _delivered(post_json(target, alerts(parts, now)), now)
 
 
 def send_now(url: str, title: str, body: str, now: datetime) -> Delivery:
-    """One synchronous delivery through apprise (call it in a thread after
-    :func:`load_transports`)."""
+    """One synchronous delivery (call it in a thread after :func:`load_transports`): plain
+    JSON webhooks by :mod:`~launchready.monitor.webhook`, Alertmanager by
+    :mod:`~launchready.monitor.alertmanager`, every other route by apprise."""
+    hook = plain_webhook(url)
+    if hook is not None:
+        return _delivered(post(hook, title, body), now)
+    target = alertmanager_target(url)
+    if target is not None:
+        return send_alerts(target, [(title, body)], now)
     import apprise  # noqa: PLC0415
 
-    _install_hook()
+    _quiet_apprise()
     notifier = apprise.Apprise()
     if not notifier.add(url):
         return Delivery(ok=False, status=400, error="the URL is not one apprise understands")
-    statuses: list[tuple[int, str | None]] = []
+    statuses: list[int] = []
     token = _recording.set(statuses)
     try:
-        ok = bool(notifier.notify(title=title, body=body))
+        # the body is plain text that may quote the target ("saw <script>..."): declared as
+        # text, apprise escapes it for HTML transports (e-mail) instead of rendering it
+        ok = bool(notifier.notify(title=title, body=body,
+                                  body_format=apprise.NotifyFormat.TEXT))
     except Exception as exc:
         # a plugin bug must not stop the outbox; it is retried like a transport error
         return Delivery(ok=False, error=f"notifier error: {type(exc).__name__}")
     finally:
         _recording.reset(token)
     if ok:
-        return Delivery(ok=True, status=statuses[-1][0] if statuses else None)
+        return Delivery(ok=True)
     if statuses:
-        code, after = statuses[-1]
-        return Delivery(ok=False, status=code, retry_after=_retry_after(after, now),
-                        error=f"HTTP {code}")
+        # apprise does not pass Retry-After on: a 429 waits the default
+        return Delivery(ok=False, status=statuses[-1], error=f"HTTP {statuses[-1]}")
     return Delivery(ok=False, error="could not reach the provider (connection, timeout or "
                                     "SMTP error)")
 
@@ -233,20 +275,60 @@ class Outbox:
     wake: asyncio.Event | None = None
     group_window: float = 0.0  # seconds a new message waits for others to join it
     claimer: str = "outbox"  # recorded on the rows this outbox claims
-    _held_until: datetime | None = None  # when the earliest held group may go
+    # Scheduling runs on the monotonic clock (RELIABILITY 8): a wall-clock step moves no
+    # retry, hold or budget. Wall times are written for people only.
+    mono: Callable[[], float] = time.monotonic
+    _held_until: float | None = None  # when the earliest held group may go (monotonic)
+    _seen: dict[int, float] = field(default_factory=dict)  # row -> first seen (monotonic)
+    _next: dict[int, float] = field(default_factory=dict)  # row -> next attempt (monotonic)
+
+    def _first_sight(self, item: OutboxItem, now: datetime, mono: float) -> None:
+        """Note a row this process has not seen: due now, or, when a previous run was
+        backing it off, after what is left of that delay (never more than the longest
+        backoff, whatever the wall clock did meanwhile)."""
+        self._seen[item.id] = mono
+        if item.attempts and item.next_at is not None:
+            left = (item.next_at - now).total_seconds()
+            self._next[item.id] = mono + min(max(0.0, left), MAX_DELAY_S)
+
+    async def _send(self, cfg: AlertRoute, parts: list[tuple[str, str]]) -> Delivery:
+        """One attempt for a route's group: one digest message, or for Alertmanager one
+        alert per message in one request (Alertmanager groups them itself)."""
+        url = cfg.url.get_secret_value()
+        target = alertmanager_target(url)
+        if target is not None:
+            return await asyncio.to_thread(send_alerts, target, parts, self.clock())
+        title, body = digest(parts)
+        return await asyncio.to_thread(self.sender, url, title, body, self.clock())
+
+    def due_in(self) -> float | None:
+        """Seconds until the earliest known retry, or None when none is waiting."""
+        if not self._next:
+            return None
+        return max(0.0, min(self._next.values()) - self.mono())
 
     async def flush(self, *, wait: bool = True) -> int:
         """Attempt every due message once, one (grouped) message per route; return how many
         queued messages were attempted. ``wait=False`` sends held groups at once."""
-        now = self.clock()
+        now, mono = self.clock(), self.mono()
         self._held_until = None
         if not self.store.is_open:
             return 0  # the daemon delivers from memory until the store opens
         try:
-            items = await self.store.due(now, limit=DUE_BATCH)
+            pending = await self.store.pending(limit=DUE_BATCH)
         except StoreError as exc:
             log.warning("outbox: cannot read the store: %s", exc)
             return 0
+        known = {i.id for i in pending}
+        for gone in [k for k in self._seen if k not in known]:  # settled or claimed elsewhere
+            self._seen.pop(gone, None)
+            self._next.pop(gone, None)
+        items = []
+        for item in pending:
+            if item.id not in self._seen:
+                self._first_sight(item, now, mono)
+            if self._next.get(item.id, mono) <= mono:
+                items.append(item)
         by_route: dict[int, list[OutboxItem]] = {}
         for item in items:
             by_route.setdefault(item.route, []).append(item)
@@ -254,11 +336,11 @@ class Outbox:
                                       for r, its in by_route.items()))
         return sum(sent)
 
-    def _hold(self, items: list[OutboxItem], now: datetime) -> bool:
+    def _hold(self, items: list[OutboxItem], now: float) -> bool:
         """Whether this route's group is still gathering (and note when it may go)."""
         if self.group_window <= 0:
             return False
-        ready = min(i.created for i in items) + timedelta(seconds=self.group_window)
+        ready = min(self._seen.get(i.id, now) for i in items) + self.group_window
         if ready <= now:
             return False
         self._held_until = ready if self._held_until is None else min(self._held_until, ready)
@@ -270,7 +352,7 @@ class Outbox:
                 await self.store.settle(item.id, status="failed", now=self.clock(),
                                         error="the alert route was removed from the config")
             return len(items)
-        if wait and self._hold(items, self.clock()):
+        if wait and self._hold(items, self.mono()):
             return 0
         # compare-and-set: a row another process (or a previous attempt) claimed is not sent
         claimed = await self.store.claim([i.id for i in items], self.claimer)
@@ -278,12 +360,10 @@ class Outbox:
         if not items:
             return 0
         cfg = self.routes[route]
-        title, body = digest([(i.title, i.body) for i in items])
-        delivery = await asyncio.to_thread(self.sender, cfg.url.get_secret_value(), title,
-                                           body, self.clock())
-        now = self.clock()
+        delivery = await self._send(cfg, [(i.title, i.body) for i in items])
+        now, mono = self.clock(), self.mono()
         label = route_label(route, cfg)
-        steps = [plan(delivery, attempts=i.attempts, created=i.created, now=now)
+        steps = [plan(delivery, attempts=i.attempts, elapsed=mono - self._seen.get(i.id, mono))
                  for i in items]
         for status in ("failed", "pending"):
             hit = [s for s in steps if s.status == status]
@@ -293,13 +373,18 @@ class Outbox:
             if status == "failed":
                 # logged, never notified: a failing route must not feed back into alerts
                 log.error("alert route %s: %s (%s)", label, hit[0].error, what)
-            elif hit[0].next_at is not None:
+            elif hit[0].delay is not None:
                 log.warning("alert route %s: %s; retrying %s in %.0fs", label, hit[0].error,
-                            what, (hit[0].next_at - now).total_seconds())
+                            what, hit[0].delay)
         for item, step in zip(items, steps, strict=True):
+            if step.delay is not None:
+                self._next[item.id] = mono + step.delay
+            else:
+                self._next.pop(item.id, None)
             try:
-                await self.store.settle(item.id, status=step.status, now=now,
-                                        next_at=step.next_at, error=step.error)
+                await self.store.settle(
+                    item.id, status=step.status, now=now, error=step.error,
+                    next_at=None if step.delay is None else now + timedelta(seconds=step.delay))
             except StoreError as exc:
                 log.warning("outbox: cannot record a delivery: %s", exc)
         return len(items)
@@ -316,9 +401,7 @@ class Outbox:
 
         async def one(route: int, group: list[Message]) -> None:
             cfg = self.routes[route]
-            title, body = digest([(m.title, m.body) for m in group])
-            delivery = await asyncio.to_thread(self.sender, cfg.url.get_secret_value(), title,
-                                               body, self.clock())
+            delivery = await self._send(cfg, [(m.title, m.body) for m in group])
             if delivery.ok:
                 delivered.update(m.dedupe for m in group)
             else:
@@ -334,19 +417,13 @@ class Outbox:
         wake = self.wake or asyncio.Event()
         while not stop.is_set():
             await self.flush()
-            try:
-                nxt = await self.store.next_due() if self.store.is_open else None
-            except StoreError:
-                nxt = None
-            now = self.clock()
-            delay = 1.0
-            if nxt is not None and nxt > now:
-                delay = min(delay, (nxt - now).total_seconds())
-            elif nxt is not None and self._held_until is None:
-                delay = 0.05
+            delay = 1.0  # new rows also arrive through `wake`; this bounds a missed one
+            nxt = self.due_in()
+            if nxt is not None:
+                delay = min(delay, nxt)
             if self._held_until is not None:
                 # what is due now is the held group itself: sleep until it may go
-                delay = min(delay, (self._held_until - now).total_seconds())
+                delay = min(delay, self._held_until - self.mono())
             delay = max(0.05, delay)
             wake.clear()
             waiters = {asyncio.ensure_future(wake.wait()), asyncio.ensure_future(stop.wait())}

@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
 import aiohttp
 from aiohttp.abc import AbstractResolver, ResolveResult
@@ -30,7 +30,14 @@ from launchready.config.expect import Expectation, ResponseFacts, check
 from launchready.config.models import Config, MonitorCheck
 from launchready.monitor.guard import AddressPolicy, BlockedAddress
 from launchready.probes.dns import DnsProbe, DnsStatus
-from launchready.probes.http import USER_AGENT, HttpProbe, _MappedResolver, ssl_context
+from launchready.probes.http import (
+    USER_AGENT,
+    HttpProbe,
+    Request,
+    _MappedResolver,
+    follow_redirects,
+    ssl_context,
+)
 
 MAX_HOPS = 5
 
@@ -187,44 +194,55 @@ def judge(expectations: list[Expectation], facts: ResponseFacts) -> Outcome:
     return Outcome(ok=True, latency_ms=facts.elapsed_ms, slow=slow)
 
 
+@dataclass(frozen=True, kw_only=True)
+class _Hop:
+    """One response of a monitor check: a redirect, or the judged final answer."""
+
+    status: int
+    location: str | None = None
+    outcome: Outcome | None = None
+
+
 async def run_http(session: aiohttp.ClientSession, chk: MonitorCheck, *, timeout: float,
                    max_body: int, policy: AddressPolicy) -> Outcome:
-    """One HTTP(S) check, redirects followed by hand through the guard."""
-    url = chk.url or ""
+    """One HTTP(S) check; redirects go through ``probes.http.follow_redirects`` (the one
+    policy: headers, which may hold credentials, stay on the check's origin) and every hop's
+    connected address through the guard."""
     headers = {k: v.get_secret_value() for k, v in chk.headers.items()}
-    origin = urlsplit(url)[:2]
     started = time.perf_counter()
+
+    async def send(request: Request) -> _Hop:
+        async with session.request(request.method, request.url, headers=dict(request.headers),
+                                   allow_redirects=False,
+                                   timeout=aiohttp.ClientTimeout(total=None)) as resp:
+            transport = resp.connection.transport if resp.connection else None
+            peer = transport.get_extra_info("peername") if transport else None
+            if peer:
+                policy.check(str(peer[0]))  # the connected socket, once more
+            location = resp.headers.get("Location")
+            if 300 <= resp.status < 400 and location:
+                return _Hop(status=resp.status, location=urljoin(request.url, location))
+            days = _days_left(resp)
+            body = await _read_capped(resp, max_body)
+            facts = ResponseFacts(
+                status=resp.status, elapsed_ms=_ms(started),
+                headers={k.lower(): v for k, v in resp.headers.items()},
+                body=body.decode("utf-8", errors="replace"), cert_days_left=days)
+            return _Hop(status=resp.status, outcome=judge(list(chk.expect), facts))
+
     try:
         async with asyncio.timeout(timeout):
-            for _hop in range(MAX_HOPS + 1):
-                send = headers if urlsplit(url)[:2] == origin else {}
-                async with session.request(chk.method, url, headers=send, allow_redirects=False,
-                                           timeout=aiohttp.ClientTimeout(total=None)) as resp:
-                    transport = resp.connection.transport if resp.connection else None
-                    peer = transport.get_extra_info("peername") if transport else None
-                    if peer:
-                        policy.check(str(peer[0]))  # the connected socket, once more
-                    location = resp.headers.get("Location")
-                    if 300 <= resp.status < 400 and location:
-                        nxt = urljoin(url, location)
-                        if urlsplit(nxt).scheme not in ("http", "https"):
-                            return Outcome(ok=False, cause="redirect to a non-http(s) URL "
-                                           "refused", latency_ms=_ms(started))
-                        url = nxt
-                        continue
-                    days = _days_left(resp)
-                    body = await _read_capped(resp, max_body)
-                    elapsed = _ms(started)
-                    facts = ResponseFacts(
-                        status=resp.status, elapsed_ms=elapsed,
-                        headers={k.lower(): v for k, v in resp.headers.items()},
-                        body=body.decode("utf-8", errors="replace"), cert_days_left=days)
-                    return judge(list(chk.expect), facts)
-            return Outcome(ok=False, cause=f"more than {MAX_HOPS} redirects",
-                           latency_ms=_ms(started))
+            chain = await follow_redirects(send, Request(url=chk.url or "", method=chk.method),
+                                           credentials=headers, max_redirects=MAX_HOPS)
     except (TimeoutError, aiohttp.ClientError, OSError, ValueError) as exc:
         cause, network = _cause_of(exc, timeout)
         return Outcome(ok=False, cause=cause, network=network, latency_ms=None)
+    if chain.final.outcome is not None:
+        return chain.final.outcome
+    # causes never name a URL: only why the chain stopped
+    cause = ("redirect loop" if chain.loop else f"more than {MAX_HOPS} redirects"
+             if chain.capped else "redirect to a non-http(s) URL refused")
+    return Outcome(ok=False, cause=cause, latency_ms=_ms(started))
 
 
 def _ms(started: float) -> float:

@@ -49,6 +49,7 @@ class Observation:
 
     at: datetime
     ok: bool
+    mono: float | None = None  # monotonic time of the run: reminders are spaced on it
     cause: str = ""  # short reason when not ok ("status 503", "timeout after 5s")
     slow: bool = False  # ok, but a time expectation failed
     maintenance: bool = False
@@ -66,6 +67,7 @@ class Status:
     incident_started: datetime | None = None  # set while DOWN
     cause: str = ""
     last_notified: datetime | None = None  # last down alert or reminder
+    notified_mono: float | None = None  # the same on the monotonic clock (memory only)
     resumed: bool = False  # loaded after a restart; cleared by the first observation
 
 
@@ -99,16 +101,23 @@ def advance(status: Status, obs: Observation, policy: Policy) -> tuple[Status, l
         status = replace(status, failures=status.failures + 1, successes=0, cause=obs.cause)
         if status.state is CheckState.DOWN:
             reminder = policy.reminder
-            if (reminder is not None and status.last_notified is not None
-                    and obs.at - status.last_notified >= reminder):
+            # on the monotonic clock while this process made the last notice; after a
+            # restart only the stored wall time is left
+            due = reminder is not None and (
+                obs.mono - status.notified_mono >= reminder.total_seconds()
+                if obs.mono is not None and status.notified_mono is not None
+                else status.last_notified is not None
+                and obs.at - status.last_notified >= reminder)
+            if due:
                 since = status.incident_started or obs.at
-                return replace(status, last_notified=obs.at), [Event(
+                return replace(status, last_notified=obs.at,
+                               notified_mono=obs.mono), [Event(
                     kind=EventKind.REMINDER, at=obs.at, since=since, cause=obs.cause)]
             return status, []
         if status.failures >= policy.failure_threshold:
             started = obs.at
             status = replace(_enter(status, CheckState.DOWN, obs.at), incident_started=started,
-                             last_notified=obs.at)
+                             last_notified=obs.at, notified_mono=obs.mono)
             return status, [Event(kind=EventKind.DOWN, at=obs.at, since=started,
                                   cause=obs.cause)]
         return status, []
@@ -123,7 +132,7 @@ def advance(status: Status, obs: Observation, policy: Policy) -> tuple[Status, l
         event = Event(kind=EventKind.RECOVERED, at=obs.at, since=since, cause=status.cause,
                       while_offline=resumed)
         status = replace(_enter(status, healthy, obs.at), incident_started=None,
-                         last_notified=None, cause="")
+                         last_notified=None, notified_mono=None, cause="")
         return status, [event]
     return status, []
 

@@ -121,6 +121,7 @@ class OutboxItem:
     body: str
     attempts: int
     created: datetime
+    next_at: datetime | None = None  # wall time of the next attempt, as last recorded
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -176,6 +177,7 @@ class Commit:
     closed: tuple[datetime, bool] | None = None  # ended, recovered while offline
     messages: tuple[Message, ...] = ()
     at: datetime | None = None  # when the messages were queued (default: the result's time)
+    mono: float = 0.0  # monotonic time it was queued (memory only: the grouping window)
 
 
 class _Conn(Protocol):
@@ -463,22 +465,18 @@ class Store:
         """Queue messages outside an observation, due from ``at`` (default: now)."""
         await self.commit(Commit(messages=tuple(messages), at=at))
 
-    async def due(self, now: datetime, limit: int = 50) -> list[OutboxItem]:
-        """Pending messages whose next attempt is due, oldest first."""
+    async def pending(self, limit: int = 50) -> list[OutboxItem]:
+        """Pending messages, oldest first; when each is due is the outbox's business (it
+        schedules on the monotonic clock)."""
         def work() -> list[OutboxItem]:
-            rows = self._x("SELECT id, route, title, body, attempts, created FROM outbox "
-                           "WHERE status = 'pending' AND next_at <= ? ORDER BY id LIMIT ?",
-                           (now.timestamp(), limit)).fetchall()
+            rows = self._x("SELECT id, route, title, body, attempts, created, next_at "
+                           "FROM outbox WHERE status = 'pending' ORDER BY id LIMIT ?",
+                           (limit,)).fetchall()
             return [OutboxItem(id=int(i), route=int(r), title=t, body=b, attempts=int(a),
-                               created=_dt(c) or now) for i, r, t, b, a, c in rows]
+                               created=_dt(c) or datetime.now(UTC), next_at=_dt(n))
+                    for i, r, t, b, a, c, n in rows]
 
         return await self._run(work)
-
-    async def next_due(self) -> datetime | None:
-        """When the earliest pending message is due, or None."""
-        row = await self._run(lambda: self._x(
-            "SELECT MIN(next_at) FROM outbox WHERE status = 'pending'").fetchone())
-        return _dt(row[0]) if row and row[0] is not None else None
 
     async def claim(self, ids: Sequence[int], claimer: str) -> set[int]:
         """Claim pending rows for sending (compare-and-set: a row another process claimed
@@ -685,3 +683,50 @@ async def open_store(url: str, *, public: dict[str, bool] | None = None) -> Stor
         store._pool.shutdown(wait=False)
         store._read_pool.shutdown(wait=False)
         raise
+
+
+#: the meta key under which ``launchready monitor test-alert`` records its deliveries
+TEST_ALERT_KEY = "test_alert"
+
+
+def read_test_alert(url: str) -> str | None:
+    """The JSON record of the last ``monitor test-alert`` in the store at ``url``, read-only.
+
+    None when the store or the record does not exist yet; :class:`StoreError` (naming only
+    the error's type, never the URL) when the store cannot be read.
+    """
+    try:
+        if url.startswith("sqlite:///"):
+            return _read_test_alert_sqlite(url.removeprefix("sqlite:///"))
+        return _read_test_alert_pg(url)
+    except StoreError:
+        raise
+    except Exception as exc:
+        # any driver failure (sqlite3, psycopg, a missing psycopg): the store is unreadable
+        raise StoreError(type(exc).__name__) from None
+
+
+def _read_test_alert_sqlite(path: str) -> str | None:
+    if not Path(path).is_file():
+        return None
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
+    try:
+        row = conn.execute("SELECT value FROM meta WHERE key = ?", (TEST_ALERT_KEY,)).fetchone()
+    except sqlite3.Error:
+        return None  # an empty or older store: no record
+    finally:
+        conn.close()
+    return None if row is None else str(row[0])
+
+
+def _read_test_alert_pg(url: str) -> str | None:
+    import psycopg  # noqa: PLC0415 - the postgres extra
+
+    with psycopg.connect(url, connect_timeout=5) as conn:
+        conn.read_only = True
+        try:
+            row = conn.execute("SELECT value FROM meta WHERE key = %s",
+                               (TEST_ALERT_KEY,)).fetchone()
+        except psycopg.Error:
+            return None
+    return None if row is None else str(row[0])

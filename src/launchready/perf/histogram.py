@@ -76,10 +76,6 @@ class LatencyHistogram:
         if v > self.max_us:  # noqa: PLR1730 - as above
             self.max_us = v
 
-    def record_seconds(self, seconds: float) -> None:
-        """Add one latency given in seconds."""
-        self.record_us(round(seconds * 1_000_000))
-
     def merge(self, other: LatencyHistogram) -> None:
         """Add every sample of ``other`` to this histogram."""
         if other.count == 0:

@@ -37,8 +37,8 @@ from dataclasses import dataclass, field
 from typing import Literal, Protocol
 from urllib.parse import urlsplit
 
+from launchready.config import limits
 from launchready.errors import LaunchreadyError
-from launchready.perf import limits
 from launchready.perf.histogram import LatencyHistogram
 from launchready.perf.wire import (
     Captured,

@@ -21,6 +21,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import cast
 
+from launchready.errors import LaunchreadyError, ProbeError, ProbeTimeout
+
 #: response heads larger than this are refused (a protection, not a limit real servers reach)
 MAX_HEAD_BYTES = 64 * 1024
 #: bytes of body kept when a caller asks to capture a response (to judge expectations)
@@ -34,15 +36,15 @@ _IDLE, _HEAD, _BODY, _CHUNK_SIZE, _CHUNK_DATA, _TRAILERS, _UNTIL_CLOSE = range(7
 ResponseCallback = Callable[[int, "Exception | None"], None]
 
 
-class WireError(Exception):
+class WireError(ProbeError):
     """The server broke HTTP/1.1 framing or closed the connection mid-response."""
 
 
-class RequestTimeout(Exception):
+class RequestTimeout(ProbeTimeout):
     """No complete response within the request timeout."""
 
 
-class Interrupted(Exception):
+class Interrupted(LaunchreadyError):
     """The run was stopped (Ctrl-C) while this request was in flight."""
 
 

@@ -21,6 +21,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from launchready.errors import ProbeConnectError, ProbeError
+
 _WRITE_WORDS = re.compile(
     r"\b(insert|update|delete|merge|truncate|drop|alter|create|grant|revoke|copy|call|do|"
     r"vacuum|reindex|cluster|lock|refresh|set|reset|begin|commit|rollback|prepare|execute|"
@@ -391,7 +393,25 @@ class DatabaseProbe:
         return redacted_url(self._url)
 
     async def observe(self, queries: list[str], log_file: str | None = None) -> DbObservation:
-        """Gather statistics, foreign keys, plans of ``queries`` and the slow-query log."""
+        """Gather statistics, foreign keys, plans of ``queries`` and the slow-query log; a
+        database that cannot be read raises :class:`ProbeError` (never with the password)."""
+        try:
+            return await self._observe(queries, log_file)
+        except FileNotFoundError as exc:
+            raise ProbeError(f"SQLite database {exc.args[0]} does not exist") from None
+        except (sqlite3.Error, OSError) as exc:
+            raise ProbeError(f"cannot read {self.target}: {type(exc).__name__}") from None
+        except Exception as exc:
+            # psycopg errors: keep the first line, never the URL or its password
+            if not type(exc).__module__.startswith("psycopg"):
+                raise
+            first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            password = urlsplit(self._url).password
+            if password:
+                first = first.replace(password, "****")
+            raise ProbeConnectError(f"cannot connect to {self.target}: {first}") from None
+
+    async def _observe(self, queries: list[str], log_file: str | None) -> DbObservation:
         if self._url.startswith("sqlite://"):
             obs = await asyncio.to_thread(_sqlite_observe, self._url, queries, self._timeout_ms,
                                           self._analyze)

@@ -11,9 +11,9 @@ import asyncio
 import socket
 import ssl
 import time
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any, Generic, Protocol, TypeVar
 from urllib.parse import urljoin, urlsplit
 
 import aiohttp
@@ -186,32 +186,129 @@ class HttpProbe:
         return HttpResponse(url=url, method=method, error=error,
                             elapsed_ms=(time.perf_counter() - started) * 1000)
 
+    async def send(self, request: Request) -> HttpResponse:
+        """:meth:`fetch` for one :class:`Request` (the shape :func:`follow_redirects` sends)."""
+        return await self.fetch(request.url, method=request.method, headers=request.headers,
+                                json=request.json, data=request.data)
+
     async def follow(self, url: str, *, max_hops: int = 10,
                      headers: Mapping[str, str] | None = None) -> RedirectChain:
-        """Follow redirects by hand, recording every hop; stop on a loop or at ``max_hops``."""
-        hops: list[HttpResponse] = []
-        seen: set[str] = set()
-        current = url
-        origin = _origin(url)
-        while True:
-            # credentials never travel to another origin (CVE-2023-32681 class of bug)
-            send = dict(headers or {}) if _origin(current) == origin else {}
-            resp = await self.fetch(current, headers=send)
-            hops.append(resp)
-            nxt = resp.location
-            if nxt is None or urlsplit(nxt).scheme not in ("http", "https"):
-                return RedirectChain(start=url, hops=tuple(hops))
-            if nxt in seen or nxt == current:
-                return RedirectChain(start=url, hops=tuple(hops), loop=True)
-            if len(hops) >= max_hops:
-                return RedirectChain(start=url, hops=tuple(hops), capped=True)
-            seen.add(current)
-            current = nxt
+        """GET ``url`` and follow its redirects, at most ``max_hops`` responses; ``headers``
+        are credentials (they never leave the origin of ``url``)."""
+        chain = await follow_redirects(self.send, Request(url=url), credentials=headers or {},
+                                       max_redirects=max_hops - 1)
+        return RedirectChain(start=url, hops=chain.hops, loop=chain.loop, capped=chain.capped)
 
 
-def _origin(url: str) -> tuple[str, str, int | None]:
+# ---- the one redirect follower ----------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class Request:
+    """One request of a redirect chain."""
+
+    url: str
+    method: str = "GET"
+    headers: Mapping[str, str] = field(default_factory=dict)
+    json: Any = None
+    data: Any = None
+
+    @property
+    def has_body(self) -> bool:
+        """True when the request sends a body."""
+        return self.json is not None or self.data is not None
+
+
+class Answer(Protocol):
+    """What the follower needs of a response: its status and absolute redirect target."""
+
+    @property
+    def status(self) -> int | None: ...
+
+    @property
+    def location(self) -> str | None: ...
+
+
+A = TypeVar("A", bound=Answer)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Followed(Generic[A]):
+    """The responses of a followed chain and why it stopped (``refused`` names a hop the
+    policy would not take; none of the flags set means the last response is no redirect)."""
+
+    hops: tuple[A, ...]
+    loop: bool = False
+    capped: bool = False
+    refused: str | None = None
+
+    @property
+    def final(self) -> A:
+        """The last response."""
+        return self.hops[-1]
+
+
+async def follow_redirects(send: Callable[[Request], Awaitable[A]], first: Request, *,
+                           credentials: Mapping[str, str] | None = None,
+                           origin: str | None = None, max_redirects: int,
+                           follow: bool = True) -> Followed[A]:
+    """Send ``first`` and follow its redirects by hand under the one policy of the code base
+    (the audit, the smoke flow and the monitor all go through here):
+
+    * ``credentials`` (headers) are sent only to ``origin`` (default: ``first``'s), never to
+      another one (the CVE-2023-32681 class of bug);
+    * RFC 9110 §15.4: 301/302 after a request other than GET/HEAD, and every 303, continue as
+      GET without a body; 307/308 keep the method and the body, and a 307/308 that would carry
+      a body to another origin is refused;
+    * only http(s) targets are followed; a loop, or a redirect after ``max_redirects`` of
+      them, ends the chain.
+
+    ``send`` performs one request (and may refuse it, e.g. an address guard on every hop);
+    with ``follow`` false only ``first`` is sent.
+    """
+    home = origin_of(origin or first.url)
+    secret = dict(credentials or {})
+    request, visited, hops = first, {first.url}, list[A]()
+    while True:
+        extra = secret if origin_of(request.url) == home else {}
+        answer = await send(replace(request, headers={**request.headers, **extra}))
+        hops.append(answer)
+        nxt = answer.location if follow else None
+        if nxt is None:
+            return Followed(hops=tuple(hops))
+        scheme = urlsplit(nxt).scheme.lower()
+        status = answer.status or 0
+        keeps_body = status in (307, 308) and request.has_body
+        if scheme not in ("http", "https"):
+            return Followed(hops=tuple(hops),
+                            refused=f"redirect to a {scheme or 'relative'}: URL refused")
+        if nxt in visited:
+            return Followed(hops=tuple(hops), loop=True)
+        if len(hops) > max_redirects:
+            return Followed(hops=tuple(hops), capped=True)
+        if keeps_body and origin_of(nxt) != home:
+            return Followed(hops=tuple(hops), refused=(
+                f"{status} redirect would re-send the request body to another origin "
+                f"({origin_of(nxt)[1]}); refused"))
+        visited.add(nxt)
+        if keeps_body:
+            request = replace(request, url=nxt)
+        else:
+            method = "GET" if status == 303 or request.method not in ("GET", "HEAD") \
+                else request.method
+            request = Request(url=nxt, method=method, headers=request.headers)
+
+
+def origin_of(url: str) -> tuple[str, str, int | None]:
+    """RFC 6454 origin of ``url``: scheme, host and port (the scheme's default filled in)."""
     parts = urlsplit(url)
-    return parts.scheme, (parts.hostname or "").lower(), parts.port
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    scheme = parts.scheme.lower()
+    default = {"http": 80, "https": 443}.get(scheme)
+    return scheme, (parts.hostname or "").lower(), default if port is None else port
 
 
 def raw_headers(pairs: Sequence[tuple[bytes, bytes]]) -> tuple[tuple[str, str], ...]:

@@ -59,12 +59,15 @@ def finding_to_dict(finding: Finding) -> JSONObject:
 
 
 def check_to_dict(check: CheckResult) -> JSONObject:
-    """One check's outcome: id, status, duration and the error (null unless it errored)."""
+    """One check's outcome: id, status, duration and the error, its reason and (for a bug)
+    the trace; the last three are null unless it errored."""
     return {
         "id": check.id,
         "status": check.status.value,
         "duration_ms": check.duration_ms,
         "error": check.error,
+        "reason": check.reason.value if check.reason else None,
+        "trace": check.trace,
     }
 
 

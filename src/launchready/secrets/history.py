@@ -14,14 +14,20 @@ from __future__ import annotations
 
 import os
 import re
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
 from launchready.probes.git import GitError, GitRepo, open_repo, unquote_path
+from launchready.secrets.allow import Excludes
 from launchready.secrets.scanner import Match, Scanner
 
 MAX_SECTION_BYTES = 20 << 20
+#: git processes listing history at once, and the commits each lists (bounded command line)
+MAX_GIT_PROCESSES = 4
+MIN_SLICE = 100
+MAX_SLICE = 2000
 #: how much of git's output is read at a time (a block is cut at its last record start)
 READ_BYTES = 4 << 20
 _HUNK = re.compile(rb"^@@+ (?:-\d+(?:,\d+)? )+\+(\d+)(?:,\d+)? @@")
@@ -72,8 +78,12 @@ def _has_commits(repo: GitRepo) -> bool:
         repo.run(["rev-parse", "--verify", "-q", "HEAD"], timeout=30, check=False))
 
 
-def scan_history(root: Path, scanner: Scanner, *, since: str | None = None) -> HistoryScan:
-    """Scan every reachable commit's added lines (or only ``since..HEAD``)."""
+def scan_history(root: Path, scanner: Scanner, *, since: str | None = None,
+                 excludes: Excludes | None = None) -> HistoryScan:
+    """Scan every reachable commit's added lines (or only ``since..HEAD``).
+
+    Paths ``excludes`` names are not scanned in any commit.
+    """
     with open_repo(root) as repo:
         if repo is None:
             return HistoryScan(hits=(), commits=0, complete=False,
@@ -87,7 +97,7 @@ def scan_history(root: Path, scanner: Scanner, *, since: str | None = None) -> H
             if since:
                 repo.run(["rev-parse", "--verify", "-q", f"{since}^{{commit}}"], timeout=30)
             rev = [f"{since}..HEAD"] if since else ["--all"]
-            hits, commits = _walk(repo, scanner, rev)
+            hits, commits = _walk(repo, scanner, rev, excludes or Excludes())
             hits = _mark_in_head(repo, scanner, hits)
         except GitError as exc:
             return HistoryScan(hits=(), commits=0, complete=False, reason=str(exc))
@@ -97,11 +107,37 @@ def scan_history(root: Path, scanner: Scanner, *, since: str | None = None) -> H
     return HistoryScan(hits=tuple(hits), commits=commits, complete=True, range_note=note)
 
 
-def _walk(repo: GitRepo, scanner: Scanner, rev: list[str]) -> tuple[list[HistoryHit], int]:
+def _walk(repo: GitRepo, scanner: Scanner, rev: list[str],
+          excludes: Excludes) -> tuple[list[HistoryHit], int]:
+    """Every commit of ``rev`` through ``git log -p``, several git processes at a time.
+
+    ``git log -p`` spends most of the time computing diffs, in one process on one core; so the
+    commits (``git rev-list``, newest first) are cut into consecutive slices, each listed by
+    its own ``git log --no-walk=unsorted`` in a thread, and the slices' results are merged in
+    order, so "the oldest commit that added a value" means the same as for one walk.
+    """
+    commits = repo.run(["rev-list", *rev, "--"], timeout=600).split()
+    workers = min(MAX_GIT_PROCESSES, os.cpu_count() or 1)
+    if len(commits) < 2 * MIN_SLICE or workers < 2:
+        slices = [rev]
+    else:
+        size = max(MIN_SLICE, min(MAX_SLICE, -(-len(commits) // workers)))
+        slices = [["--no-walk=unsorted", *(c.decode() for c in commits[i:i + size])]
+                  for i in range(0, len(commits), size)]
+    walkers = [_LogWalker(scanner, excludes) for _ in slices]
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        list(pool.map(lambda job: _walk_slice(repo, job[0], job[1]), zip(walkers, slices,
+                                                                          strict=True)))
+    found: dict[tuple[str, str, str], list[HistoryHit]] = {}
+    for w in walkers:
+        found.update(w.found)  # a later slice holds older commits
+    return [h for hits in found.values() for h in hits], sum(w.commits for w in walkers)
+
+
+def _walk_slice(repo: GitRepo, walker: _LogWalker, rev: list[str]) -> None:
     args = ["log", "-p", "-U0", "--no-color", "--no-ext-diff", "--no-textconv", "--no-renames",
             "--no-show-signature", "--diff-merges=first-parent", "--format=%x00%x00%H %aI",
             *rev, "--"]
-    walker = _LogWalker(scanner)
     with repo.stream(args) as out:
         pending: list[bytes] = []
         for block in iter(partial(out.read, READ_BYTES), b""):
@@ -117,7 +153,6 @@ def _walk(repo: GitRepo, scanner: Scanner, rev: list[str]) -> tuple[list[History
             pending = [data[cut:]]
         data = b"".join(pending)
         walker.feed(data, len(data))
-    return list(walker.found.values()), walker.commits
 
 
 def _last_record_start(data: bytes) -> int:
@@ -135,9 +170,11 @@ class _LogWalker:
     is skipped without looking at its lines; the others are split into lines here.
     """
 
-    def __init__(self, scanner: Scanner) -> None:
+    def __init__(self, scanner: Scanner, excludes: Excludes) -> None:
         self.scanner = scanner
-        self.found: dict[tuple[str, str, str], HistoryHit] = {}
+        self.excludes = excludes
+        #: per (rule, path, value): every place the oldest commit that added it put it
+        self.found: dict[tuple[str, str, str], list[HistoryHit]] = {}
         self.commits = 0
         self.commit = self.date = ""
 
@@ -171,6 +208,8 @@ class _LogWalker:
         if not target.startswith(b"b/"):
             return  # a deletion (+++ /dev/null)
         path = os.fsdecode(target[2:])
+        if self.excludes.reason(path) is not None:
+            return
         lines: list[bytes] = []
         numbers: list[int] = []
         size = 0
@@ -186,12 +225,14 @@ class _LogWalker:
                 next_no += 1
         if not lines or size > MAX_SECTION_BYTES:
             return
-        for m in self.scanner.scan(b"\n".join(lines)):
-            # git log lists newest first: a later row is an older commit, i.e. closer to the
-            # one that introduced the value
-            self.found[(m.rule.id, path, m.hash)] = HistoryHit(
+        here: dict[tuple[str, str, str], list[HistoryHit]] = {}
+        for m in self.scanner.scan(b"\n".join(lines), path):
+            here.setdefault((m.rule.id, path, m.hash), []).append(HistoryHit(
                 match=m, commit=self.commit, date=self.date, path=path,
-                line=numbers[m.line - 1] if m.line <= len(numbers) else 0)
+                line=numbers[m.line - 1] if m.line <= len(numbers) else 0))
+        # git log lists newest first: a later row is an older commit, i.e. closer to the one
+        # that introduced the value
+        self.found.update(here)
 
 
 def _mark_in_head(repo: GitRepo, scanner: Scanner, hits: list[HistoryHit]
@@ -213,6 +254,6 @@ def _mark_in_head(repo: GitRepo, scanner: Scanner, hits: list[HistoryHit]
     for p in wanted:
         data = repo.run(["cat-file", "blob", blobs[p]], timeout=60)
         if len(data) <= MAX_SECTION_BYTES:
-            present[p] = {m.hash for m in scanner.scan(data)}
+            present[p] = {m.hash for m in scanner.scan(data, p)}
     return [HistoryHit(match=h.match, commit=h.commit, date=h.date, path=h.path, line=h.line,
                        in_head=h.match.hash in present.get(h.path, set())) for h in hits]

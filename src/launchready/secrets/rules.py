@@ -18,17 +18,19 @@ import base64
 import binascii
 import hashlib
 import json
-import math
 import zlib
-from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+
+from launchready.secrets import generic
+from launchready.secrets.values import shannon_entropy
 
 _B62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
 
 _ALNUM = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 _B64 = _ALNUM + "+/"
+_HEX = "0123456789abcdef"
 
 
 def _cat(*parts: str) -> str:
@@ -44,14 +46,6 @@ def _noise(n: int, seed: str, alphabet: str = _ALNUM) -> str:
         out.extend(alphabet[b % len(alphabet)] for b in block)
         counter += 1
     return "".join(out[:n])
-
-
-def shannon_entropy(value: bytes) -> float:
-    """Bits per character of ``value`` (0 for empty)."""
-    if not value:
-        return 0.0
-    n = len(value)
-    return -sum(c / n * math.log2(c / n) for c in Counter(value).values())
 
 
 def base62_crc32(data: str) -> str:
@@ -103,22 +97,101 @@ def _private_key_ok(value: bytes) -> bool:
     return len(body) >= 64 and shannon_entropy(body) >= 4.5
 
 
-_CODE_MARKERS = (b"(", b"${", b"process.env", b"environ", b"getenv", b"config.", b"settings.",
-                 b"self.", b"this.", b"env.", b"->", b"::", b"%(", b"{{", b"#{", b"=")
+#: hosts of documentation examples (RFC 2606/6761): a URL there is no one's credential
+_DOC_HOSTS = ("example.com", "example.org", "example.net")
+_DOC_SUFFIXES = (".invalid", ".example.com", ".example.org", ".example.net")
+#: passwords that local setups, CI service containers and templates use on purpose
+_LOCAL_PASSWORDS = frozenset({
+    "postgres", "postgrespassword", "changethis", "changeit", "admin", "root", "secret", "test",
+    "testing", "tests", "dev", "develop", "development", "local", "localdev", "mysql",
+    "mariadb", "redis", "rabbitmq", "guest", "mongo", "mongodb", "user", "docker", "pass",
+    "password", "passw0rd", "password1", "password123", "supersecret", "supersecretpassword",
+    "pgpassword", "app", "example", "default", "prisma", "ci", "github", "gitlab",
+})
 
 
-def _generic_ok(value: bytes) -> bool:
-    # A generic assignment is a finding only when the value looks random: letters and digits
-    # mixed, not an expression, an environment lookup or a dotted identifier.
-    low = value.lower()
-    if any(m in low for m in _CODE_MARKERS):
-        return False
-    has_digit = any(48 <= c <= 57 for c in value)
-    has_alpha = any(chr(c).isalpha() for c in value)
-    mixed_case = value.lower() != value and value.upper() != value
-    if not has_digit and (b"_" in value or b"." in value or b"-" in value):
-        return False  # a dotted or snake_case identifier, not a random value
-    return has_alpha and (has_digit or (mixed_case and len(value) >= 16))
+def _url_host(data: bytes, ve: int) -> str:
+    end = ve + 1
+    while end < len(data) and end - ve < 260 and data[end] not in b":/?#\"'` \t\r\n,;)]}>":
+        end += 1
+    return data[ve + 1:end].decode("ascii", "replace").lower().strip("[]")
+
+
+def _url_user(data: bytes, vs: int) -> str:
+    at = data.rfind(b"//", max(0, vs - 80), vs)
+    return "" if at == -1 else data[at + 2:vs - 1].decode("ascii", "replace").lower()
+
+
+def is_local_host(host: str) -> bool:
+    """Loopback, ``localhost``, Docker's host alias, or a one-label name (a compose service)."""
+    return (host in ("localhost", "0.0.0.0", "::1", "host.docker.internal")  # noqa: S104
+            or host.endswith((".localhost", ".local", ".test"))
+            or host.startswith("127.") or ("." not in host and ":" not in host))
+
+
+def _url_context(data: bytes, vs: int, ve: int) -> str | None:
+    # A URL password is a live credential unless the URL points at this machine or a
+    # container next to it, or the password is one that local setups use on purpose.
+    host = _url_host(data, ve)
+    if host in _DOC_HOSTS or host.endswith(_DOC_SUFFIXES):
+        return None
+    if is_local_host(host):
+        return f"local default: the URL points at {host}, a local or container service"
+    password = data[vs:ve].decode("utf-8", "replace").lower()
+    if password in _LOCAL_PASSWORDS or password == _url_user(data, vs):
+        return "local default: a well-known placeholder password"
+    return ""
+
+
+def _firebase_context(data: bytes, vs: int, ve: int) -> str:
+    # Firebase web configs ship the API key to every browser by design: it identifies the
+    # project and is safe only when restricted, so it is worth a look but is no leak.
+    near = data[max(0, vs - 400):ve + 400].lower()
+    if any(k in near for k in (b"firebase", b"authdomain", b"messagingsenderid",
+                               b"measurementid", b"next_public_", b"vite_", b"expo_public_")):
+        return ("public web API key: browsers receive it by design; restrict it by HTTP "
+                "referrer and API in the Google Cloud console")
+    return ""
+
+
+def _generic_context(data: bytes, vs: int, ve: int) -> str:
+    # ``http://localhost:8888/?token=...`` (a notebook or dev server printing its one-off
+    # token) is a value for a server on this machine only
+    start = data.rfind(b"\n", max(0, vs - 300), vs) + 1
+    before = data[start:vs].lower()
+    if b"://" in before and any(h in before for h in (b"localhost", b"127.0.0.1", b"0.0.0.0",
+                                                      b"[::1]")):
+        return "local default: a token for a server on this machine"
+    return ""
+
+
+def _jwt_claims(value: bytes) -> dict[str, object] | None:
+    parts = value.decode("ascii", "replace").split(".")
+    try:
+        claims = _b64url_json(parts[1])
+    except (ValueError, binascii.Error, UnicodeDecodeError, IndexError):
+        return None
+    return claims if isinstance(claims, dict) else None
+
+
+def _service_role_ok(value: bytes) -> bool:
+    claims = _jwt_claims(value)
+    return _jwt_ok(value) and claims is not None and claims.get("role") == "service_role"
+
+
+def _plain_jwt_ok(value: bytes) -> bool:
+    # Supabase's anon key is published to browsers by design (row-level security guards the
+    # data); its service_role key is the secret one and has a rule of its own.
+    claims = _jwt_claims(value)
+    return _jwt_ok(value) and not (claims is not None
+                                   and claims.get("role") in ("service_role", "anon"))
+
+
+def _slack_ok(value: bytes) -> bool:
+    # the last part of a real token is random letters and digits; an all-digit tail is a
+    # redacted or truncated example (``xoxp-1234-5678-####``)
+    tail = value.rsplit(b"-", 1)[-1]
+    return any(chr(c).isalpha() for c in tail)
 
 
 def _password_ok(value: bytes) -> bool:
@@ -126,23 +199,6 @@ def _password_ok(value: bytes) -> bool:
     low = value.lower()
     return low not in (b"password", b"pass", b"passwd", b"secret", b"pwd", b"root") \
         and not low.startswith((b"$", b"%", b"{", b"<", b"*"))
-
-
-# Substrings that mark a value as an example or a placeholder, never a live credential
-# (AWS's documented AKIAIOSFODNN7EXAMPLE, "xxxx", "<your-key>", "${VAR}", "changeme" ...).
-PLACEHOLDER_MARKERS: tuple[bytes, ...] = (
-    b"example", b"xxxx", b"<", b">", b"${", b"{{", b"changeme", b"change_me", b"change-me",
-    b"your_", b"your-", b"yourkey", b"placeholder", b"dummy", b"redacted", b"****", b"...",
-    b"insert", b"replace", b"sample", b"0000000000", b"1234567890", b"abcdefgh",
-)
-
-
-def is_placeholder(value: bytes) -> bool:
-    """True for documentation examples and placeholders (case-insensitive)."""
-    low = value.lower()
-    if any(m in low for m in PLACEHOLDER_MARKERS):
-        return True
-    return len(set(low)) < 5
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -153,7 +209,13 @@ class Rule:
     title: str
     provider: str
     #: RE2-compatible pattern; ``group`` selects the secret value (0 = the whole match)
-    pattern: str
+    pattern: str = ""
+    #: instead of ``pattern``: finds (start, end, value) in one line of a file of a language
+    #: family (see :mod:`launchready.secrets.generic`)
+    finder: Callable[[bytes, str], Iterator[tuple[int, int, bytes]]] | None = None
+    #: judges where a value was found (buffer, value start, end): None drops it (a
+    #: documentation example), "" keeps it, any other text is why it is only a low finding
+    context: Callable[[bytes, int, int], str | None] | None = None
     group: int = 0
     #: lower-case literals, one of which must occur near a match (the prefilter)
     keywords: tuple[str, ...]
@@ -227,27 +289,34 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         id="gitlab-token", title="GitLab token", provider="gitlab",
-        pattern=r"\b((?:glpat|glptt|gldt|glrt)-[0-9A-Za-z_-]{20,})", group=1,
-        keywords=("glpat-", "glptt-", "gldt-", "glrt-"), min_entropy=3.5, show_prefix=6,
+        pattern=r"\b((?:glpat|glptt|gldt|glrt|glcbt|glffct|glft|glimt|glagent|gloas|glsoat)-"
+                r"[0-9A-Za-z_-]{20,}|GR1348941[0-9A-Za-z_-]{20,})",
+        group=1, keywords=("glpat-", "glptt-", "gldt-", "glrt-", "glcbt-", "glffct-", "glft-",
+                           "glimt-", "glagent-", "gloas-", "glsoat-", "gr1348941"),
+        min_entropy=3.5, show_prefix=6,
         rotation="GitLab: User settings > Access tokens > revoke the token, create a new one "
                  "with the minimum scopes and expiry; check the audit events.",
-        tp=(_cat("GITLAB_TOKEN=", "glpat", "-", _noise(20, "gl")),),
+        tp=(_cat("GITLAB_TOKEN=", "glpat", "-", _noise(20, "gl")),
+            _cat("CI_JOB_TOKEN: ", "glcbt", "-64_", _noise(20, "glcbt")),
+            _cat("runner_token = '", "GR1348", "941", _noise(20, "glrr"), "'"),
+            _cat("gitlab_oauth_secret=", "gloas", "-", _noise(64, "gloas"))),
         fp=("glpat-xxxxxxxxxxxxxxxxxxxx", "glpat-" + "A" * 20),
     ),
     Rule(
         id="slack-token", title="Slack token", provider="slack",
         pattern=r"\b(xox[bpaers]-(?:[0-9]{6,}-){1,3}[0-9A-Za-z]{8,})", group=1,
         keywords=("xoxb-", "xoxp-", "xoxa-", "xoxe-", "xoxr-", "xoxs-"), min_entropy=3.0,
-        show_prefix=5,
+        validate=_slack_ok, show_prefix=5,
         rotation="Slack: api.slack.com/apps > your app > OAuth & Permissions > revoke tokens, "
                  "reinstall the app to issue new ones; check the workspace access logs.",
         tp=(_cat("SLACK_BOT_TOKEN=", "xox", "b-2401763528-5830126487913-", _noise(24, "slk")),
             _cat("xox", "p-1234509876-2345610987-3456721098-", "a3f9c2e7b1d84f6a9c0e5b7d2f1a8c3e")),
-        fp=("xoxb-your-token-here", "xoxb-123456-xxxxxxxxxxxx"),
+        fp=("xoxb-your-token-here", "xoxb-123456-xxxxxxxxxxxx",
+            "xoxp-1234567890-1234567890-1234567890-####"),
     ),
     Rule(
         id="slack-webhook", title="Slack incoming webhook URL", provider="slack",
-        pattern=r"(https://hooks\.slack\.com/(?:services|workflows|triggers)/"
+        pattern=r"(https?://hooks\.slack\.com/(?:services|workflows|triggers)/"
                 r"[A-Za-z0-9+/_-]{20,})",
         group=1, keywords=("hooks.slack.com",), min_entropy=3.5, show_prefix=24,
         rotation="Slack: api.slack.com/apps > Incoming Webhooks > remove the webhook and add a "
@@ -349,18 +418,19 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         id="anthropic-api-key", title="Anthropic API key", provider="anthropic",
-        pattern=r"\b(sk-ant-(?:api|admin)[0-9]{2}-[A-Za-z0-9_-]{80,120})" + _END,
+        pattern=r"\b(sk-ant-(?:api|admin)[0-9]{2}-[A-Za-z0-9_-]{93}AA)" + _END,
         group=1, keywords=("sk-ant-",), min_entropy=4.0, show_prefix=7,
         rotation="Anthropic: console.anthropic.com > Settings > API keys > disable and delete "
                  "the key, create a new one, and check Usage.",
-        tp=(_cat("ANTHROPIC_API_KEY=", "sk-", "ant-api03-",
-                 "Qk3Lm8Rz2Vx7Nw4Tb9Yc1Hd6Jf0Gs5Ae2Ku7Tw3Qi8Ro1Pe4Wn9Zm6Xb3Cv7Bn1Mq5Ls8Kt2Jv4Hx6Gz9Fy3Dw-AA"),),
-        fp=("sk-ant-api03-xxxxxxxx", "sk-ant-api03-<your-key>"),
+        tp=(_cat("ANTHROPIC_API_KEY=", "sk-", "ant-api03-", _noise(93, "ant"), "AA"),),
+        fp=("sk-ant-api03-xxxxxxxx", "sk-ant-api03-<your-key>",
+            _cat("sk-", "ant-api03-", _noise(93, "ant"), "Qz")),
     ),
     Rule(
         id="google-api-key", title="Google API key", provider="google",
         pattern=r"\b(AIza[0-9A-Za-z_-]{35})" + _END, group=1,
         keywords=("aiza",), min_entropy=3.5, live=False, show_prefix=4,
+        context=_firebase_context,
         rotation="Google Cloud: APIs & Services > Credentials > regenerate the key, then "
                  "restrict it (HTTP referrers or IPs, and the APIs it may call).",
         tp=(_cat("GOOGLE_API_KEY=", "AI", "za", _noise(35, "gapi")),),
@@ -429,7 +499,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         id="jwt", title="Signed JSON Web Token", provider="jwt",
         pattern=r"\b(eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{16,})", group=1,
-        keywords=("eyj",), validate=_jwt_ok, live=False, show_prefix=3,
+        keywords=("eyj",), validate=_plain_jwt_ok, live=False, show_prefix=3,
         rotation="JWT: a signed token stays valid until it expires; rotate the signing key "
                  "(or revoke the session/API key it represents) so it stops being accepted.",
         tp=(_cat("Authorization: Bearer ", "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9", ".",
@@ -439,11 +509,11 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         id="database-url", title="Database URL with a password", provider="database",
-        pattern=r"(?i)\b(?:postgres(?:ql)?|mysql|mariadb|mongodb(?:\+srv)?|rediss?|amqps?|mssql|"
+        pattern=r"(?i)\b(?:postgres(?:ql)?|postgis|mysql|mariadb|mongodb(?:\+srv)?|rediss?|amqps?|mssql|"
                 r"sqlserver|cockroachdb)://[^:/\s\"'@]{0,64}:([^@\s\"'/]{3,128})@[A-Za-z0-9._\[\]-]+",
-        group=1, keywords=("postgres", "mysql", "mariadb", "mongodb", "redis", "amqp", "mssql",
-                           "sqlserver", "cockroachdb"),
-        validate=_password_ok,
+        group=1, keywords=("postgres", "postgis", "mysql", "mariadb", "mongodb", "redis", "amqp",
+                           "mssql", "sqlserver", "cockroachdb"),
+        validate=_password_ok, context=_url_context,
         rotation="Database: change the user's password (`ALTER ROLE app WITH PASSWORD '...'` "
                  "in PostgreSQL), update DATABASE_URL everywhere it is set, and restrict the "
                  "database to your app's network.",
@@ -456,27 +526,335 @@ RULES: tuple[Rule, ...] = (
         id="url-credentials", title="URL with embedded credentials", provider="url",
         pattern=r"(?i)\b(?:https?|ftp)://[^:/\s\"'@]{1,64}:([^@\s\"'/]{3,128})@[A-Za-z0-9.-]+",
         group=1, keywords=("http://", "https://", "ftp://"), validate=_password_ok,
+        context=_url_context,
         rotation="Change the password (or token) in the URL at the service it belongs to, "
                  "and pass credentials in a header or environment variable, not the URL.",
         tp=(_cat("GET https://deploy:", "Tq9Zk2Lm7Vx4", "@registry.acme.example/v2/"),),
         fp=("https://user:pass@example.com", "see https://docs.acme.example/a:b@c",
-            "https://${USER}:${TOKEN}@git.acme.example"),
+            "https://${USER}:${TOKEN}@git.acme.example",
+            "dsn = 'https://1234abcd:5678ef@sentry.example.com/30'"),
+    ),
+    Rule(
+        id="slack-app-token", title="Slack app-level or configuration token", provider="slack",
+        pattern=r"\b(xapp-[0-9]-[A-Z0-9]{8,}-[0-9]{8,}-[0-9a-f]{32,}|"
+                r"xoxe(?:\.xox[bp])?-[0-9]-[A-Za-z0-9]{140,})",
+        group=1, keywords=("xapp-", "xoxe"), min_entropy=3.5, show_prefix=5,
+        rotation="Slack: api.slack.com/apps > your app > Basic Information > App-Level Tokens "
+                 "(or Your App Configuration Tokens) > revoke the token and generate a new one.",
+        tp=(_cat("SLACK_APP_TOKEN=", "xapp", "-1-A05QK3LM8RZ-5830126487913-",
+                 _noise(64, "xapp", _HEX)),
+            _cat("xoxe", ".xoxp-1-", _noise(163, "xoxe1")),
+            _cat("refresh: ", "xoxe", "-1-", _noise(146, "xoxe2"))),
+        fp=("xapp-1-XXXXXXXX-0000000000-xxxx", "xoxe-1-short"),
+    ),
+    Rule(
+        id="stripe-webhook-secret", title="Stripe webhook signing secret", provider="stripe",
+        pattern=r"\b(whsec_[A-Za-z0-9]{32,64})\b", group=1,
+        keywords=("whsec_",), min_entropy=3.5, show_prefix=6,
+        rotation="Stripe: Dashboard > Developers > Webhooks > your endpoint > Roll secret; "
+                 "update STRIPE_WEBHOOK_SECRET, then let the old secret expire.",
+        tp=(_cat("STRIPE_WEBHOOK_SECRET=", "whsec", "_", _noise(32, "whsec")),),
+        fp=("whsec_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "whsec_..."),
+    ),
+    Rule(
+        id="supabase-service-role-key", title="Supabase service-role key", provider="supabase",
+        pattern=r"\b(eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{16,})", group=1,
+        keywords=("eyj",), validate=_service_role_ok, show_prefix=3,
+        rotation="Supabase: Project Settings > API > roll the JWT secret (or move to the new "
+                 "secret API keys and revoke the legacy service_role key); the key bypasses "
+                 "row-level security, so review the database for changes.",
+        tp=(_cat("SUPABASE_SERVICE_ROLE_KEY=", "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9", ".",
+                 base64.urlsafe_b64encode(b'{"iss":"supabase","ref":"qzkvlmrtwxnbcyhd",'
+                                          b'"role":"service_role","iat":1700000000}')
+                 .decode().rstrip("="), ".", _noise(43, "sbjwt")),),
+        fp=(_cat("NEXT_PUBLIC_SUPABASE_ANON_KEY=", "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9", ".",
+                 base64.urlsafe_b64encode(b'{"iss":"supabase","role":"anon"}')
+                 .decode().rstrip("="), ".", _noise(43, "sbanon")),),
+    ),
+    Rule(
+        id="supabase-secret-key", title="Supabase access token or secret key",
+        provider="supabase",
+        pattern=r"\b(sbp_[0-9a-f]{40}|sb_secret_[A-Za-z0-9_-]{24,64})" + _END, group=1,
+        keywords=("sbp_", "sb_secret_"), min_entropy=3.5, show_prefix=4,
+        rotation="Supabase: Account > Access Tokens (sbp_) or Project Settings > API Keys "
+                 "(sb_secret_) > revoke the key and create a new one.",
+        tp=(_cat("SUPABASE_ACCESS_TOKEN=", "sb", "p_", _noise(40, "sbp", _HEX)),
+            _cat("SUPABASE_SECRET_KEY=", "sb_", "secret_", _noise(32, "sbsec"))),
+        fp=("sbp_0000000000000000000000000000000000000000", "sb_secret_xxxxxxxxxxxxxxxxxxxxxxxx",
+            _cat("sb_", "publishable_", _noise(32, "sbpub"))),
+    ),
+    Rule(
+        id="resend-api-key", title="Resend API key", provider="resend",
+        pattern=r"\b(re_[A-Za-z0-9]{8}_[A-Za-z0-9]{24})\b", group=1,
+        keywords=("re_",), min_entropy=3.5, show_prefix=3,
+        rotation="Resend: Dashboard > API Keys > delete the key, create a new one limited to "
+                 "sending from your domain, and check Emails for messages you did not send.",
+        tp=(_cat("RESEND_API_KEY=", "re", "_", _noise(8, "rs1"), "_", _noise(24, "rs2")),),
+        fp=("re_xxxxxxxx_xxxxxxxxxxxxxxxxxxxxxxxx", "store_settings_for_the_current_user"),
+    ),
+    Rule(
+        id="mailchimp-api-key", title="Mailchimp API key", provider="mailchimp",
+        pattern=r"\b([0-9a-f]{32}-us[0-9]{1,2})\b", group=1,
+        keywords=tuple(f"-us{i}" for i in range(1, 10)), min_entropy=3.0,
+        rotation="Mailchimp: Profile > Extras > API keys > disable the key and create a new "
+                 "one; check the account's recent campaigns and audience exports.",
+        tp=(_cat("MAILCHIMP_API_KEY=", _noise(32, "mc", _HEX), "-us21"),),
+        fp=("MAILCHIMP_API_KEY=00000000000000000000000000000000-us21", "lang=en-us1"),
+    ),
+    Rule(
+        id="sentry-auth-token", title="Sentry auth token", provider="sentry",
+        pattern=r"\b(sntrys_eyJ[A-Za-z0-9+/=]{40,400}_[A-Za-z0-9+/]{43}|sntryu_[0-9a-f]{64})"
+                r"(?:[^A-Za-z0-9+/=_]|$)",
+        group=1, keywords=("sntrys_", "sntryu_"), min_entropy=3.5, show_prefix=7,
+        rotation="Sentry: Settings > Auth Tokens (or Organization Tokens) > revoke the token "
+                 "and create a new one with only the scopes the release step needs.",
+        tp=(_cat("SENTRY_AUTH_TOKEN=", "sntry", "s_", "eyJpYXQiOjE3MDAwMDAwMDAsInVybCI6",
+                 _noise(40, "sntrys", _B64), "_", _noise(43, "sntrys2", _B64)),
+            _cat("sntry", "u_", _noise(64, "sntryu", _HEX))),
+        fp=("sntryu_" + "0" * 64, "SENTRY_DSN=https://abc@o123.ingest.sentry.io/456"),
+    ),
+    Rule(
+        id="vercel-token", title="Vercel access token", provider="vercel",
+        pattern=r"(?i)vercel[a-z_]{0,20}(?:token|key)[a-z_]{0,10}[\"']?\s{0,4}(?::=|=>|=|:)"
+                r"\s{0,4}[\"']?([A-Za-z0-9]{24})(?:[^A-Za-z0-9]|$)",
+        group=1, keywords=("vercel",), min_entropy=3.5,
+        rotation="Vercel: Account Settings > Tokens > delete the token and create a new one "
+                 "scoped to the team and with an expiry.",
+        tp=(_cat("VERCEL_TOKEN=", _noise(24, "vercel")),),
+        fp=("VERCEL_TOKEN=${{ secrets.VERCEL_TOKEN }}", "VERCEL_ORG_ID=team_abc"),
+    ),
+    Rule(
+        id="netlify-token", title="Netlify personal access token", provider="netlify",
+        pattern=r"\b(nfp_[A-Za-z0-9]{36,40})\b", group=1,
+        keywords=("nfp_",), min_entropy=3.5, show_prefix=4,
+        rotation="Netlify: User settings > Applications > Personal access tokens > revoke "
+                 "the token and create a new one with an expiry.",
+        tp=(_cat("NETLIFY_AUTH_TOKEN=", "nf", "p_", _noise(36, "nfp")),),
+        fp=("nfp_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",),
+    ),
+    Rule(
+        id="flyio-token", title="Fly.io access token", provider="fly",
+        pattern=r"\b(fo1_[A-Za-z0-9_-]{43}|fm[12][ar]?_[A-Za-z0-9+/]{100,}={0,3})", group=1,
+        keywords=("fo1_", "fm1a_", "fm1r_", "fm2_"), min_entropy=3.5, show_prefix=4,
+        rotation="Fly.io: `fly tokens list` then `fly tokens revoke ID` (or Dashboard > "
+                 "Tokens); create a deploy token scoped to the one app that needs it.",
+        tp=(_cat("FLY_API_TOKEN=", "fo", "1_", _noise(43, "fly")),
+            _cat("FLY_API_TOKEN=FlyV1 ", "fm", "2_", _noise(120, "fly2", _B64))),
+        fp=("fo1_" + "x" * 43,),
+    ),
+    Rule(
+        id="render-api-key", title="Render API key", provider="render",
+        pattern=r"\b(rnd_[A-Za-z0-9]{32})\b", group=1,
+        keywords=("rnd_",), min_entropy=3.5, show_prefix=4,
+        rotation="Render: Account Settings > API Keys > revoke the key and create a new one.",
+        tp=(_cat("RENDER_API_KEY=", "rn", "d_", _noise(32, "render")),),
+        fp=("rnd_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "rnd_value = random()"),
+    ),
+    Rule(
+        id="cloudflare-api-token", title="Cloudflare API token", provider="cloudflare",
+        pattern=r"(?i)(?:cloudflare|cf)[a-z_]{0,20}(?:token|key)[a-z_]{0,10}[\"']?\s{0,4}"
+                r"(?::=|=>|=|:)\s{0,4}[\"']?([A-Za-z0-9_-]{40})(?:[^A-Za-z0-9_-]|$)",
+        group=1, keywords=("cloudflare", "cf_api", "cf_token", "cf_key"), min_entropy=3.5,
+        rotation="Cloudflare: My Profile > API Tokens > roll or delete the token and create "
+                 "one limited to the zones and permissions it needs; check the audit log.",
+        tp=(_cat("CLOUDFLARE_API_TOKEN=", _noise(40, "cf", _ALNUM + "_-")),
+            _cat("CF_API_TOKEN: '", _noise(40, "cf2"), "'")),
+        fp=("CLOUDFLARE_API_TOKEN=${{ secrets.CLOUDFLARE_API_TOKEN }}",
+            "CLOUDFLARE_ACCOUNT_ID=0000000000000000000000000000000000000000"),
+    ),
+    Rule(
+        id="doppler-token", title="Doppler token", provider="doppler",
+        pattern=r"\b(dp\.(?:pt|st|sa|ct|scim|audit)\.[A-Za-z0-9]{40,44})\b", group=1,
+        keywords=("dp.pt.", "dp.st.", "dp.sa.", "dp.ct.", "dp.scim.", "dp.audit."),
+        min_entropy=3.5, show_prefix=6,
+        rotation="Doppler: Project > Access (service tokens) or Account > Tokens > revoke the "
+                 "token and issue a new one; every secret it could read must be rotated too.",
+        tp=(_cat("DOPPLER_TOKEN=", "dp", ".st.", _noise(43, "doppler")),),
+        fp=("dp.st.xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",),
+    ),
+    Rule(
+        id="linear-api-key", title="Linear API key", provider="linear",
+        pattern=r"\b(lin_(?:api|oauth)_[A-Za-z0-9]{40})\b", group=1,
+        keywords=("lin_api_", "lin_oauth_"), min_entropy=3.5, show_prefix=8,
+        rotation="Linear: Settings > Account > Security & access > API keys > revoke the key "
+                 "and create a new one.",
+        tp=(_cat("LINEAR_API_KEY=", "lin", "_api_", _noise(40, "linear")),),
+        fp=("lin_api_" + "x" * 40,),
+    ),
+    Rule(
+        id="notion-token", title="Notion integration token", provider="notion",
+        pattern=r"\b(ntn_[0-9]{11}[A-Za-z0-9]{35}|secret_[A-Za-z0-9]{43})\b", group=1,
+        keywords=("ntn_", "secret_"), min_entropy=3.5, show_prefix=4,
+        rotation="Notion: Settings > Connections > Develop or manage integrations > your "
+                 "integration > refresh the internal integration secret.",
+        tp=(_cat("NOTION_TOKEN=", "nt", "n_", "48213759064", _noise(35, "notion")),
+            _cat("NOTION_API_KEY=", "sec", "ret_", _noise(43, "notion2"))),
+        fp=("secret_key_base_for_the_test_environment_only", "ntn_xxxxxxxx"),
+    ),
+    Rule(
+        id="hubspot-private-app-token", title="HubSpot private app token", provider="hubspot",
+        pattern=r"\b(pat-(?:na|eu|ap)[0-9]-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-"
+                r"[0-9a-f]{12})\b",
+        group=1, keywords=("pat-na", "pat-eu", "pat-ap"), min_entropy=3.0, show_prefix=8,
+        rotation="HubSpot: Settings > Integrations > Private Apps > your app > Auth > rotate "
+                 "the access token.",
+        tp=(_cat("HUBSPOT_TOKEN=", "pat", "-na1-", "9c2e7b1d-84f6-4a3f-9c0e-5b7d2f1a8c3e"),),
+        fp=("pat-na1-00000000-0000-0000-0000-000000000000",),
+    ),
+    Rule(
+        id="shopify-token", title="Shopify access token or shared secret", provider="shopify",
+        pattern=r"\b(shp(?:at|ca|pa|ss)_[a-fA-F0-9]{32})\b", group=1,
+        keywords=("shpat_", "shpca_", "shppa_", "shpss_"), min_entropy=3.0, show_prefix=6,
+        rotation="Shopify: Settings > Apps and sales channels > Develop apps > your app > API "
+                 "credentials > rotate the token or secret; reinstall if required.",
+        tp=(_cat("SHOPIFY_ACCESS_TOKEN=", "shp", "at_", _noise(32, "shop", _HEX)),),
+        fp=("shpat_00000000000000000000000000000000",),
+    ),
+    Rule(
+        id="square-token", title="Square access token or application secret",
+        provider="square",
+        pattern=r"\b(EAAA[A-Za-z0-9_-]{60}|sq0atp-[A-Za-z0-9_-]{22}|sq0csp-[A-Za-z0-9_-]{43})"
+                + _END,
+        group=1, keywords=("eaaa", "sq0atp-", "sq0csp-"), min_entropy=3.5, show_prefix=4,
+        rotation="Square: Developer Dashboard > your application > Credentials > replace the "
+                 "access token or application secret; check Payments for activity.",
+        tp=(_cat("SQUARE_ACCESS_TOKEN=", "EAAA", _noise(60, "square", _ALNUM + "-_")),),
+        fp=("EAAA" + "x" * 60,),
+    ),
+    Rule(
+        id="braintree-access-token", title="PayPal Braintree access token", provider="paypal",
+        pattern=r"\b(access_token\$(?:production|sandbox)\$[0-9a-z]{16}\$[0-9a-f]{32})", group=1,
+        keywords=("access_token$",), min_entropy=3.5, show_prefix=24,
+        rotation="PayPal/Braintree: Control Panel > Settings > API > revoke the access token "
+                 "and generate a new one; check transactions for activity.",
+        tp=(_cat("access_token", "$production$", _noise(16, "bt1", _ALNUM[:10] + _ALNUM[36:]),
+                 "$", _noise(32, "bt2", _HEX)),),
+        fp=("access_token$production$xxxxxxxxxxxxxxxx$" + "0" * 32,),
+    ),
+    Rule(
+        id="plaid-access-token", title="Plaid access token", provider="plaid",
+        pattern=r"\b(access-(?:production|development)-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-"
+                r"[0-9a-f]{4}-[0-9a-f]{12})\b",
+        group=1, keywords=("access-production-", "access-development-"), min_entropy=3.0,
+        show_prefix=18,
+        rotation="Plaid: call /item/access_token/invalidate for the Item (or remove it), and "
+                 "rotate the client secret in the Dashboard > Team Settings > Keys.",
+        tp=(_cat("plaid_token = '", "access-", "production-",
+                 "9c2e7b1d-84f6-4a3f-9c0e-5b7d2f1a8c3e'"),),
+        fp=("access-sandbox-9c2e7b1d-84f6-4a3f-9c0e-5b7d2f1a8c3e",
+            "access-production-00000000-0000-0000-0000-000000000000"),
+    ),
+    Rule(
+        id="algolia-admin-key", title="Algolia admin or write API key", provider="algolia",
+        pattern=r"(?i)algolia[a-z_]{0,20}(?:admin|write|secret)[a-z_]{0,20}[\"']?\s{0,4}"
+                r"(?::=|=>|=|:)\s{0,4}[\"']?([a-f0-9]{32})\b",
+        group=1, keywords=("algolia",), min_entropy=3.0,
+        rotation="Algolia: Settings > API Keys > regenerate the Admin API key (or delete the "
+                 "write key) and keep only search-only keys in front-end code.",
+        tp=(_cat("ALGOLIA_ADMIN_KEY=", _noise(32, "algolia", _HEX)),),
+        fp=(_cat("NEXT_PUBLIC_ALGOLIA_SEARCH_KEY=", _noise(32, "algs", _HEX)),),
+    ),
+    Rule(
+        id="mapbox-secret-token", title="Mapbox secret token", provider="mapbox",
+        pattern=r"\b(sk\.eyJ[A-Za-z0-9_-]{40,}\.[A-Za-z0-9_-]{20,})", group=1,
+        keywords=("sk.eyj",), min_entropy=3.5, show_prefix=6,
+        rotation="Mapbox: Account > Tokens > delete the secret token and create a new one; "
+                 "public pk. tokens belong in front-end code, sk. tokens never.",
+        tp=(_cat("MAPBOX_SECRET_TOKEN=", "sk", ".eyJ", _noise(60, "mbx"), ".",
+                 _noise(22, "mbx2")),),
+        fp=(_cat("pk", ".eyJ", _noise(60, "mbxp"), ".", _noise(22, "mbxp2")),),
+    ),
+    Rule(
+        id="datadog-api-key", title="Datadog API or application key", provider="datadog",
+        pattern=r"(?i)(?:datadog|dd)[a-z_-]{0,20}(?:api|app|application)[_-]?key[\"']?\s{0,4}"
+                r"(?::=|=>|=|:)\s{0,4}[\"']?([a-f0-9]{32}|[a-f0-9]{40})\b",
+        group=1, keywords=("datadog", "dd_api", "dd_app", "dd-api"), min_entropy=3.0,
+        rotation="Datadog: Organization Settings > API Keys (or Application Keys) > revoke "
+                 "the key and create a new one.",
+        tp=(_cat("DD_API_KEY=", _noise(32, "dd", _HEX)),),
+        fp=("DD_API_KEY=" + "0" * 32, "DD_API_KEY=${DD_API_KEY}"),
+    ),
+    Rule(
+        id="newrelic-key", title="New Relic user API or license key", provider="newrelic",
+        pattern=r"\b(NRAK-[A-Z0-9]{27}|[0-9a-f]{36}NRAL)\b", group=1,
+        keywords=("nrak-", "nral"), min_entropy=3.0, show_prefix=5,
+        rotation="New Relic: API keys page > delete the user or ingest key and create a new "
+                 "one; update every agent that used a license key.",
+        tp=(_cat("NEW_RELIC_API_KEY=", "NRAK", "-", _noise(27, "nr", _ALNUM[:36])),
+            _cat("license_key: ", _noise(36, "nrl", _HEX), "NR", "AL")),
+        fp=("NRAK-XXXXXXXXXXXXXXXXXXXXXXXXXXX",),
+    ),
+    Rule(
+        id="huggingface-token", title="Hugging Face access token", provider="huggingface",
+        pattern=r"\b(hf_[A-Za-z0-9]{34,40})\b", group=1,
+        keywords=("hf_",), min_entropy=3.5, show_prefix=3,
+        rotation="Hugging Face: Settings > Access Tokens > invalidate and refresh the token, "
+                 "or delete it and create a fine-grained one.",
+        tp=(_cat("HF_TOKEN=", "hf", "_", _noise(34, "hf", _ALNUM[10:])),),
+        fp=("hf_hub_download_cache_directory_name", "hf_" + "x" * 34),
+    ),
+    Rule(
+        id="replicate-api-token", title="Replicate API token", provider="replicate",
+        pattern=r"\b(r8_[A-Za-z0-9]{37})\b", group=1,
+        keywords=("r8_",), min_entropy=3.5, show_prefix=3,
+        rotation="Replicate: Account settings > API tokens > delete the token and create a "
+                 "new one; check Predictions for runs you did not start.",
+        tp=(_cat("REPLICATE_API_TOKEN=", "r8", "_", _noise(37, "r8")),),
+        fp=("r8_" + "x" * 37,),
+    ),
+    Rule(
+        id="postman-api-key", title="Postman API key", provider="postman",
+        pattern=r"\b(PMAK-[a-f0-9]{24}-[a-f0-9]{34})\b", group=1,
+        keywords=("pmak-",), min_entropy=3.0, show_prefix=5,
+        rotation="Postman: Settings > API keys > revoke the key and generate a new one.",
+        tp=(_cat("POSTMAN_API_KEY=", "PMAK", "-", _noise(24, "pm", _HEX), "-",
+                 _noise(34, "pm2", _HEX)),),
+        fp=("PMAK-" + "0" * 24 + "-" + "0" * 34,),
     ),
     Rule(
         id="generic-secret", title="High-entropy secret assignment", provider="generic",
-        pattern=r"(?i)[a-z0-9_.-]{0,40}(?:password|passwd|pwd|secret|api[_-]?key|apikey|"
-                r"access[_-]?key|auth[_-]?token|token)[a-z0-9_.-]{0,40}[\"']?\s{0,4}"
-                r"(?::=|=>|=|:)\s{0,4}[\"'`]?([^\s\"'`;,)\]}]{8,128})",
-        group=1, keywords=("password", "passwd", "pwd", "secret", "api_key", "api-key",
-                           "apikey", "access_key", "access-key", "token"),
-        min_entropy=3.5, validate=_generic_ok, live=False, generic=True,
+        finder=generic.find, context=_generic_context,
+        keywords=("pass", "pwd", "secret", "token", "api_key", "api-key", "apikey",
+                  "access_key", "access-key", "accesskey", "private_key", "private-key",
+                  "privatekey", "credential", "creds", "auth", "_pat"),
+        live=False, generic=True,
         rotation="Change the credential at the service that issued it, then read it from an "
                  "environment variable or secret store instead of the file.",
         tp=(_cat("SESSION_SECRET=", "f9Kq2Lz7Wm4Rx8Vt3Nb6Yc1"),
-            _cat('db_password: "', "Xr7Bn4Yc6Hd1Jf5G", '"')),
+            _cat('db_password: "', "Xr7Bn4Yc6Hd1Jf5G", '"'),
+            _cat("NEXTAUTH_SECRET=", _noise(43, "nextauth", _B64), "="),
+            _cat('var apiToken string = "', _noise(24, "gotok"), '"'),
+            _cat('const sessionSecret: string = "', _noise(24, "tssec"), '";'),
+            _cat('val clientSecret: String = "', _noise(28, "ktsec"), '"'),
+            _cat('System.setProperty("db.password", "', _noise(16, "jprop"), '");'),
+            _cat('token = os.getenv("API_TOKEN", "', _noise(32, "pydef"), '")'),
+            _cat("DEPLOY_TOKEN ?= ", _noise(30, "mk")),
+            _cat("$config['secret'] .= '", _noise(20, "php"), "';"),
+            _cat("<password>", _noise(18, "xml"), "</password>"),
+            _cat('{\\"awsSecretKey\\":\\"', _noise(40, "esc", _B64), '\\"}'),
+            _cat("credentials: '", _noise(24, "cred"), "'"),
+            _cat('creds = "', _noise(20, "creds"), '"'),
+            _cat("private-key: ", _noise(32, "pk")),
+            _cat('auth = "', _noise(26, "npmauth"), '"'),
+            _cat('apiKey: "', _noise(14, "cat1"), '" + "', _noise(14, "cat2"), '",')),
         fp=("password = os.environ['PASSWORD']", "token: ${{ secrets.GITHUB_TOKEN }}",
             "SECRET_KEY=changeme", "password=hunter2", "api_key = config.api_key",
-            "token_type: bearer_token_value", "password: <your-password>"),
+            "token_type: bearer_token_value", "password: <your-password>",
+            "export type loginAccessTokenError = loginAccessTokenErrors[keyof "
+            "loginAccessTokenErrors]",
+            "<Input isPasswordVisible={isPasswordVisible} />",
+            "verificationToken: newVerificationToken,",
+            "const ResetPasswordPage: NextPageWithLayout = () => {",
+            'tokenUrl="/api/v1/login/access-token"',
+            'LLM_SECRET_NAME = "NEXUS-GPT4-API-KEY"',
+            "secret_length = X25519.secret_length",
+            "FIRST_SUPERUSER_PASSWORD=changethis",
+            'if (password === "' + _noise(16, "cmp") + '") {',
+            "<artifactId>spring-security-oauth2-authorization-server</artifactId>",
+            'const authHeader = "Authorization";',
+            "SECRET_KEY: ${{ secrets.SECRET_KEY }}",
+            'WEAK = {"insecure", "notsecret", "not-secret", "mysecret"}',
+            'HEADERS = frozenset({"x-auth-token", "x-csrf-token", "x-xsrf-token"})'),
     ),
 )
 

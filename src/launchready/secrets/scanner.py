@@ -32,13 +32,15 @@ import base64
 import binascii
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 from urllib.parse import unquote_to_bytes
 
+from launchready.secrets.generic import language_of
 from launchready.secrets.redact import mask, value_hash
-from launchready.secrets.rules import RULES, Rule, is_placeholder, shannon_entropy
+from launchready.secrets.rules import RULES, Rule
+from launchready.secrets.values import is_placeholder, shannon_entropy
 
 try:  # pragma: no branch - which engine exists is a property of the install
     import re2 as _re2  # type: ignore[import-untyped]
@@ -48,9 +50,9 @@ except ImportError:  # pragma: no cover - exercised by forcing engine="re" in te
 LINE_WINDOW = 1024
 MULTILINE_WINDOW = 16384
 MAX_DECODED_BYTES = 1 << 20
-#: inline markers that accept a line; ``gitleaks:allow`` is honoured so lines already marked
-#: for gitleaks need no second comment (it accepts every rule, as in gitleaks)
-_IGNORE_MARKERS = (b"launchready: ignore", b"launchready:ignore", b"gitleaks:allow")
+_IGNORE_MARKERS = (b"launchready: ignore", b"launchready:ignore")
+#: markers other scanners honour; users already have them in their code
+_FOREIGN_MARKERS = (b"gitleaks:allow", b"pragma: allowlist secret", b"pragma:allowlist secret")
 
 
 class _Pattern(Protocol):
@@ -79,6 +81,8 @@ class Match:
     encoding: str = ""
     #: rule IDs named by an inline ``launchready: ignore[...]`` on the line ("*" = all)
     ignore: frozenset[str] = frozenset()
+    #: why the value is only a low finding ("local default: ..."), or ""
+    note: str = ""
 
     @property
     def hash(self) -> str:
@@ -151,12 +155,16 @@ class Scanner:
             self.engine = "re"
         self.rules = tuple(rules)
         self.max_depth = max_depth
-        self._regex = [_compile(r.pattern.encode(), self.engine) for r in self.rules]
+        self._regex = [_compile(r.pattern.encode(), self.engine) if r.pattern else None
+                       for r in self.rules]
         by_kw: dict[bytes, list[int]] = defaultdict(list)
         for i, rule in enumerate(self.rules):
             for kw in rule.keywords:
                 by_kw[kw.lower().encode()].append(i)
-        self._by_kw = dict(by_kw)
+        # the prefilter reports one keyword per position, the longest: it stands for every
+        # keyword inside it too ("xoxe-" also opens the window of the rule keyed on "xoxe")
+        self._by_kw = {kw: sorted({i for other, idxs in by_kw.items() if other in kw
+                                   for i in idxs}) for kw in by_kw}
         # longest keywords first so an alternation reports the most specific one
         kws = sorted(self._by_kw, key=len, reverse=True)
         self._kw_list = kws
@@ -172,11 +180,14 @@ class Scanner:
 
     # -- public -----------------------------------------------------------------------------
 
-    def scan(self, data: bytes) -> list[Match]:
-        """Every secret in ``data``, in offset order, with 1-based line and column."""
+    def scan(self, data: bytes, path: str = "") -> list[Match]:
+        """Every secret in ``data``, in offset order, with 1-based line and column.
+
+        ``path`` (the file's name) tells the generic rule which language family to read.
+        """
         if not self.could_match(data):
             return []
-        found = self._scan(data, depth=0)
+        found = self._scan(data, depth=0, lang=language_of(path) if path else "")
         return self._locate(data, found)
 
     def could_match(self, data: bytes, pos: int = 0, endpos: int | None = None) -> bool:
@@ -196,44 +207,73 @@ class Scanner:
 
     # -- internals --------------------------------------------------------------------------
 
-    def _hits(self, data: bytes) -> list[tuple[int, bytes]]:
+    def _hits(self, data: bytes) -> Iterator[tuple[int, bytes]]:
         if self._prefilter is not None:
-            return [(m.start(), m.group().lower()) for m in self._prefilter.finditer(data)]
+            for m in self._prefilter.finditer(data):
+                yield m.start(), m.group().lower()
+            return
         low = data.lower()
-        hits: list[tuple[int, bytes]] = []
         for kw in self._kw_list:
             pos = low.find(kw)
             while pos != -1:
-                hits.append((pos, kw))
+                yield pos, kw
                 pos = low.find(kw, pos + 1)
-        return hits
 
-    def _scan(self, data: bytes, *, depth: int) -> list[Match]:
+    def _windows(self, data: bytes) -> dict[int, list[tuple[int, int]]]:
+        """Per rule, the merged windows around its keyword hits (memory bounded by lines)."""
         windows: dict[int, list[tuple[int, int]]] = defaultdict(list)
         n = len(data)
+        line_lo = line_hi = -1
         for pos, kw in self._hits(data):
-            for idx in self._by_kw.get(kw, ()):
-                if self.rules[idx].multiline:
-                    windows[idx].append((max(0, pos - 64), min(n, pos + MULTILINE_WINDOW)))
-                    continue
+            if not line_lo <= pos < line_hi:
                 lo = max(0, pos - LINE_WINDOW)
-                start = data.rfind(b"\n", lo, pos) + 1 or lo
+                line_lo = data.rfind(b"\n", lo, pos) + 1 or lo
                 end = data.find(b"\n", pos, min(n, pos + LINE_WINDOW))
                 # the newline is kept in the window: re2 does not treat ``endpos`` as ``$``
-                windows[idx].append((start, end + 1 if end != -1
-                                     else min(n, pos + LINE_WINDOW)))
+                line_hi = end + 1 if end != -1 else min(n, pos + LINE_WINDOW)
+            for idx in self._by_kw.get(kw, ()):
+                span = ((max(0, pos - 64), min(n, pos + MULTILINE_WINDOW))
+                        if self.rules[idx].multiline else (line_lo, line_hi))
+                spans = windows[idx]
+                if spans and span[0] <= spans[-1][1] and span[1] >= spans[-1][0]:
+                    spans[-1] = (min(span[0], spans[-1][0]), max(span[1], spans[-1][1]))
+                else:
+                    spans.append(span)
+        return {idx: _merge(spans) for idx, spans in windows.items()}
+
+    def _candidates(self, idx: int, data: bytes, ws: int, we: int,
+                    lang: str) -> Iterator[tuple[int, int, bytes]]:
+        rule, regex = self.rules[idx], self._regex[idx]
+        if rule.finder is not None:
+            at = ws
+            while at < we:
+                eol = data.find(b"\n", at, we)
+                stop = we if eol == -1 else eol
+                line = data[at:stop]
+                for vs, ve, value in rule.finder(line, lang):
+                    yield at + vs, at + ve, value
+                at = stop + 1
+            return
+        if regex is None:
+            return
+        for m in regex.finditer(data, ws, we):
+            vs, ve = m.span(rule.group)
+            if vs >= 0:
+                yield vs, ve, data[vs:ve]
+
+    def _scan(self, data: bytes, *, depth: int, lang: str = "") -> list[Match]:
         found: dict[tuple[str, int], Match] = {}
-        for idx, spans in windows.items():
-            rule, regex = self.rules[idx], self._regex[idx]
-            for ws, we in _merge(spans):
-                for m in regex.finditer(data, ws, we):
-                    vs, ve = m.span(rule.group)
-                    if vs < 0:
+        for idx, spans in self._windows(data).items():
+            rule = self.rules[idx]
+            for ws, we in spans:
+                for vs, ve, value in self._candidates(idx, data, ws, we, lang):
+                    if (rule.id, vs) in found or not self._accept(rule, value):
                         continue
-                    value = data[vs:ve]
-                    if self._accept(rule, value):
-                        found.setdefault((rule.id, vs), Match(
-                            rule=rule, value=value, start=vs, end=ve))
+                    note = rule.context(data, vs, ve) if rule.context is not None else ""
+                    if note is None:
+                        continue  # a documentation example
+                    found[(rule.id, vs)] = Match(rule=rule, value=value, start=vs, end=ve,
+                                                 note=note)
         matches = _drop_generic_overlaps(sorted(found.values(), key=lambda m: m.start))
         if depth < self.max_depth:
             matches.extend(self._decoded(data, matches, depth))
@@ -255,7 +295,8 @@ class Scanner:
 
         def add(decoded: bytes, at: int, end: int, label: str) -> None:
             nonlocal budget
-            budget -= len(decoded)
+            # charged by the encoded size: that is what decoding costs
+            budget -= max(len(decoded), end - at)
             if budget < 0:
                 return
             for inner in self._scan(decoded, depth=depth + 1):
@@ -265,7 +306,7 @@ class Scanner:
                 seen.add(key)
                 chain = f"{label}>{inner.encoding}" if inner.encoding else label
                 out.append(Match(rule=inner.rule, value=inner.value, start=at, end=end,
-                                 encoding=chain))
+                                 encoding=chain, note=inner.note))
 
         for m in self._b64.finditer(data):
             raw = _b64decode(m.group())
@@ -273,14 +314,9 @@ class Scanner:
                 add(raw, m.start(), m.end(), "base64")
         for label, regex, decode in (("url", self._url, unquote_to_bytes),
                                      ("json", self._json, _json_unescape)):
-            spans = []
-            for m in regex.finditer(data):
-                p = m.start()
-                lo = max(0, p - LINE_WINDOW)
-                start = data.rfind(b"\n", lo, p) + 1 or lo
-                end = data.find(b"\n", p, p + LINE_WINDOW)
-                spans.append((start, end if end != -1 else min(len(data), p + LINE_WINDOW)))
-            for ws, we in _merge(spans):
+            for ws, we in _escape_windows(regex, data):
+                if budget <= 0:
+                    break
                 chunk = data[ws:we]
                 decoded = decode(chunk)
                 if decoded != chunk:
@@ -299,11 +335,14 @@ class Scanner:
             text = data[line_start:line_end if line_end != -1 else len(data)]
             out.append(Match(rule=m.rule, value=m.value, start=m.start, end=m.end, line=line,
                              column=m.start - line_start + 1, encoding=m.encoding,
-                             ignore=_ignore_marker(text)))
+                             ignore=_ignore_marker(text), note=m.note))
         return out
 
 
 def _ignore_marker(line: bytes) -> frozenset[str]:
+    low = line.lower()
+    if any(m in low for m in _FOREIGN_MARKERS):
+        return frozenset({"*"})
     for marker in _IGNORE_MARKERS:
         at = line.find(marker)
         if at == -1:
@@ -315,6 +354,27 @@ def _ignore_marker(line: bytes) -> frozenset[str]:
             return frozenset(i for i in ids if i)
         return frozenset({"*"})
     return frozenset()
+
+
+def _escape_windows(regex: _Pattern, data: bytes) -> Iterator[tuple[int, int]]:
+    """The lines (cut at ``LINE_WINDOW`` past an escape) that hold URL or JSON escapes.
+
+    The search resumes after each window, so escape-dense input costs one search per window,
+    not one per escape, and nothing is kept per escape (bounded memory, linear time).
+    """
+    n = len(data)
+    pos = 0
+    while pos < n:
+        m = regex.search(data, pos)
+        if m is None:
+            return
+        p = m.start()
+        lo = max(pos, p - LINE_WINDOW)
+        start = data.rfind(b"\n", lo, p) + 1 or lo
+        end = data.find(b"\n", p, min(n, p + LINE_WINDOW))
+        end = end if end != -1 else min(n, p + LINE_WINDOW)
+        yield start, end
+        pos = max(end, m.end())
 
 
 def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:

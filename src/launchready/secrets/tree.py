@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from launchready.probes.git import GitError, open_repo, repo_root
+from launchready.secrets.allow import Excludes
 from launchready.secrets.scanner import Match, Scanner
 
 DEFAULT_MAX_BYTES = 20 << 20
@@ -138,8 +139,28 @@ def _open_read(full: str, name: str, max_bytes: int) -> bytes | Skipped | None:
         return Skipped(path=name, reason=f"size: more than {max_bytes} bytes")
     data = chunks[0] if len(chunks) == 1 else b"".join(chunks)
     if data.find(b"\x00", 0, _SNIFF) != -1:
-        return Skipped(path=name, reason="binary")
+        text = _utf16_text(data)
+        return Skipped(path=name, reason="binary") if text is None else text
     return data
+
+
+def _utf16_text(data: bytes) -> bytes | None:
+    """UTF-16 text (Windows editors, PowerShell output) as UTF-8, or None for a binary."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        codec = "utf-16"
+    else:
+        sniff = data[:_SNIFF - _SNIFF % 2]
+        even, odd = sniff[0::2], sniff[1::2]
+        if odd.count(0) >= 0.9 * len(odd) and even.count(0) == 0:
+            codec = "utf-16-le"
+        elif even.count(0) >= 0.9 * len(even) and odd.count(0) == 0:
+            codec = "utf-16-be"
+        else:
+            return None
+    try:
+        return data.decode(codec).encode("utf-8")
+    except UnicodeDecodeError:
+        return None
 
 
 def walk(root: Path) -> Iterator[Path]:
@@ -182,8 +203,13 @@ def _split_z(raw: bytes) -> list[str]:
 
 
 def scan_tree(paths: list[Path], scanner: Scanner, *, max_bytes: int = DEFAULT_MAX_BYTES,
-              use_git: bool = True) -> TreeScan:
-    """Scan files and directories; inside a git work tree, honour .gitignore."""
+              use_git: bool = True, excludes: Excludes | None = None) -> TreeScan:
+    """Scan files and directories; inside a git work tree, honour .gitignore.
+
+    Paths ``excludes`` names (generated code, lockfiles, vendored code by default) are listed
+    as skipped with the reason, never read.
+    """
+    excludes = Excludes() if excludes is None else excludes
     hits: list[FileHits] = []
     skipped: list[Skipped] = []
     tracked_all: list[str] = []
@@ -207,6 +233,10 @@ def scan_tree(paths: list[Path], scanner: Scanner, *, max_bytes: int = DEFAULT_M
             if full in seen:
                 continue
             seen.add(full)
+            why = excludes.reason(shown)
+            if why is not None:
+                skipped.append(Skipped(path=shown, reason=why))
+                continue
             data = _read(full, shown, root=root, max_bytes=max_bytes)
             if data is None:
                 continue  # a submodule or nested repository: not part of this tree
@@ -214,7 +244,7 @@ def scan_tree(paths: list[Path], scanner: Scanner, *, max_bytes: int = DEFAULT_M
                 skipped.append(data)
                 continue
             scanned += 1
-            found = scanner.scan(data)
+            found = scanner.scan(data, shown)
             if found:
                 hits.append(FileHits(path=shown, matches=tuple(found)))
     return TreeScan(files=tuple(hits), skipped=tuple(skipped), scanned=scanned,

@@ -26,8 +26,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from launchready.config.browser_steps import BrowserStep
 from launchready.errors import ProbeError
-from launchready.smoke.browser_steps import BrowserStep
 from launchready.smoke.masking import Masker
 from launchready.smoke.runner import (
     ExpectationResult,

@@ -35,7 +35,7 @@ import enum
 import secrets
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from http.cookies import CookieError, SimpleCookie
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -43,11 +43,11 @@ from urllib.parse import parse_qsl, urlsplit
 import aiohttp
 from yarl import URL
 
+from launchready.config.captures import CapturedResponse, extract, references
 from launchready.config.expect import Expectation, ResponseFacts, check, parse_expectation
 from launchready.config.models import SmokeConfig, SmokeStep
 from launchready.errors import ConfigError
-from launchready.probes.http import HttpProbe, HttpResponse
-from launchready.smoke.captures import CapturedResponse, extract, references
+from launchready.probes.http import HttpProbe, HttpResponse, Request, follow_redirects, origin_of
 from launchready.smoke.masking import (
     MIN_CAPTURED,
     Masker,
@@ -154,7 +154,7 @@ class Session:
 
     def headers_for(self, url: str) -> dict[str, str]:
         """Headers that authenticate a request to ``url``; none for another origin."""
-        if _origin(url) != _origin(self.origin):
+        if origin_of(url) != origin_of(self.origin):
             return {}
         out = dict(self.headers)
         if self.cookies:
@@ -188,17 +188,6 @@ class FlowResult:
 def new_run_id() -> str:
     """A fresh id for ``${RUN_ID}``: sortable time prefix plus randomness."""
     return f"{time.strftime('%Y%m%d%H%M%S', time.gmtime())}-{secrets.token_hex(3)}"
-
-
-def _origin(url: str) -> tuple[str, str, int | None]:
-    parts = urlsplit(url)
-    try:
-        port = parts.port
-    except ValueError:
-        port = None
-    scheme = parts.scheme.lower()
-    default = {"http": 80, "https": 443}.get(scheme)
-    return scheme, (parts.hostname or "").lower(), default if port is None else port
 
 
 class _Missing(Exception):
@@ -306,7 +295,7 @@ class _Flow:
     # ---- cookies ------------------------------------------------------------------------
 
     def cookie_header(self, url: str) -> str | None:
-        if _origin(url) != _origin(self.base):
+        if origin_of(url) != origin_of(self.base):
             return None
         cookies = self.jar.filter_cookies(URL(url))
         if not cookies:
@@ -314,7 +303,7 @@ class _Flow:
         return "; ".join(f"{k}={m.value}" for k, m in cookies.items())
 
     def store_cookies(self, response: HttpResponse) -> None:
-        if _origin(response.url) != _origin(self.base):
+        if origin_of(response.url) != origin_of(self.base):
             return  # another origin's cookies are neither kept nor ever sent
         for value in response.header_all("set-cookie"):
             parsed: SimpleCookie = SimpleCookie()
@@ -336,57 +325,33 @@ class _Flow:
     # ---- one request, redirects by hand -------------------------------------------------
 
     async def exchange(self, step: SmokeStep, prepared: _Prepared) -> _Exchange:
-        url, method = prepared.url, step.method
-        json_body, form = prepared.json_body, prepared.form
-        total, hops = 0.0, 0
-        visited = {url}
-        first_sent: dict[str, str] | None = None
-        authenticated = False
-        while True:
-            same = _origin(url) == _origin(self.base)
-            # credentials, cookies and bodies never travel to another origin
-            headers = dict(prepared.headers) if same else {
-                k: v for k, v in prepared.headers.items() if not is_credential_header(k)}
-            cookie = self.cookie_header(url)
+        sent: list[dict[str, str]] = []
+
+        async def send(request: Request) -> HttpResponse:
+            # the jar adds only the cookies of the hop's own host
+            headers = dict(request.headers)
+            cookie = self.cookie_header(request.url)
             if cookie:
-                headers["Cookie"] = "; ".join(
-                    x for x in (headers.get("Cookie"), cookie) if x)
-            if first_sent is None:
-                first_sent = headers
-                authenticated = bool(cookie) or any(is_credential_header(k) for k in headers)
-            response = await self.http.fetch(url, method=method, headers=headers,
-                                             json=json_body, data=form)
-            total += response.elapsed_ms
+                headers["Cookie"] = "; ".join(x for x in (headers.get("Cookie"), cookie) if x)
+            sent.append(headers)
+            response = await self.http.send(replace(request, headers=headers))
             self.store_cookies(response)
-            nxt = response.location if step.follow_redirects else None
-            if nxt is None:
-                return _Exchange(response=response, elapsed_ms=total, redirects=hops,
-                                 sent_headers=first_sent, authenticated=authenticated)
-            error = None
-            scheme = urlsplit(nxt).scheme.lower()
-            status = response.status or 0
-            keeps_body = status in (307, 308) and (json_body is not None or form is not None)
-            if scheme not in ("http", "https"):
-                error = f"redirect to a {scheme or 'relative'}: URL refused"
-            elif hops >= MAX_REDIRECTS:
-                error = f"more than {MAX_REDIRECTS} redirects"
-            elif nxt in visited:
-                error = "redirect loop"
-            elif keeps_body and _origin(nxt) != _origin(self.base):
-                error = (f"{status} redirect would re-send the request body to another origin "
-                         f"({_origin(nxt)[1]}); refused")
-            if error is not None:
-                return _Exchange(response=response, elapsed_ms=total, redirects=hops,
-                                 sent_headers=first_sent, authenticated=authenticated,
-                                 error=error)
-            hops += 1
-            visited.add(nxt)
-            if not keeps_body:
-                # RFC 9110 §15.4: 301/302/303 are followed with GET and no body
-                if status == 303 or method not in ("GET", "HEAD"):
-                    method = "GET"
-                json_body, form = None, None
-            url = nxt
+            return response
+
+        # credentials and bodies never travel to another origin (probes.http's one policy)
+        creds = {k: v for k, v in prepared.headers.items() if is_credential_header(k)}
+        first = Request(url=prepared.url, method=step.method, json=prepared.json_body,
+                        data=prepared.form, headers={k: v for k, v in prepared.headers.items()
+                                                     if k not in creds})
+        chain = await follow_redirects(send, first, credentials=creds, origin=self.base,
+                                       max_redirects=MAX_REDIRECTS,
+                                       follow=step.follow_redirects)
+        error = chain.refused or ("redirect loop" if chain.loop else None) or (
+            f"more than {MAX_REDIRECTS} redirects" if chain.capped else None)
+        return _Exchange(response=chain.final, redirects=len(chain.hops) - 1,
+                         elapsed_ms=sum(r.elapsed_ms for r in chain.hops), sent_headers=sent[0],
+                         authenticated=any(is_credential_header(k) for k in sent[0]),
+                         error=error)
 
     # ---- judging ------------------------------------------------------------------------
 

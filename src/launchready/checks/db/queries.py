@@ -32,9 +32,6 @@ appears in any output.
 
 from __future__ import annotations
 
-import sqlite3
-from urllib.parse import urlsplit
-
 from launchready.checks.base import CheckFamily, Context, Outcome, make_finding
 from launchready.checks.catalog import meta
 from launchready.errors import ProbeError
@@ -67,24 +64,9 @@ class DatabaseChecks(CheckFamily[DbObservation]):
         db = ctx.config.database
         if db is None:
             raise ProbeError("no [database] section")
-        secret = db.url.get_secret_value()
-        probe = DatabaseProbe(url=secret, timeout_ms=db.statement_timeout_ms,
+        probe = DatabaseProbe(url=db.url.get_secret_value(), timeout_ms=db.statement_timeout_ms,
                               analyze=db.analyze)
-        try:
-            return await probe.observe(list(db.queries), db.log_file)
-        except FileNotFoundError as exc:
-            raise ProbeError(f"SQLite database {exc.args[0]} does not exist") from None
-        except (sqlite3.Error, OSError) as exc:
-            raise ProbeError(f"cannot read {probe.target}: {type(exc).__name__}") from None
-        except Exception as exc:
-            # psycopg errors: keep the first line, never the URL or its password
-            if type(exc).__module__.startswith("psycopg"):
-                first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-                password = _password(secret)
-                if password:
-                    first = first.replace(password, "****")
-                raise ProbeError(f"cannot connect to {probe.target}: {first}") from None
-            raise
+        return await probe.observe(list(db.queries), db.log_file)
 
     def evaluate(self, obs: DbObservation, ctx: Context) -> Outcome:
         db = ctx.config.database
@@ -102,10 +84,6 @@ class DatabaseChecks(CheckFamily[DbObservation]):
         tables = (Table(title=f"Query plans ({obs.target})", columns=("statement", "plan"),
                         rows=tuple(rows)),) if rows else ()
         return Outcome(findings=tuple(findings), tables=tables)
-
-
-def _password(url: str) -> str | None:
-    return urlsplit(url).password
 
 
 def _slow_statements(obs: DbObservation, slow_ms: float) -> list[Finding]:

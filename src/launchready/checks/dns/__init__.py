@@ -9,9 +9,6 @@ Temporary DNS failures are "could not check (temperror)" (``Outcome.errors``), n
 
 from __future__ import annotations
 
-from typing import Any
-
-from launchready.checks.base import CheckFamily
 from launchready.checks.dns.apex import ApexChecks
 from launchready.checks.dns.caa import CaaChecks
 from launchready.checks.dns.environment import EnvironmentChecks
@@ -28,20 +25,6 @@ __all__ = [
     "RecordChecks",
     "TakeoverChecks",
     "build_record_map",
-    "dns_families",
     "gather_record_map",
 ]
 
-
-def dns_families(*, authoritative: bool = False, ns_port: int = 53
-                 ) -> tuple[CheckFamily[Any], ...]:
-    """Every DNS family; ``authoritative`` also asks each nameserver directly on ``ns_port``."""
-    families: tuple[CheckFamily[Any], ...] = (
-        RecordChecks(authoritative=authoritative, ns_port=ns_port),
-        ApexChecks(),
-        TakeoverChecks(),
-        ProviderChecks(authoritative=authoritative, ns_port=ns_port),
-        CaaChecks(),
-        EnvironmentChecks(),
-    )
-    return families

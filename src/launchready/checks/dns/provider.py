@@ -41,7 +41,7 @@ from launchready.checks.dns.lookup import (
     probe_timeout,
     temp_reason,
 )
-from launchready.model import Finding, Table
+from launchready.model import Finding, Table, TableKind
 from launchready.probes.dns import DnsAnswer, DnsStatus
 
 
@@ -245,7 +245,7 @@ def evaluate_provider(obs: ProviderObservation) -> Outcome:
                       for s in obs.servers]
     table = Table(title=f"Nameservers of {obs.domain}",
                   columns=("nameserver", "operator", "SOA serial", "NS served"),
-                  rows=tuple(table_rows))
+                  rows=tuple(table_rows), kind=TableKind.NAMESERVERS, subject=obs.domain)
     return Outcome(findings=tuple(findings), tables=(table,),
                    errors={"DNS004": f"{TEMPERROR}: " + "; ".join(errors)} if errors else {})
 

@@ -48,7 +48,7 @@ from launchready.checks.dns.lookup import (
     temp_reason,
 )
 from launchready.config.models import Config
-from launchready.model import Finding, Table
+from launchready.model import Finding, Table, TableKind
 from launchready.probes.dns import DnsAnswer
 
 DEFAULT_TTL = 300
@@ -307,7 +307,7 @@ def evaluate_records(obs: RecordObservation) -> Outcome:
     columns = ("name", "type", "expected", "live", "verdict")
     table = Table(title="DNS record map vs live",
                   columns=(*columns, "source") if obs.authoritative else columns,
-                  rows=tuple(rows))
+                  rows=tuple(rows), kind=TableKind.DNS_RECORDS)
     out_errors = {"DNS001": f"{TEMPERROR}: " + "; ".join(errors)} if errors else {}
     return Outcome(findings=tuple(findings), tables=(table,) if rows else (), errors=out_errors)
 

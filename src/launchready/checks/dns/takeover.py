@@ -53,7 +53,7 @@ from launchready.checks.dns.lookup import (
     temp_reason,
 )
 from launchready.config.models import Config
-from launchready.model import Finding, Severity, Table
+from launchready.model import Finding, Severity, Table, TableKind
 from launchready.probes.http import HttpResponse
 
 #: subdomains worth checking even when the map does not list them
@@ -162,7 +162,8 @@ def evaluate_takeover(obs: TakeoverObservation) -> Outcome:
         rows.append((res.name, " → ".join(res.chain), found[0].provider if found else "-",
                      ", ".join(res.addresses) or "-", verdict))
     table = Table(title="CNAME chains", columns=("name", "chain", "provider", "addresses",
-                                                 "verdict"), rows=tuple(rows))
+                                                 "verdict"), rows=tuple(rows),
+                  kind=TableKind.CNAME_CHAINS)
     return Outcome(findings=tuple(findings), tables=(table,) if rows else (),
                    errors={"DNS003": f"{TEMPERROR}: " + "; ".join(errors)} if errors else {})
 

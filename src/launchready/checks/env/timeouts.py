@@ -17,11 +17,17 @@ TypeScript with tree-sitter — and every outbound HTTP call is checked for a ti
 
 Calls whose options are passed as a variable or with ``**kwargs``/spread are not judged.
 
+Each JS/TS call is placed on the server or in the browser (:mod:`launchready.envcontract.runtime`:
+``"use client"``, React components, ``components/``/``pages/`` outside ``pages/api``, a Vite
+app's ``src/`` run in the browser; API routes, middleware, auth callbacks, server components
+and ``getServerSideProps`` on the server). A server call keeps medium; a browser call is low,
+with browser wording: it hangs one visitor's screen, not a worker.
+
 Why: a third-party API that stops answering holds the request — and the worker — until the
 platform kills it; during a sales call the dashboard spins forever, and under load the workers
 run out.
 
-Fix (the finding shows the one for its library): ``requests.get(url, timeout=(3.05, 10))``;
+Fix: the finding shows the one for its library, e.g. ``requests.get(url, timeout=(3.05, 10))``;
 ``httpx.Client(timeout=10.0)``; ``aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10))``;
 ``urlopen(url, timeout=10)``; ``fetch(url, { signal: AbortSignal.timeout(10_000) })``;
 ``axios.create({ timeout: 10_000 })``.
@@ -41,8 +47,9 @@ from pathlib import Path
 from launchready.checks.base import CheckFamily, Context, Outcome, make_finding
 from launchready.checks.catalog import meta
 from launchready.envcontract.facts import HttpCall, SourceScan
+from launchready.envcontract.runtime import BROWSER
 from launchready.envcontract.scan import scan_tree
-from launchready.model import Finding, Location, Table
+from launchready.model import Finding, Location, Severity, Table
 
 FIXES = {
     "requests": "pass a timeout on every call: {callee}(url, ..., timeout=(3.05, 10)) — "
@@ -80,14 +87,22 @@ def evaluate_timeouts(scan: SourceScan) -> Outcome:
     for call in scan.calls:
         key = (call.path, call.scope, call.callee)
         seen[key] += 1
+        browser = call.runtime == BROWSER
         findings.append(make_finding(
             rule, target=f"{call.path} {call.callee}",
             identity=f"{call.scope}|{call.callee}|{call.problem}|{seen[key]}",
             location=Location(path=call.path, line=call.line, column=call.column),
-            evidence=f"{call.path}:{call.line}:{call.column} in {call.scope}: {_describe(call)}",
-            impact="When the remote service stops answering, this request hangs the page "
-                   "and ties up a worker until the platform kills it.",
-            fix=FIXES[call.library].replace("{callee}", call.callee)))
+            evidence=f"{call.path}:{call.line}:{call.column} in {call.scope} "
+                     f"({'runs in the browser' if browser else 'runs on the server'}): "
+                     f"{_describe(call)}",
+            impact=("When the API stops answering, this screen spins with no error until the "
+                    "visitor gives up; no server worker waits on it." if browser else
+                    "When the remote service stops answering, this request hangs the page "
+                    "and ties up a server worker until the platform kills it."),
+            severity=Severity.LOW if browser else None,
+            title="Browser request without a timeout" if browser else None,
+            fix=FIXES[call.library].replace("{callee}", call.callee)
+            + ("; show an error and a retry button when it aborts" if browser else "")))
     tables: tuple[Table, ...] = ()
     if scan.skipped:
         tables = (Table(title="Skipped while looking for outbound calls",

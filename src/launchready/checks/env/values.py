@@ -16,6 +16,8 @@ import re
 from collections import Counter
 from urllib.parse import urlsplit
 
+from launchready.checks.env.providers import provider_of
+
 # (pattern, description) for values that are secret whatever their name; publishable keys
 # (Stripe pk_, Supabase anon JWTs, Firebase AIza...) are deliberately absent: they are meant for
 # browsers.
@@ -62,6 +64,12 @@ _PLACEHOLDERS = frozenset({
 _PLACEHOLDER_SHAPES = re.compile(
     r"^(?:x+|\*+|\.+|0+|<.*>|\{\{.*\}\}|\[.*\]|your[-_ ].*|replace[-_ ].*|change[-_ ]?me.*|"
     r"django-insecure-.*|.*\bexample\b.*)$", re.IGNORECASE)
+#: placeholder marks anywhere in a value: ``whsec_***``, ``postgresql://***``, ``sk_live_xxxx``,
+#: ``https://<project>.supabase.co``, ``your_api_key``, ``changethis``, ``...``
+_PLACEHOLDER_MARKS = re.compile(
+    r"\*{3,}|(?:^|[^a-z])x{4,}(?:[^a-z]|$)|<[^<>]+>|\{\{|\.\.\.|…|your[-_]?(?:key|secret|token|"
+    r"password|api|app|project|domain|own)|change[-_ ]?(?:me|this|it)|replace[-_ ]?(?:me|this)|"
+    r"placeholder|insert[-_ ]?here|(?:^|[^a-z])todo(?:[^a-z]|$)", re.IGNORECASE)
 
 _DB_SCHEMES = frozenset({"postgres", "postgresql", "mysql", "mariadb", "mongodb",
                          "mongodb+srv", "redis", "rediss", "amqp", "amqps", "mssql",
@@ -154,10 +162,8 @@ def sandbox_credential(name: str, value: str) -> str | None:
     if "sandbox.paypal.com" in v.lower():
         return "it points at PayPal's sandbox"
     upper = name.upper()
-    if (upper.endswith(("_ENV", "_ENVIRONMENT", "_MODE"))
-            and upper not in ("NODE_ENV", "APP_ENV", "RAILS_ENV", "FLASK_ENV", "VERCEL_ENV",
-                              "PYTHON_ENV")
-            and v.lower() in ("sandbox", "test", "testing", "development")):
+    if (upper.endswith(("_ENV", "_ENVIRONMENT", "_MODE")) and provider_of(upper) is not None
+            and v.lower() in ("sandbox", "test", "testing")):
         return f"it selects the provider's {v.lower()} mode"
     return None
 
@@ -213,9 +219,27 @@ def placeholder(value: str) -> str | None:
         if v.lower().startswith("django-insecure-"):
             return "it is Django's generated development key (django-insecure-…)"
         return "it is a placeholder"
+    if _PLACEHOLDER_MARKS.search(v):
+        return "it is a placeholder (masked or template text, not a real value)"
     if len(v) >= 4 and len(set(v)) == 1:
         return "it is one character repeated"
     return None
+
+
+def made_of_words(value: str) -> bool:
+    """True for values like ``supersecretsessionkey`` or ``my-app-secret-2024``: words, not
+    random characters (letters only, one case per word, and the vowels of prose)."""
+    v = value.strip()
+    if not re.fullmatch(r"[A-Za-z]+(?:[-_ .][A-Za-z]+)*[-_]?\d{0,4}", v):
+        return False
+    letters = [c for c in v if c.isalpha()]
+    if not letters:
+        return False
+    vowels = sum(c in "aeiouAEIOU" for c in letters) / len(letters)
+    # random mixed-case strings switch case mid-word; words are lower case or Capitalised
+    words = re.split(r"[-_ .\d]+", v)
+    cased = all(w.islower() or w.isupper() or w.istitle() for w in words if w)
+    return cased and vowels >= 0.28
 
 
 def random_bits(value: str) -> float:
@@ -241,17 +265,42 @@ def random_bits(value: str) -> float:
     return len(v) * min(per_char, shannon + 1.5)
 
 
+#: signing keys need this much real randomness (NIST SP 800-107: an HMAC key's security is
+#: bounded by its entropy; 128 bits is beyond any brute force)
+MIN_SIGNING_BITS = 128
+
+
 def weak_secret(name: str, value: str) -> str | None:
-    """Why a secret's value is weak, or None. Length-checks apply to signing keys only."""
+    """Why a secret's value is weak, or None: a placeholder, words, or (for a signing key)
+    less than :data:`MIN_SIGNING_BITS` of estimated randomness. Length alone is not judged."""
     reason = placeholder(value)
     if reason is not None:
         return reason
-    if is_signing_name(name) and secret_format(value) is None:
+    if secret_format(value) is not None:
+        return None
+    if made_of_words(value):
+        return "it is made of words, not random characters, so a dictionary attack finds it"
+    if is_signing_name(name):
         bits = random_bits(value)
-        if bits < 256:
-            return (f"it holds about {int(bits)} bits of randomness; a signing key needs "
-                    f"at least 256 (32 random bytes)")
+        if bits < MIN_SIGNING_BITS:
+            return (f"it holds about {int(bits)} bits of randomness; a signing key needs at "
+                    f"least {MIN_SIGNING_BITS} (16 random bytes)")
     return None
+
+
+#: names that select the app's own mode (development/production), not a provider's
+_APP_MODE_NAMES = frozenset({"ENV", "ENVIRONMENT", "APP_ENV", "APP_ENVIRONMENT", "APP_MODE",
+                             "NODE_ENV", "RAILS_ENV", "RACK_ENV", "FLASK_ENV", "PYTHON_ENV",
+                             "DJANGO_ENV", "FASTAPI_ENV", "VERCEL_ENV", "DEPLOY_ENV",
+                             "STAGE", "RUN_MODE", "SERVER_ENV", "ENV_NAME", "MODE"})
+
+
+def app_mode_name(name: str) -> bool:
+    """True for a variable that selects the app's own mode (``FASTAPI_ENV``, ``APP_ENV``)."""
+    upper = name.upper()
+    if upper in _APP_MODE_NAMES:
+        return True
+    return upper.endswith(("_ENV", "_ENVIRONMENT")) and provider_of(upper) is None
 
 
 def debug_flag(name: str, value: str) -> str | None:
@@ -259,7 +308,7 @@ def debug_flag(name: str, value: str) -> str | None:
     upper, v = name.upper(), value.strip().lower()
     if upper == "NODE_ENV":
         return None if v == "production" else "NODE_ENV is not \"production\""
-    if upper in ("FLASK_ENV", "APP_ENV", "RAILS_ENV") and v in ("development", "dev", "local"):
+    if app_mode_name(upper) and v in ("development", "dev", "local", "debug"):
         return f"{upper} selects development mode"
     if (upper == "DEBUG" or upper.endswith("_DEBUG")) and v in _TRUTHY:
         return f"{upper} is on"

@@ -10,9 +10,5 @@ from launchready.checks.mail.spf_lint import SpfChecks
 from launchready.checks.mail.verify import MessageVerification
 
 __all__ = ["DkimChecks", "DmarcChecks", "MessageVerification", "MtaStsChecks", "MxChecks",
-           "SpfChecks", "mail_families"]
+           "SpfChecks"]
 
-
-def mail_families() -> list[SpfChecks | DkimChecks | DmarcChecks | MxChecks | MtaStsChecks]:
-    """One instance of each domain-level MAIL family (not the message verification)."""
-    return [SpfChecks(), DkimChecks(), DmarcChecks(), MxChecks(), MtaStsChecks()]

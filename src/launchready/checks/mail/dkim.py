@@ -42,7 +42,7 @@ from launchready.email.dkim import (
     key_name,
     parse_key_record,
 )
-from launchready.model import Finding, Severity, Table
+from launchready.model import Finding, Severity, Table, TableKind
 from launchready.probes.dns import DnsAnswer, DnsStatus
 
 __all__ = ["DkimChecks", "DkimDomain", "DkimObservation", "judge_answer"]
@@ -163,7 +163,8 @@ def evaluate_domain(item: DkimDomain) -> tuple[list[Finding], Table, list[str]]:
                     "the s= tag of a DKIM-Signature header) and set [email] dkim_selectors = "
                     "[\"SELECTOR\"]; if you do not sign yet, turn DKIM on at your provider."))
     table = Table(title=f"DKIM selectors — {item.domain}",
-                  columns=("selector", "name", "key"), rows=tuple(rows))
+                  columns=("selector", "name", "key"), rows=tuple(rows),
+                  kind=TableKind.DKIM_SELECTORS, subject=item.domain)
     return findings, table, errors
 
 

@@ -37,7 +37,7 @@ from launchready.checks.catalog import meta
 from launchready.checks.mail.common import NO_DOMAINS, could_not_check, mail_domains
 from launchready.email.dmarc import (
     POLICY_STRENGTH,
-    DmarcError,
+    DmarcProblem,
     DmarcRecord,
     authorization_name,
     organizational_domain,
@@ -190,7 +190,7 @@ def evaluate_domain(item: DmarcDomain, minimum: str
     text = records[0]
     parsed = parse_record(text)
     source = f"_dmarc.{item.org_domain}" if inherited else name
-    if isinstance(parsed, DmarcError):
+    if isinstance(parsed, DmarcProblem):
         findings.append(make_finding(
             meta("MAIL011"), target=domain, identity="syntax",
             evidence=f"TXT {source}: '{text[:120]}': {parsed.message}",

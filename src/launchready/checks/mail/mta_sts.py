@@ -11,6 +11,9 @@ What: for each mail domain that receives mail (has MX records):
 
 All findings are informational: these protect inbound mail, not the demo.
 
+Why: without MTA-STS a network attacker can strip STARTTLS from mail sent to the domain and
+read it; without TLS-RPT nobody hears when senders fail to deliver securely.
+
 Fix: ``_mta-sts.acme.example. TXT "v=STSv1; id=20260101"``, serve
 ``version: STSv1`` / ``mode: enforce`` / ``mx: *.acme.example`` / ``max_age: 604800`` at the
 policy URL, and ``_smtp._tls.acme.example. TXT "v=TLSRPTv1; rua=mailto:tlsrpt@acme.example"``.

@@ -51,11 +51,11 @@ from launchready.email.spf_parse import (
     MechanismKind,
     Qualifier,
     SpfRecord,
-    SpfSyntaxError,
+    SpfSyntaxProblem,
     parse_record,
     select_record,
 )
-from launchready.model import Finding, Severity, Table
+from launchready.model import Finding, Severity, Table, TableKind
 from launchready.probes.dns import DnsAnswer, DnsProbe, DnsStatus
 
 __all__ = ["SpfChecks", "SpfGraph", "SpfProblem", "SpfWalk", "gather_graph", "walk"]
@@ -269,7 +269,7 @@ class _Walker:
                         "joined with no space between them (RFC 7208 §3.3), so "
                         f"{', '.join(repr(g) for g in glued)} reads as one term"))
         parsed = parse_record(selection.record)
-        if isinstance(parsed, SpfSyntaxError):
+        if isinstance(parsed, SpfSyntaxProblem):
             hint = ""
             if len(strings) > 1:
                 hint = (f" — the record is split into {len(strings)} strings, which are "
@@ -685,4 +685,5 @@ def _table(result: SpfWalk) -> Table:
     rows = (*rows, ("total", f"{result.lookups}/{MAX_DNS_LOOKUPS}",
                     f"{result.voids}/{MAX_VOID_LOOKUPS}", ""))
     return Table(title=f"SPF include tree — {result.domain}",
-                 columns=("term", "DNS lookups", "void lookups", "note"), rows=rows)
+                 columns=("term", "DNS lookups", "void lookups", "note"), rows=rows,
+                 kind=TableKind.SPF_TREE, subject=result.domain)

@@ -31,7 +31,12 @@ from dataclasses import dataclass, field
 from launchready.checks.base import CheckFamily, Context, Outcome, make_finding
 from launchready.checks.catalog import meta
 from launchready.email.dkim import join_txt
-from launchready.email.dmarc import DmarcError, organizational_domain, parse_record, select_records
+from launchready.email.dmarc import (
+    DmarcProblem,
+    organizational_domain,
+    parse_record,
+    select_records,
+)
 from launchready.email.spf import SpfResult, SpfStatus, check_host
 from launchready.email.verify import (
     DkimOutcome,
@@ -109,7 +114,7 @@ def _modes(answer: DnsAnswer | None) -> tuple[str, str]:
     if len(records) != 1:
         return "r", "r"
     parsed = parse_record(records[0])
-    if isinstance(parsed, DmarcError):
+    if isinstance(parsed, DmarcProblem):
         return "r", "r"
     return str(parsed.adkim), str(parsed.aspf)
 

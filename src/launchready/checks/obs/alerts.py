@@ -1,12 +1,12 @@
 """OBS004: an alert route failed its test delivery.
 
-``audit`` never sends anything to an alert route: a scheduled audit would otherwise page the
+What: ``audit`` never sends anything to an alert route: a scheduled audit would otherwise page the
 on-call person every run. The test is explicit — ``launchready monitor test-alert`` sends one
 test message through every route and records the outcome in the monitor store; this family
 reads that record (read-only) and reports each failed route. Without a record it reports that
 the routes are untested instead of guessing.
 
-Why it matters: a mistyped webhook or an expired token is only noticed during the outage it
+Why: a mistyped webhook or an expired token is only noticed during the outage it
 was meant to announce.
 Fix: repair the route URL (from its ``${VAR}``) and re-run ``launchready monitor test-alert``.
 Pass: every route delivered the test message. Fail: a route answered HTTP 404 (webhook
@@ -16,14 +16,11 @@ deleted) or the SMTP server refused the message.
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import dataclass
-from pathlib import Path
 
 from launchready.checks.base import CheckFamily, Context, Outcome, make_finding
 from launchready.checks.catalog import meta
-
-TEST_ALERT_KEY = "test_alert"
+from launchready.monitor.store import StoreError, read_test_alert
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -33,32 +30,6 @@ class AlertTest:
     at: str | None
     routes: tuple[tuple[str, bool, str], ...]  # (route label, delivered, error)
     problem: str | None = None
-
-
-def _read_sqlite(path: str) -> str | None:
-    if not Path(path).is_file():
-        return None
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
-    try:
-        row = conn.execute("SELECT value FROM meta WHERE key = ?", (TEST_ALERT_KEY,)).fetchone()
-    except sqlite3.Error:
-        return None
-    finally:
-        conn.close()
-    return None if row is None else str(row[0])
-
-
-def _read_pg(url: str) -> str | None:
-    import psycopg  # noqa: PLC0415
-
-    with psycopg.connect(url, connect_timeout=5) as conn:
-        conn.read_only = True
-        try:
-            row = conn.execute("SELECT value FROM meta WHERE key = %s",
-                               (TEST_ALERT_KEY,)).fetchone()
-        except psycopg.Error:
-            return None
-    return None if row is None else str(row[0])
 
 
 def parse_record(raw: str | None) -> AlertTest:
@@ -92,15 +63,11 @@ class AlertDeliveryChecks(CheckFamily[AlertTest]):
         mon = ctx.config.monitor
         url = mon.database if mon is not None else ""
         try:
-            if url.startswith("sqlite:///"):
-                # the loader made the path absolute, as the monitor opens it
-                raw = await asyncio.to_thread(_read_sqlite, url.removeprefix("sqlite:///"))
-            else:
-                raw = await asyncio.to_thread(_read_pg, url)
-        except Exception as exc:
-            # any store trouble means "not judged", never a crash of the audit
-            return AlertTest(at=None, routes=(),
-                             problem=f"cannot read the monitor store ({type(exc).__name__})")
+            # the loader made a SQLite path absolute, as the monitor opens it
+            raw = await asyncio.to_thread(read_test_alert, url)
+        except StoreError as exc:
+            # store trouble means "not judged", never a crash of the audit
+            return AlertTest(at=None, routes=(), problem=f"cannot read the monitor store ({exc})")
         return parse_record(raw)
 
     def evaluate(self, obs: AlertTest, ctx: Context) -> Outcome:

@@ -1,6 +1,6 @@
 """OBS002 and OBS003: is what matters monitored, and would anyone hear about it in time?
 
-OBS002 (key route not monitored). The three things a buyer touches first must each have a
+What: OBS002 (key route not monitored). The three things a buyer touches first must each have a
 monitor check: the homepage (an http check on ``/`` of the canonical host or the apex), the
 auth flow (a ``flow = "smoke"`` check, or an http check on the smoke login step's path), and
 the core route (an http check on a ``class = "core"`` perf endpoint, or on a smoke step other
@@ -12,7 +12,10 @@ first customer to complain. With one, the worst case from outage to alert is
 ``failure_threshold x interval + jitter + timeout + delivery`` (see
 :mod:`launchready.monitor.timing`); over 2 minutes is a finding for that check.
 
-Fix examples: ``[[monitor.checks]] name = "homepage", url = "https://app.acme.example/"``;
+Why: a login that breaks unmonitored is found by the buyer, and an alert that needs ten
+minutes arrives after the buyer has noticed.
+
+Fix: for example ``[[monitor.checks]] name = "homepage", url = "https://app.acme.example/"``;
 ``alerts = [{ url = "${SLACK_ALERT_URL}" }]``; ``interval = "30s"`` with
 ``failure_threshold = 2``.
 Pass: homepage, auth flow and core route checks, one alert route, 30 s interval.

@@ -1,12 +1,12 @@
 """OBS001: the health endpoint is missing, or says "ok" without checking its dependencies.
 
-A monitor is only as good as what it polls. A ``/healthz`` that returns ``ok`` from a static
+Why: a monitor is only as good as what it polls. A ``/healthz`` that returns ``ok`` from a static
 handler stays green while the database is down and every real page fails (the classic
 failure in hypothesis/via#1214). A useful health endpoint runs a cheap query against each
 dependency and says which one failed, e.g. ``{"status": "ok", "db": "ok"}`` or the
 ``application/health+json`` shape with a ``checks`` object.
 
-The endpoint is found from the monitor checks (a check whose name or path mentions health,
+What: the endpoint is found from the monitor checks (a check whose name or path mentions health,
 status, ready or live, with its headers for an authenticated endpoint), else by trying
 ``/healthz``, ``/health``, ``/api/health`` and ``/status`` on ``app.canonical``.
 Fix: serve ``GET /healthz`` that runs ``SELECT 1`` (and pings the cache/queue) and answers

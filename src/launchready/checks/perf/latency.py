@@ -48,7 +48,7 @@ from launchready.checks.catalog import meta
 from launchready.config.expect import Expectation, ResponseFacts, check
 from launchready.config.models import PerfConfig, PerfEndpoint, SmokeStep
 from launchready.errors import LaunchreadyError
-from launchready.model import Finding, Measurement, Table
+from launchready.model import ErrorReason, Finding, Measurement, Table
 from launchready.perf import baseline as perf_baseline
 from launchready.perf.load import (
     INTERRUPT,
@@ -443,8 +443,10 @@ class PerfChecks(CheckFamily[PerfObservation]):
                 measurements.append(_measurement("PERF004", obs.burst, obs.burst.result))
                 rows.append(_row(obs.burst, obs.burst.result, "ok"))
                 findings.extend(_error_findings(obs.burst, obs.burst.result, max_err, perf))
+        reasons: dict[str, ErrorReason] = {}
         if perf.baseline and obs.baseline_error is not None:
             errors["PERF003"] = obs.baseline_error
+            reasons["PERF003"] = ErrorReason.USAGE  # the baseline file cannot be used
         by_name = {r.name: r for r in obs.endpoints}
         for comp in comparisons:
             if comp.verdict == "regressed":
@@ -465,7 +467,7 @@ class PerfChecks(CheckFamily[PerfObservation]):
             tables.append(Table(title="Perf notes", columns=(),
                                 rows=tuple((n,) for n in notes)))
         return Outcome(findings=tuple(findings), measurements=tuple(measurements),
-                       tables=tuple(tables), errors=errors)
+                       tables=tuple(tables), errors=errors, reasons=reasons)
 
 
 _COLUMNS = ("endpoint", "model", "requests", "errors", "timeouts", "late", "dropped", "p50",

@@ -28,23 +28,31 @@ PURGE = ("Rotate first: purging history does not revoke the key, and every clone
 def secret_finding(rule_id: str, *, where: str, match: Match, line: int | None = None,
                    column: int | None = None, impact: str, fix_extra: str = "",
                    detail: str = "", severity: Severity | None = None,
-                   location_path: str | None = None, attribution: str | None = None
-                   ) -> Finding:
-    """One finding for one secret value at one place."""
+                   location_path: str | None = None, attribution: str | None = None,
+                   occurrence: int = 0) -> Finding:
+    """One finding for one secret value at one place.
+
+    ``occurrence`` numbers the second and later places of one value in one file, so each
+    has its own fingerprint (the first keeps the fingerprint it always had).
+    """
     rule = match.rule
     shown_line = match.line if line is None else line
     target = f"{safe_path(where)}:{shown_line}" if shown_line else safe_path(where)
     encoded = f", {match.encoding}-encoded" if match.encoding else ""
     named = f"; the value of {attribution} is in {safe_path(where)}" if attribution else ""
-    evidence = f"{rule.title}: {match.masked} (redacted{encoded}){named}{detail}"
+    note = f"; {match.note}" if match.note else ""
+    evidence = f"{rule.title}: {match.masked} (redacted{encoded}){named}{detail}{note}"
+    if match.note:
+        severity = Severity.LOW  # a local default or a key that is public by design
     fix = f"{rule.rotation} {fix_extra}".strip()
     finding = make_finding(
         meta(rule_id), target=target, evidence=evidence, impact=impact, fix=fix,
-        severity=severity, title=f"{meta(rule_id).title}: {rule.title}",
+        severity=severity, title=f"{meta(rule_id).title}: {rule.title}", detail_key=rule.id,
         location=Location(path=location_path or where, line=shown_line or None,
                           column=column if column is not None else match.column or None))
     return dataclasses.replace(
-        finding, fingerprint=fingerprint_of(rule_id, where, f"{rule.id}:{match.hash}"))
+        finding, fingerprint=fingerprint_of(
+            rule_id, where, f"{rule.id}:{match.hash}" + (f"#{occurrence}" if occurrence else "")))
 
 
 def skipped_table(title: str, skipped: Iterable[Skipped], limit: int = 50) -> Table | None:

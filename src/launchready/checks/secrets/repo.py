@@ -11,9 +11,17 @@ fork — holds the key; removing it in a later commit changes nothing for them.
 
 Fix: rotate at the provider (each finding names the steps), read the value from the
 environment, and for history purge with ``git filter-repo`` after rotating. A line can be
-accepted with an inline ``launchready: ignore[SEC001]`` comment (or gitleaks'
-``gitleaks:allow``); known findings can be baselined with ``--write-baseline``/``--baseline``
-(fingerprints are hashes, never values).
+accepted with an inline comment on it: ``launchready: ignore[SEC001]`` (or ``ignore`` for every
+rule), and the markers other scanners use, ``gitleaks:allow`` and ``pragma: allowlist secret``.
+A ``.gitleaksignore`` at the top of the repository is honoured (gitleaks' fingerprints:
+``path:rule:line``, ``commit:path:rule:line``; the entry suppresses what is found at that
+place whatever the rule is called). ``[secrets] exclude = ["fixtures/*"]`` adds globs of paths
+not scanned; generated code (``*.gen.ts``...), lockfiles and ``vendor/`` are excluded by
+default (``exclude_defaults = false`` scans them) and listed with the reason. Known findings
+can be baselined with ``--write-baseline``/``--baseline`` (fingerprints are hashes, never
+values). A URL password for localhost or a container service, a well-known placeholder
+password, and keys published to browsers by design (Firebase web API keys) are low findings
+that say so; documentation hosts (``example.com``) are no finding.
 
 Pass: ``STRIPE_KEY = os.environ["STRIPE_SECRET_KEY"]``.
 Fail: ``STRIPE_KEY = "sk_live_51H..."`` in ``src/billing.py`` (SEC001, critical), or the same
@@ -31,7 +39,8 @@ from __future__ import annotations
 import asyncio
 import fnmatch
 import os
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from launchready.checks.base import CheckFamily, Context, Outcome, make_finding
@@ -39,11 +48,12 @@ from launchready.checks.catalog import meta
 from launchready.checks.secrets.common import PURGE, secret_finding, skipped_table
 from launchready.model import Finding, Location, Severity, Table
 from launchready.probes.git import GitError, repo_root
+from launchready.secrets.allow import Excludes, GitleaksIgnore
 from launchready.secrets.history import HistoryScan, scan_history
 from launchready.secrets.redact import safe_path
 from launchready.secrets.scanner import Scanner
 from launchready.secrets.staged import scan_staged
-from launchready.secrets.tree import TreeScan, scan_tree
+from launchready.secrets.tree import TreeScan, read_capped, scan_tree
 
 ENV_TEMPLATES = (".env.example", ".env.sample", ".env.template", ".env.dist", ".env.defaults",
                  ".env.schema", ".env.test.example")
@@ -65,6 +75,7 @@ class RepoObservations:
 
     tree: TreeScan
     history: HistoryScan | None
+    ignore: GitleaksIgnore = field(default_factory=GitleaksIgnore)
 
 
 class RepoSecrets(CheckFamily[RepoObservations]):
@@ -99,18 +110,23 @@ class RepoSecrets(CheckFamily[RepoObservations]):
     def _gather_sync(self, ctx: Context) -> RepoObservations:
         scanner = Scanner()
         targets = self._targets(ctx)
+        conf = ctx.config.secrets
+        excludes = Excludes(user=tuple(conf.exclude), defaults=conf.exclude_defaults) \
+            if conf is not None else Excludes()
         if self.staged:
-            return RepoObservations(tree=self._staged(targets, scanner, ctx), history=None)
-        tree = scan_tree(targets, scanner)
+            return RepoObservations(tree=self._staged(targets, scanner, ctx), history=None,
+                                    ignore=_gitleaksignore(targets))
+        tree = scan_tree(targets, scanner, excludes=excludes)
         want_history = self.history if self.history is not None else (
             ctx.config.secrets.history if ctx.config.secrets else False)
         history = None
         if want_history:
             top = next((r for r in (repo_root(t) for t in targets) if r is not None), None)
-            history = (scan_history(top, scanner, since=self.since) if top is not None else
+            history = (scan_history(top, scanner, since=self.since, excludes=excludes)
+                       if top is not None else
                        HistoryScan(hits=(), commits=0, complete=False,
                                    reason="not a git repository: no history to scan"))
-        return RepoObservations(tree=tree, history=history)
+        return RepoObservations(tree=tree, history=history, ignore=_gitleaksignore(targets))
 
     @staticmethod
     def _staged(targets: list[Path], scanner: Scanner, ctx: Context) -> TreeScan:
@@ -125,13 +141,24 @@ class RepoSecrets(CheckFamily[RepoObservations]):
     def evaluate(self, obs: RepoObservations, ctx: Context) -> Outcome:
         findings: list[Finding] = []
         in_tree: set[tuple[str, str, str]] = set()
+        allowed = 0
+        seen: Counter[tuple[str, str, str, str]] = Counter()
+
+        def occurrence(rid: str, path: str, rule: str, value: str) -> int:
+            seen[(rid, path, rule, value)] += 1
+            return seen[(rid, path, rule, value)] - 1
+
         for fh in obs.tree.files:
             for m in fh.matches:
                 in_tree.add((m.rule.id, fh.path, m.hash))
                 if m.ignored_for("SEC001"):
                     continue
+                if obs.ignore.covers(fh.path, m.line):
+                    allowed += 1
+                    continue
                 findings.append(secret_finding(
                     "SEC001", where=fh.path, match=m,
+                    occurrence=occurrence("SEC001", fh.path, m.rule.id, m.hash),
                     severity=Severity.CRITICAL if m.rule.live else Severity.HIGH,
                     impact=f"Anyone who can read the repository can use this "
                            f"{m.rule.provider} credential."))
@@ -145,9 +172,13 @@ class RepoSecrets(CheckFamily[RepoObservations]):
                 key = (hit.match.rule.id, hit.path, hit.match.hash)
                 if key in in_tree or hit.match.ignored_for("SEC002"):
                     continue
+                if obs.ignore.covers(hit.path, hit.line, hit.commit):
+                    allowed += 1
+                    continue
                 rid = "SEC001" if hit.in_head else "SEC002"
                 findings.append(secret_finding(
                     rid, where=hit.path, match=hit.match, line=hit.line,
+                    occurrence=occurrence(rid, hit.path, hit.match.rule.id, hit.match.hash),
                     severity=(Severity.CRITICAL if hit.match.rule.live else Severity.HIGH)
                     if rid == "SEC001" else None,
                     detail=f"; added in commit {hit.commit[:12]} ({hit.date})"
@@ -172,6 +203,9 @@ class RepoSecrets(CheckFamily[RepoObservations]):
                         "then rotate every secret it held and commit a .env.example with "
                         "empty values instead. " + PURGE,
                     location=Location(path=path)))
+        if len(obs.ignore):
+            tables.append(Table(title=".gitleaksignore", columns=("entries", "suppressed"),
+                                rows=((str(len(obs.ignore)), str(allowed)),)))
         skipped = skipped_table("Files not scanned for secrets", obs.tree.skipped)
         if skipped is not None:
             tables.append(skipped)
@@ -179,6 +213,16 @@ class RepoSecrets(CheckFamily[RepoObservations]):
                        if self.staged else {})
         return Outcome(findings=tuple(findings), tables=tuple(tables), errors=errors,
                        skipped=skipped_ids)
+
+
+def _gitleaksignore(targets: list[Path]) -> GitleaksIgnore:
+    """The ``.gitleaksignore`` at the top of the first target's repository (or folder)."""
+    for t in targets:
+        top = repo_root(t) or (t if t.is_dir() else t.parent)
+        data = read_capped(top / ".gitleaksignore", root=top, max_bytes=1 << 20)
+        if isinstance(data, bytes):
+            return GitleaksIgnore.parse(data.decode("utf-8", "replace"))
+    return GitleaksIgnore()
 
 
 def _shell_quote(text: str) -> str:

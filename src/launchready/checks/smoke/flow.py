@@ -22,7 +22,7 @@ Why: the smoke flow is what a buyer does in the first minute of a demo. A broken
 dead demo; a broken dashboard or core action is an awkward one; a session that survives logout
 is the finding a buyer's security reviewer writes up first.
 
-How to fix: see each finding; credentials come from the environment (``${SMOKE_PASSWORD}``)
+Fix: see each finding; credentials come from the environment (``${SMOKE_PASSWORD}``)
 and are masked in every output, and bodies of login/logout steps are never stored.
 
 Pass: ``POST /api/login`` → 200 with the session cookie, ``GET /api/dashboard`` → 200 in 80 ms

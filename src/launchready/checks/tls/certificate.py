@@ -47,7 +47,7 @@ from urllib.parse import urlsplit
 
 from launchready.checks.base import CheckFamily, Context, Outcome, make_finding
 from launchready.checks.catalog import meta
-from launchready.model import Finding, Severity, Table
+from launchready.model import Finding, Severity, Table, TableKind
 from launchready.probes.tls import CertInfo, TlsObservation, TlsProbe, TlsVerdict
 
 #: lifetimes at or above this use the 14/30-day thresholds unscaled
@@ -475,7 +475,8 @@ class CertificateChecks(CheckFamily[tuple[TlsObservation, ...]]):
         table = Table(title="TLS certificates",
                       columns=("target", "result", "protocol", "certificate", "issuer",
                                "expires (UTC)"),
-                      rows=tuple(_table_row(o, ctx.now) for o in obs))
+                      rows=tuple(_table_row(o, ctx.now) for o in obs),
+                      kind=TableKind.CERTIFICATES)
         findings.sort(key=lambda f: f.rule_id)
         return Outcome(findings=tuple(findings), tables=(table,) if obs else (),
                        errors=errors)

@@ -1,6 +1,6 @@
 """WEB005 and WEB006 — caching that makes the demo fast, and caching that leaks accounts.
 
-WEB005 (low): the canonical page is fetched with ``Accept-Encoding: gzip, br`` (``gzip`` alone
+What: WEB005 (low): the canonical page is fetched with ``Accept-Encoding: gzip, br`` (``gzip`` alone
 when this install cannot decode Brotli) and so are the same-origin scripts and stylesheets it
 references (at most 24).
 

@@ -8,7 +8,7 @@ looks like one (``session``, ``sid``, ``auth``, ``token``, ``jwt``, ``remember``
 cookie (``Max-Age=0``, an expiry in the past) are ignored. Each session cookie missing one or
 more of the three attributes is one medium finding, named by the cookie.
 
-Why (RFC 6265 §4.1.2.5, §4.1.2.6; RFC 6265bis §4.1.2.7): without ``Secure`` the session rides
+Why: (RFC 6265 §4.1.2.5, §4.1.2.6; RFC 6265bis §4.1.2.7) without ``Secure`` the session rides
 any plain-HTTP request (a hotel captive portal sees it); without ``HttpOnly`` one injected script
 reads it; without ``SameSite`` other sites can ride the session in cross-site requests. Browsers
 now default ``SameSite`` to Lax, but not all do, and ``None`` must be explicit.

@@ -1,6 +1,6 @@
 """SEC009 and SEC004 — files that should never be served: secrets, repositories, source maps.
 
-SEC009 (critical; ``/server-status`` high, ``/.DS_Store`` medium): launchready asks the
+What: SEC009 (critical; ``/server-status`` high, ``/.DS_Store`` medium): launchready asks the
 canonical host for ``/.env`` (and ``.env.production``, ``.env.local``), ``/.git/HEAD``,
 ``/.git/config``, ``/config.json``, backups (``/backup.zip``, ``/backup.tar.gz``,
 ``/backup.sql``, ``/db.sql``, ``/dump.sql``, ``/database.sql``), ``/.htpasswd``,

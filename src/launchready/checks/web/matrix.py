@@ -58,7 +58,7 @@ from launchready.checks.web.matrix_plan import (
     url_origin,
 )
 from launchready.checks.web.mixed import PageFacts, default_page, page_facts
-from launchready.model import Finding, Severity, Table
+from launchready.model import Finding, Severity, Table, TableKind
 from launchready.probes.http import HttpResponse, RedirectChain
 from launchready.probes.tls import TlsObservation
 
@@ -590,7 +590,7 @@ def _table(obs: MatrixObservation, ctx: Context, notes: dict[str, list[str]]) ->
     return Table(title="Redirect and TLS matrix",
                  columns=("hostname", "scheme", "start", "hops", "final URL", "final",
                           "certificate", "HSTS", "verdict"),
-                 rows=tuple(rows))
+                 rows=tuple(rows), kind=TableKind.REDIRECT_MATRIX)
 
 
 # --- the family -----------------------------------------------------------------------------------

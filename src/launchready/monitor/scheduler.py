@@ -1,0 +1,318 @@
+"""The monitor's scheduler: runs each check on its slots and turns outcomes into decisions.
+
+Scheduling (RELIABILITY 5, 7, 8): each check has its own task on the monotonic clock with
+fixed slots ``t0 + n * interval`` plus a random jitter; a run is bounded by its timeout (below
+the interval); a run that overshoots its slot makes the task skip to the next future slot, so
+runs never overlap and nothing is caught up in a burst. Wall-clock steps move nothing.
+
+Each outcome goes through the alert state machine (:mod:`~launchready.monitor.state`); the
+new state, the result row and the messages it calls for are handed to the writer as one
+:class:`~launchready.monitor.store.Commit`. "Monitor offline" needs independent evidence: every
+check failing at the network level **and** no canary answering
+(:mod:`~launchready.monitor.canary`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import random
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import aiohttp
+
+from launchready.config.models import Config, MonitorCheck, MonitorConfig
+from launchready.monitor.canary import Canaries
+from launchready.monitor.guard import AddressPolicy
+from launchready.monitor.probes import (
+    GuardedHttpProbe,
+    Outcome,
+    guarded_session,
+    run_dns,
+    run_flow_check,
+    run_http,
+    run_tcp,
+)
+from launchready.monitor.state import Event, EventKind, Observation, Status, advance
+from launchready.monitor.state import monitor_offline as all_offline
+from launchready.monitor.store import Commit, Message, ResultRow
+from launchready.monitor.timing import CheckTiming, timing
+from launchready.monitor.writer import Writer, fmt
+from launchready.probes.dns import DnsProbe
+from launchready.probes.http import ssl_context
+
+log = logging.getLogger("launchready.monitor")
+CANARY_EVERY_S = 1.0  # canaries are asked at most this often while every check fails
+STAGGER_S = 0.01  # first runs of successive checks start this far apart (at most)
+
+
+def _span(delta: timedelta) -> str:
+    seconds = int(delta.total_seconds())
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}h {minutes}m" if hours else f"{minutes}m {secs}s"
+
+
+def compose(check: MonitorCheck, event: Event) -> tuple[str, str]:
+    """(title, body) of the message for ``event``: the check, what failed, since when, the
+    owner (SPEC §7) — never a URL, header or token."""
+    owner = f"\nOwner: {check.owner}" if check.owner else ""
+    if event.kind is EventKind.DOWN:
+        return (f"[DOWN] {check.name}",
+                f"{check.name} is DOWN since {fmt(event.since)}: {event.cause}.{owner}")
+    if event.kind is EventKind.REMINDER:
+        return (f"[STILL DOWN] {check.name}",
+                f"{check.name} has been DOWN for {_span(event.at - event.since)} (since "
+                f"{fmt(event.since)}): {event.cause}.{owner}")
+    note = " (recovered while monitor offline)" if event.while_offline else ""
+    return (f"[RECOVERED] {check.name}",
+            f"{check.name} is UP again{note} at {fmt(event.at)} after "
+            f"{_span(event.at - event.since)} down (since {fmt(event.since)}; last cause: "
+            f"{event.cause or 'unknown'}).{owner}")
+
+
+def in_maintenance(monitor: MonitorConfig, check: str, at: datetime) -> bool:
+    """Whether a maintenance window covers ``check`` at ``at``."""
+    for window in monitor.maintenance:
+        if window.checks and check not in window.checks:
+            continue
+        if datetime.fromisoformat(window.start) <= at < datetime.fromisoformat(window.end):
+            return True
+    return False
+
+
+@dataclass
+class Runner:
+    """One check with what it runs on."""
+
+    check: MonitorCheck
+    timing: CheckTiming
+    policy: AddressPolicy
+    session: aiohttp.ClientSession | None = None
+    probe: GuardedHttpProbe | None = None
+
+
+def build_runners(config: Config) -> dict[str, Runner]:
+    """A runner per check. HTTP checks of one address policy share one session: a run never
+    reuses a connection and the shared session has no connection limit, so sharing changes
+    nothing but the memory (10,000 sessions were most of the daemon's footprint)."""
+    mon = config.monitor
+    if mon is None:
+        return {}
+    tls = ssl_context(config.network.ca_bundle)  # one for every session
+    sessions: dict[AddressPolicy, aiohttp.ClientSession] = {}
+    runners: dict[str, Runner] = {}
+    for chk in mon.checks:
+        allow = chk.allow_private if chk.allow_private is not None else mon.allow_private
+        policy = AddressPolicy.build(allow_private=allow, networks=chk.allow_networks)
+        if allow or chk.allow_networks:
+            log.warning("check %r may reach private addresses (allow_private%s)", chk.name,
+                        f", allow_networks={chk.allow_networks}" if chk.allow_networks
+                        else "")
+        runner = Runner(check=chk, timing=timing(chk, mon), policy=policy)
+        if chk.kind == "http":
+            if policy not in sessions:
+                sessions[policy] = guarded_session(config, policy, tls, shared=True)
+            runner.session = sessions[policy]
+        elif chk.kind == "flow":
+            runner.probe = GuardedHttpProbe(
+                config=config, policy=policy, resolve=config.network.resolve_map(),
+                ca_bundle=config.network.ca_bundle, timeout=runner.timing.timeout)
+        runners[chk.name] = runner
+    return runners
+
+
+async def close_runners(runners: Mapping[str, Runner]) -> None:
+    """Close the sessions and probes of ``runners``."""
+    for runner in runners.values():
+        if runner.session is not None and not runner.session.closed:
+            await runner.session.close()
+        if runner.probe is not None:
+            await runner.probe.aclose()
+
+
+@dataclass
+class Scheduler:
+    """Runs the checks and feeds the state machine; hands every change to ``writer``."""
+
+    config: Config
+    monitor: MonitorConfig
+    writer: Writer
+    runners: dict[str, Runner]
+    clock: Callable[[], datetime]
+    environ: Mapping[str, str] = field(default_factory=dict)
+    statuses: dict[str, Status] = field(default_factory=dict)
+    offline: bool = False
+    # called with (planned start, actual start) on the monotonic clock before each run;
+    # the benchmark measures scheduling lag with it
+    on_schedule: Callable[[float, float], None] | None = None
+    last_round: float = 0.0  # monotonic end of the latest run (the heartbeat reads it)
+    tasks: list[asyncio.Task[Any]] = field(default_factory=list)
+    _stop: asyncio.Event = field(default_factory=asyncio.Event)
+    _idle: set[asyncio.Task[Any]] = field(default_factory=set)  # checks sleeping till a slot
+    _latest: dict[str, tuple[bool, bool]] = field(default_factory=dict)
+    _dns: DnsProbe | None = None
+    _canaries: Canaries = field(default_factory=lambda: Canaries(addresses=()))
+    _canary_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    _canary_at: float | None = None  # monotonic time of the last canary probe
+    _network_gone: bool = False
+
+    def __post_init__(self) -> None:
+        self._dns = DnsProbe(resolver=self.config.network.resolver)
+        self._canaries = Canaries(addresses=tuple(self.monitor.canaries))
+
+    def start(self) -> None:
+        """One task per check, their first slots spread over the interval: 10,000 checks
+        at 30 s become 333 runs a second, not 10,000 within the first jitter window; a few
+        checks still all start within milliseconds."""
+        # hear the canaries while the network presumably works: only a canary heard once
+        # can later testify that the network is gone
+        self.tasks.append(asyncio.create_task(self._canaries.learn(), name="canaries"))
+        began, count = time.monotonic(), len(self.runners)
+        for index, runner in enumerate(self.runners.values()):
+            phase = index * min(STAGGER_S, runner.timing.interval / count)
+            self.tasks.append(asyncio.create_task(self._loop(runner, began + phase),
+                                                  name=f"check {runner.check.name}"))
+
+    async def stop(self, wait: float) -> None:
+        """Stop scheduling; give in-flight runs up to ``wait`` seconds, then cut them (a
+        cut run is stored as unknown)."""
+        self._stop.set()
+        for idle in self._idle:
+            idle.cancel()  # between runs: nothing in flight to wait for
+        if self.tasks:
+            _, pending = await asyncio.wait(self.tasks, timeout=max(0.1, wait))
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*self.tasks, return_exceptions=True)
+
+    async def round(self) -> dict[str, Outcome]:
+        """Every check once, concurrently, each observed."""
+        outcomes = await asyncio.gather(*(self._run(r) for r in self.runners.values()))
+        for runner, outcome in zip(self.runners.values(), outcomes, strict=True):
+            self._latest[runner.check.name] = (outcome.ok, outcome.network)
+        offline = await self._is_offline()
+        for runner, outcome in zip(self.runners.values(), outcomes, strict=True):
+            self._observe(runner, outcome, offline)
+        return {r.check.name: o for r, o in zip(self.runners.values(), outcomes, strict=True)}
+
+    async def _run(self, runner: Runner) -> Outcome:
+        chk, t = runner.check, runner.timing
+        try:
+            # the runners honour the timeout themselves; this is the backstop
+            async with asyncio.timeout(t.timeout + 1.0):
+                if chk.kind == "http" and runner.session is not None:
+                    return await run_http(runner.session, chk, timeout=t.timeout,
+                                          max_body=chk.max_body or self.monitor.max_body,
+                                          policy=runner.policy)
+                if chk.kind == "flow" and runner.probe is not None:
+                    return await run_flow_check(self.config, runner.probe, self.environ,
+                                                t.timeout)
+                if chk.kind == "dns" and self._dns is not None:
+                    async with asyncio.timeout(t.timeout):
+                        return await run_dns(self._dns, chk)
+                return await run_tcp(self.config, chk, timeout=t.timeout, policy=runner.policy)
+        except TimeoutError:
+            return Outcome(ok=False, cause=f"timeout after {t.timeout:g}s", network=True)
+        except Exception as exc:
+            log.exception("check %r crashed", chk.name)
+            return Outcome(ok=False, cause=f"bug: {type(exc).__name__}")
+
+    async def _loop(self, runner: Runner, t0: float) -> None:
+        t = runner.timing
+        slot = 0
+        while not self._stop.is_set():
+            due = t0 + slot * t.interval + random.random() * t.jitter  # noqa: S311 - jitter
+            delay = due - time.monotonic()
+            if delay > 0:
+                # a plain sleep: a wait_for on the stop event would start a task per run;
+                # stop() cancels the checks that are sleeping between runs instead
+                me = asyncio.current_task()
+                if me is not None:
+                    self._idle.add(me)
+                try:
+                    await asyncio.sleep(delay)
+                finally:
+                    self._idle.discard(me)
+            if self.on_schedule is not None:
+                self.on_schedule(due, time.monotonic())
+            try:
+                outcome = await self._run(runner)
+            except asyncio.CancelledError:
+                if self._stop.is_set():  # cut by shutdown: the run is unknown, not missing
+                    self.writer.put(Commit(result=ResultRow(
+                        check=runner.check.name, at=self.clock(), ok=None, latency_ms=None,
+                        cause="stopped during the run (monitor shutdown)")))
+                raise
+            self._latest[runner.check.name] = (outcome.ok, outcome.network)
+            self._observe(runner, outcome, await self._is_offline())
+            self.last_round = time.monotonic()
+            # next slot strictly in the future: an overrun skips slots, never bursts
+            slot = max(slot + 1, math.floor((time.monotonic() - t0) / t.interval) + 1)
+
+    async def _is_offline(self) -> bool:
+        """Whether the monitor has lost its own network: every check failed at the network
+        level at once AND no canary heard before answers. The canaries are asked at most once per
+        ``CANARY_EVERY_S`` (one probe shared by the checks finishing meanwhile)."""
+        if len(self.runners) < 2 or not all_offline(self._latest):
+            return False
+        async with self._canary_lock:
+            now = time.monotonic()
+            if self._canary_at is None or now - self._canary_at >= CANARY_EVERY_S:
+                self._network_gone = await self._canaries.network_gone()
+                self._canary_at = time.monotonic()
+        return self._network_gone
+
+    def _observe(self, runner: Runner, outcome: Outcome, offline: bool) -> None:
+        chk = runner.check
+        now = self.clock()
+        was_offline = self.offline
+        self.offline = offline
+        messages: list[Message] = []
+        if self.offline and not was_offline:
+            log.error("monitor offline: every check failed at the network level and no "
+                      "canary answers; results are stored as unknown until the network "
+                      "returns")
+            messages += self._broadcast(
+                f"offline:{now.timestamp():.0f}", "[MONITOR OFFLINE] launchready",
+                f"Every check failed at the network level at {fmt(now)} and none of the "
+                f"monitor's canaries answers: the monitor host has lost its network. "
+                f"Results are unknown until it returns.")
+        elif was_offline and not self.offline:
+            log.warning("monitor back online at %s", fmt(now))
+        obs = Observation(at=now, mono=time.monotonic(), ok=outcome.ok, cause=outcome.cause,
+                          slow=outcome.slow,
+                          maintenance=in_maintenance(self.monitor, chk.name, now),
+                          offline=self.offline and not outcome.ok)
+        before = self.statuses.get(chk.name, Status())
+        after, events = advance(before, obs, runner.timing.policy)
+        self.statuses[chk.name] = after
+        opened: tuple[datetime, str] | None = None
+        closed: tuple[datetime, bool] | None = None
+        for event in events:
+            title, body = compose(chk, event)
+            key = f"{chk.name}:{event.kind.value}:{event.since.timestamp():.3f}"
+            if event.kind is EventKind.DOWN:
+                opened = (event.since, event.cause)
+                log.warning("%s is DOWN: %s", chk.name, event.cause)
+            elif event.kind is EventKind.RECOVERED:
+                closed = (event.at, event.while_offline)
+                log.warning("%s recovered", chk.name)
+            else:
+                key += f":{event.at.timestamp():.0f}"
+            messages += self._broadcast(key, title, body)
+        ok: bool | None = None if obs.offline else outcome.ok
+        self.writer.put(Commit(
+            result=ResultRow(check=chk.name, at=now, ok=ok, latency_ms=outcome.latency_ms,
+                             cause=outcome.cause),
+            check=chk.name, status=after, opened=opened, closed=closed,
+            messages=tuple(messages), mono=time.monotonic()))
+
+    def _broadcast(self, key: str, title: str, body: str) -> list[Message]:
+        return [Message(dedupe=f"{key}:{i}", route=i, title=title, body=body)
+                for i in range(len(self.monitor.alerts))]

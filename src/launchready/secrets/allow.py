@@ -1,0 +1,100 @@
+"""Allowlists users already have: excluded paths and gitleaks' ``.gitleaksignore``.
+
+Excluded paths are not scanned and are listed with the reason: generated code, lockfiles and
+vendored code by default (their "secrets" are hashes, fixtures and third-party examples), and
+whatever ``[secrets] exclude`` adds. A pattern is a glob on the path relative to the repository
+(``*`` crosses ``/``), tried at any depth: ``vendor/*`` also excludes ``web/vendor/x.js``.
+
+``.gitleaksignore`` holds one fingerprint a line, as gitleaks writes them:
+``path:rule:line`` for files and ``commit:path:rule:line`` for history. Rule names differ
+between the two tools, so an entry suppresses whatever we find at that path and line (and
+commit).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from dataclasses import dataclass
+
+#: (glob, why) excluded unless ``[secrets] exclude_defaults = false``
+DEFAULT_EXCLUDES: tuple[tuple[str, str], ...] = (
+    *((g, "generated code") for g in (
+        "*.gen.ts", "*.gen.js", "*.gen.go", "*.generated.*", "*_pb2.py", "*.pb.go",
+        "*/__generated__/*", "*.snap")),
+    *((g, "lockfile") for g in (
+        "package-lock.json", "npm-shrinkwrap.json", "yarn.lock", "pnpm-lock.yaml", "bun.lock",
+        "poetry.lock", "Pipfile.lock", "uv.lock", "pdm.lock", "Cargo.lock", "go.sum",
+        "composer.lock", "Gemfile.lock", "mix.lock", "pubspec.lock", "packages.lock.json",
+        "flake.lock")),
+    *((g, "vendored code") for g in ("vendor/*", "third_party/*", "third-party/*")),
+)
+
+
+def _matches(path: str, pattern: str) -> bool:
+    name = path.rsplit("/", 1)[-1]
+    return (fnmatch.fnmatchcase(path, pattern) or fnmatch.fnmatchcase(path, "*/" + pattern)
+            or ("/" not in pattern and fnmatch.fnmatchcase(name, pattern)))
+
+
+@dataclass(frozen=True)
+class Excludes:
+    """The globs of one scan; :meth:`reason` says why a path is not scanned."""
+
+    user: tuple[str, ...] = ()
+    defaults: bool = True
+
+    def reason(self, path: str) -> str | None:
+        """Why ``path`` (relative, ``/``-separated) is excluded, or None."""
+        path = path.replace("\\", "/")
+        path = path[2:] if path.startswith("./") else path
+        for pattern in self.user:
+            if _matches(path, pattern):
+                return f"excluded: [secrets] exclude {pattern!r}"
+        if self.defaults:
+            for pattern, why in DEFAULT_EXCLUDES:
+                if _matches(path, pattern):
+                    return f"excluded: {why} ({pattern})"
+        return None
+
+
+_COMMIT = re.compile(r"^[0-9a-f]{7,40}$")
+
+
+@dataclass(frozen=True)
+class GitleaksIgnore:
+    """The entries of a ``.gitleaksignore`` file."""
+
+    files: frozenset[tuple[str, int]] = frozenset()
+    commits: frozenset[tuple[str, str, int]] = frozenset()
+
+    @classmethod
+    def parse(cls, text: str) -> GitleaksIgnore:
+        """Entries of ``text``; comments, blank and malformed lines are skipped."""
+        files: set[tuple[str, int]] = set()
+        commits: set[tuple[str, str, int]] = set()
+        for raw in text.splitlines():
+            entry = raw.strip()
+            if not entry or entry.startswith("#"):
+                continue
+            head, sep, line = entry.rpartition(":")
+            rest, sep2, _rule = head.rpartition(":")
+            if not (sep and sep2 and line.isdigit() and rest):
+                continue
+            commit, sep3, path = rest.partition(":")
+            if sep3 and _COMMIT.match(commit):
+                commits.add((commit, path, int(line)))
+            else:
+                files.add((rest, int(line)))
+        return cls(files=frozenset(files), commits=frozenset(commits))
+
+    def __len__(self) -> int:
+        return len(self.files) + len(self.commits)
+
+    def covers(self, path: str, line: int, commit: str = "") -> bool:
+        """True when an entry names this place (a commit entry needs the commit to match)."""
+        if not commit:
+            return (path, line) in self.files
+        return any(commit.startswith(c) and p == path and n == line
+                   for c, p, n in self.commits)
+

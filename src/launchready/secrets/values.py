@@ -1,0 +1,32 @@
+"""What a candidate value looks like: its entropy, and whether it is a placeholder."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+
+
+def shannon_entropy(value: bytes) -> float:
+    """Bits per character of ``value`` (0 for empty)."""
+    if not value:
+        return 0.0
+    n = len(value)
+    return -sum(c / n * math.log2(c / n) for c in Counter(value).values())
+
+
+# Substrings that mark a value as an example or a placeholder, never a live credential
+# (AWS's documented AKIAIOSFODNN7EXAMPLE, "xxxx", "<your-key>", "${VAR}", "changeme" ...).
+PLACEHOLDER_MARKERS: tuple[bytes, ...] = (
+    b"example", b"xxxx", b"<", b">", b"${", b"{{", b"changeme", b"change_me", b"change-me",
+    b"changethis", b"change_this", b"change-this", b"changeit",
+    b"your_", b"your-", b"yourkey", b"placeholder", b"dummy", b"redacted", b"****", b"...",
+    b"insert", b"replace", b"sample", b"0000000000", b"1234567890", b"abcdefgh", b"####",
+)
+
+
+def is_placeholder(value: bytes) -> bool:
+    """True for documentation examples and placeholders (case-insensitive)."""
+    low = value.lower()
+    if any(m in low for m in PLACEHOLDER_MARKERS):
+        return True
+    return len(set(low)) < 5

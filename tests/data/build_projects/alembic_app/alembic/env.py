@@ -1,0 +1,1 @@
+"""Alembic environment of the fixture (never run: the checks read migrations as text)."""

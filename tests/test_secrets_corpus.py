@@ -1,0 +1,187 @@
+"""The scanner on code as people write it: a clean corpus that must stay silent, and positives
+in every assignment form and file type the generic rule reads, plus each provider's format.
+
+``tests/data/secrets_corpus/clean`` holds realistic TS/TSX/Python/Go/Kotlin/YAML/CI/compose
+files full of the words ``token``, ``secret``, ``password`` and ``key`` and no credential.
+The positives are generated here, from random values of the shapes real secrets have.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+import pytest
+
+from launchready.checks.secrets.common import secret_finding
+from launchready.model import Severity
+from launchready.secrets.redact import value_hash
+from launchready.secrets.rules import RULES
+from launchready.secrets.scanner import Scanner
+
+CLEAN = Path(__file__).parent / "data" / "secrets_corpus" / "clean"
+SCANNER = Scanner()
+_ALNUM = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+
+def _noise(n: int, seed: str, alphabet: str = _ALNUM) -> str:
+    out: list[str] = []
+    counter = 0
+    while len(out) < n:
+        block = hashlib.sha256(f"{seed}:{counter}".encode()).digest()
+        out.extend(alphabet[b % len(alphabet)] for b in block)
+        counter += 1
+    return "".join(out[:n])
+
+
+#: value shapes of generated credentials: ``openssl rand -base64 32``, hex, alphanumeric and a
+#: password with symbols
+SHAPES = {
+    "base64": lambda seed: _noise(43, seed, _ALNUM + "+/") + "=",
+    "hex": lambda seed: _noise(40, seed, "0123456789abcdef"),
+    "alnum": lambda seed: _noise(24, seed),
+    "password": lambda seed: _noise(18, seed, _ALNUM + "-_!@^*."),
+}
+
+#: (file name, line template) — every way a literal gets assigned to a secret-named key
+CONTEXTS = [
+    ("src/lib/auth.ts", 'export const SESSION_SECRET = "{v}";'),
+    ("src/lib/stripe.ts", 'const stripeSecret: string = "{v}";'),
+    ("src/app/page.tsx", '<Provider apiKey="{v}" region="eu" />'),
+    ("src/config.js", "module.exports = {{ clientSecret: '{v}' }};"),
+    ("src/config.mjs", "export default {{ auth: {{ token: `{v}` }} }};"),
+    ("app/settings.py", 'SECRET_KEY = "{v}"'),
+    ("app/core/config.py", '    DATABASE_PASSWORD: str = "{v}"'),
+    ("app/client.py", 'token = os.environ.get("API_TOKEN", "{v}")'),
+    ("app/mail.py", 'client = Client(api_key="{v}", timeout=10)'),
+    ("cmd/server/main.go", 'var apiToken string = "{v}"'),
+    ("internal/db/db.go", '\tsecret := "{v}"'),
+    ("internal/cfg/cfg.go", '\tcfg := Config{{Password: "{v}"}}'),
+    ("app/src/main/java/Auth.kt", 'val clientSecret: String = "{v}"'),
+    ("src/main/java/App.java", 'System.setProperty("db.password", "{v}");'),
+    ("src/main/java/Keys.java", 'private static final String API_KEY = "{v}";'),
+    ("config/initializers/secret.rb", "config.secret_key_base = '{v}'"),
+    ("config/app.php", "$config['db_password'] .= '{v}';"),
+    ("config/services.php", "    'api_key' => '{v}',"),
+    ("Makefile", "DEPLOY_TOKEN ?= {v}"),
+    ("scripts/deploy.sh", 'export API_TOKEN="{v}"'),
+    (".env", "NEXTAUTH_SECRET={v}"),
+    (".env.production", "STRIPE_API_KEY='{v}'"),
+    ("config/app.yaml", "  client_secret: {v}"),
+    ("docker-compose.yml", "      - JWT_SECRET={v}"),
+    (".github/workflows/deploy.yml", "      DEPLOY_TOKEN: {v}"),
+    ("config.toml", 'password = "{v}"'),
+    ("settings.ini", "secret_key = {v}"),
+    ("src/main/resources/application.properties", "spring.datasource.password={v}"),
+    ("config/app.json", '  "apiKey": "{v}",'),
+    ("fixtures/event.json", '"body": "{{\\"awsSecretKey\\":\\"{v}\\"}}"'),
+    ("conf/settings.xml", "    <password>{v}</password>"),
+    ("src/Startup.cs", 'var credentials = "{v}";'),
+    (".npmrc", "_auth={v}"),
+]
+
+
+def _generic_positives() -> list[tuple[str, str, str, str]]:
+    out = []
+    for i, (path, template) in enumerate(CONTEXTS):
+        for shape, make in SHAPES.items():
+            value = make(f"{path}:{shape}")
+            if shape == "password" and ("{v}" not in template.split('"')[0] or "'" in template):
+                # unquoted scalars end at a quote-like or comment character: keep the symbols
+                # a password would use in those files
+                value = value.replace("!", "9").replace("^", "k")
+            out.append((f"{i:02d}-{shape}", path, template.format(v=value), value))
+    # one secret split across literals joined with +
+    a, b = _noise(16, "cat-a"), _noise(16, "cat-b")
+    out.append(("concat", "src/keys.ts", f'const apiKey = "{a}" + "{b}";', a + b))
+    return out
+
+
+def _provider_positives() -> list[tuple[str, str, str, str]]:
+    out = []
+    for rule in RULES:
+        if rule.generic:
+            continue
+        for j, tp in enumerate(rule.tp):
+            out.append((f"{rule.id}-{j}-env", ".env.production", tp, rule.id))
+            out.append((f"{rule.id}-{j}-yaml", "deploy/values.yaml", "  " + tp, rule.id))
+    return out
+
+
+GENERIC = _generic_positives()
+PROVIDER = _provider_positives()
+#: (label, path, line) whose credential is a local default: a low finding with the reason
+LOCAL = [
+    ("compose-url", "docker-compose.yml",
+     "      DATABASE_URL: postgresql://postgres:postgres@db:5432/app"),
+    ("ci-service", ".github/workflows/ci.yml",
+     "          DATABASE_URL: postgres://postgres:postgres@localhost:5432/test"),
+    ("setup-script", "scripts/setup.sh",
+     'psql "postgres://app:' + _noise(12, "local") + '@127.0.0.1:5432/app" -c "select 1"'),
+    ("commented", "docker-compose.override.yml",
+     "      # REDIS_URL: redis://default:" + _noise(16, "redis") + "@redis:6379/0"),
+    ("placeholder", "deploy/prod.env",
+     "DATABASE_URL=postgres://admin:admin@db.acme-prod.net:5432/app"),
+    ("well-known", "deploy/staging.env",
+     "RABBITMQ_URL=amqp://guest:guest@mq.acme-staging.net:5672/"),
+    ("notebook", "README.md",
+     "    http://127.0.0.1:8888/?token=" + _noise(48, "nb", "0123456789abcdef")),
+]
+
+
+def test_corpus_sizes() -> None:
+    lines = sum(len((p).read_text().splitlines()) for p in CLEAN.rglob("*") if p.is_file())
+    assert lines >= 300
+    assert len(GENERIC) + len(PROVIDER) + len(LOCAL) >= 200
+
+
+def test_clean_code_yields_no_finding() -> None:
+    found = []
+    for path in sorted(CLEAN.rglob("*")):
+        if path.is_file():
+            rel = os.path.relpath(path, CLEAN)
+            found += [(rel, m.line, m.rule.id) for m in SCANNER.scan(path.read_bytes(), rel)]
+    assert found == []
+
+
+@pytest.mark.parametrize(("label", "path", "line", "value"), GENERIC,
+                         ids=[g[0] for g in GENERIC])
+def test_generic_positive_is_found(label: str, path: str, line: str, value: str) -> None:
+    data = f"// before\n{line}\n// after\n".encode()
+    found = [(m.rule.id, m.line, m.note) for m in SCANNER.scan(data, path)
+             if m.hash == value_hash(value)]
+    assert found == [("generic-secret", 2, "")], label
+
+
+@pytest.mark.parametrize(("label", "path", "line", "rule_id"), PROVIDER,
+                         ids=[p[0] for p in PROVIDER])
+def test_provider_positive_is_found(label: str, path: str, line: str, rule_id: str) -> None:
+    found = SCANNER.scan(f"# config\n{line}\n".encode(), path)
+    assert [m.rule.id for m in found] == [rule_id], label
+
+
+@pytest.mark.parametrize(("label", "path", "line"), LOCAL, ids=[x[0] for x in LOCAL])
+def test_local_defaults_are_low_with_the_reason(label: str, path: str, line: str) -> None:
+    (m,) = SCANNER.scan(line.encode(), path)
+    assert m.note.startswith("local default"), label
+    finding = secret_finding("SEC001", where=path, match=m, impact="x")
+    assert finding.severity is Severity.LOW
+    assert "local default" in finding.evidence
+
+
+@pytest.mark.parametrize("line", [
+    "SENTRY_DSN=https://1234abcd:5678ef@sentry.example.com/30",
+    "see https://deploy:" + _noise(12, "doc") + "@registry.example.org/v2/",
+    "DATABASE_URL=postgres://postgres:changethis@db.acme-prod.net:5432/app",
+], ids=["sentry-doc", "registry-doc", "placeholder-password"])
+def test_documentation_hosts_and_placeholders_are_no_finding(line: str) -> None:
+    assert SCANNER.scan(line.encode(), "README.md") == []
+
+
+def test_firebase_web_config_key_is_low() -> None:
+    key = "AI" + "za" + _noise(35, "firebase")
+    text = (f'const firebaseConfig = {{\n  apiKey: "{key}",\n'
+            '  authDomain: "acme-dash.firebaseapp.com",\n};\n')
+    (m,) = SCANNER.scan(text.encode(), "src/firebase.ts")
+    assert m.rule.id == "google-api-key" and m.note.startswith("public web API key")
