@@ -30,8 +30,8 @@ line in a commit that a later commit removed (SEC002).
 A shallow or single-branch clone or any git error is reported as "incomplete history" (check
 status error), never as a clean history.
 
-With ``staged`` (``secrets --staged``, the pre-commit hook) only the lines the next commit adds
-are scanned, read from the git index (:mod:`launchready.secrets.staged`).
+``launchready secrets --staged`` (the pre-commit hook) scans only the lines the next commit
+adds, read from the git index; history is not looked at there (SEC002 is skipped).
 """
 
 from __future__ import annotations
