@@ -101,7 +101,7 @@ def child(port: int, checks: int, interval: int, duration: float, db: Path,
 
     logging.disable(logging.WARNING)  # the allow_private notice, 10,000 times
     config = Config.model_validate({"monitor": {
-        "interval": f"{interval}s", "allow_private": True,
+        "interval": f"{interval}s", "allow_private": True, "canaries": [],
         "database": f"sqlite:///{db}",
         "checks": [{"name": f"c{i:05d}", "url": f"http://127.0.0.1:{port}/c/{i}"}
                    for i in range(checks)]}})

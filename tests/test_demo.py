@@ -14,7 +14,7 @@ from launchready.model import CheckStatus, Severity
 def test_demo_command_writes_the_report(tmp_path: Path) -> None:
     proc = subprocess.run([sys.executable, "-m", "launchready", "demo", "-q"], cwd=tmp_path,
                           capture_output=True, text=True, timeout=120, check=False)
-    assert proc.returncode == 0, proc.stderr
+    assert proc.returncode == 0, proc.stderr + proc.stdout[:3000]
     assert "Acme Dashboard" in proc.stdout
     html = (tmp_path / "launchready-report.html").read_text(encoding="utf-8")
     assert "Acme Dashboard" in html
@@ -60,6 +60,9 @@ def test_flawed_demo_reports_every_flaw(tmp_path: Path) -> None:
     found = {f.rule_id for f in result.report.unsuppressed}
     missed = {flaw: rule for flaw, rule in FLAWS.items() if rule not in found}
     assert not missed
+    # the score says how far the broken demo is from ready: neither 0 nor nearly clean
+    assert 5 <= result.report.score <= 60
+    assert result.report.complete
 
 
 def test_fixed_demo_audits_clean(tmp_path: Path) -> None:
@@ -68,3 +71,4 @@ def test_fixed_demo_audits_clean(tmp_path: Path) -> None:
     assert statuses["TLS001"] is CheckStatus.PASS
     assert not [f for f in result.report.unsuppressed if f.severity.at_least(Severity.LOW)]
     assert not [c for c in result.report.checks if c.status is CheckStatus.ERROR]
+    assert result.report.score >= 95 and result.report.complete

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from launchready.checks.base import CheckFamily, Context, Outcome, make_finding
-from launchready.checks.catalog import meta
+from launchready.checks.catalog import CATALOG, meta
 from launchready.config.models import Config
 from launchready.engine import Selection, arun_audit
 from launchready.errors import ConfigError, ProbeError, ProbeTimeout
@@ -89,7 +89,9 @@ def test_skip_and_selection() -> None:
                    selection=Selection(only=("TLS", "DNS"), skip=("TLS003",)))
     assert {c.id: c.status for c in report.checks} == {
         "DNS001": CheckStatus.SKIPPED, "TLS002": CheckStatus.FAIL}
-    assert any("no [dns] section" in n for n in report.notes)
+    skipped = next(c for c in report.checks if c.id == "DNS001")
+    assert skipped.error is not None and "no [dns] section" in skipped.error
+    assert not report.notes  # listed once, on the check, not again as a note
 
 
 def test_baseline_suppresses_by_fingerprint() -> None:
@@ -120,13 +122,29 @@ def test_ranking_rule() -> None:
 
 
 @pytest.mark.parametrize(("sevs", "expected"), [
-    ([], 100), ([Severity.CRITICAL], 75), ([Severity.HIGH, Severity.LOW], 89),
-    ([Severity.CRITICAL] * 5, 0), ([Severity.INFO] * 3, 100),
-])
+    ([], 100), ([Severity.CRITICAL], 75), ([Severity.HIGH], 88), ([Severity.MEDIUM], 95),
+    ([Severity.LOW], 99),
+    # one rule: the n-th finding weighs 1/n (10 + 1/2 = 10.5)
+    ([Severity.HIGH, Severity.LOW], 88),
+    # 25 × (1 + 1/2 + 1/3 + 1/4 + 1/5) = 57.1 -> 75 / 132.1
+    ([Severity.CRITICAL] * 5, 57), ([Severity.INFO] * 3, 100),
+], ids=["none", "critical", "high", "medium", "low", "high+low", "5-critical-one-rule", "info"])
 def test_score(sevs: list[Severity], expected: int) -> None:
     findings = [_finding("TLS002", s, FixWindow.H48, 10, str(i)) for i, s in enumerate(sevs)]
     assert score(findings) == expected
     assert summarize(findings).count(Severity.CRITICAL) == sevs.count(Severity.CRITICAL)
+
+
+def test_score_stays_informative_for_a_broken_app() -> None:
+    # Given 30 distinct rules failing (10 critical, 20 high), When the worst are fixed one by
+    # one, Then the score never sits at 0 and rises with every fix
+    rules = [m.id for m in CATALOG[:30]]
+    findings = [_finding(r, Severity.CRITICAL if n < 10 else Severity.HIGH, FixWindow.H48, 10,
+                         r) for n, r in enumerate(rules)]
+    scores = [score(findings[k:]) for k in range(len(findings) + 1)]
+    assert 0 < scores[0] < 20
+    assert scores == sorted(scores) and len(set(scores[:12])) == 12
+    assert scores[-1] == 100
 
 
 class Raising(Fixed):

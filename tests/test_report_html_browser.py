@@ -39,18 +39,23 @@ def test_the_plan_and_risk_list_are_visible_in_order(report: LoadedPage) -> None
     expect(page.locator("#risks article").first.get_by_role("heading")).to_have_text(first.title)
     expect(page.locator("#risks article").first).to_be_visible()
     headings = page.locator("h2").all_inner_texts()
-    assert headings[:2] == ["48-hour plan", "Risk list"]
+    # an incomplete run says so first, above the plan, with the check that could not run
+    assert headings[0].startswith("incomplete: 1 check could not run")
+    expect(page.locator("#incomplete")).to_contain_text("connection refused")
+    assert headings[1:3] == ["48-hour plan", "Risk list"]
     assert headings[-1] == "Checks"
     expect(page.locator("#risks .badge.critical").first).to_be_visible()
 
 
-def test_checks_are_collapsed_until_opened(report: LoadedPage) -> None:
+def test_checks_are_collapsed_until_opened_but_errors_are_open(report: LoadedPage) -> None:
     page = report.page
     errored = page.locator("details.checks-error")
     expect(errored.locator("summary")).to_have_text("Could not run (1)")
-    expect(errored.get_by_text("connection refused")).to_be_hidden()
-    errored.locator("summary").click()
-    expect(errored.get_by_text("connection refused")).to_be_visible()
+    expect(errored.get_by_text("connection refused")).to_be_visible()  # never hidden
+    skipped = page.locator("details.checks-skipped")
+    expect(skipped.get_by_text("no [smoke] section")).to_be_hidden()
+    skipped.locator("summary").click()
+    expect(skipped.get_by_text("no [smoke] section")).to_be_visible()
 
 
 @pytest.mark.parametrize("bypass_csp", [False, True], ids=["csp", "csp-bypassed"])

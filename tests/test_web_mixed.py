@@ -100,7 +100,7 @@ def test_nginx_mixed_content_is_tls008(nginx_factory: NginxFactory) -> None:
                                    '<img src="http://cdn.acme.test/logo.png">')
     (finding,) = [f for f in report.findings if f.rule_id == "TLS008"]
     assert finding.severity is Severity.MEDIUM
-    assert "2 http:// subresource(s)" in finding.evidence
+    assert "2 http:// subresources" in finding.evidence
     assert "http://cdn.acme.test/app.js" in finding.evidence
     assert "upgrade-insecure-requests" in finding.fix
 

@@ -2,6 +2,6 @@
 
 import sys
 
-from launchready.cli import main
+from launchready._entry import main
 
 sys.exit(main())

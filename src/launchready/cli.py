@@ -7,8 +7,10 @@ Exit codes (SPEC §2): 0 nothing unsuppressed at or above --fail-on; 1 findings 
 from __future__ import annotations
 
 import argparse
+import difflib
 import importlib
 import json
+import re
 import sys
 from collections.abc import Callable, Sequence
 from types import ModuleType
@@ -20,9 +22,16 @@ from launchready.config.loader import load_config
 from launchready.config.models import AppConfig
 from launchready.errors import ConfigError, LaunchreadyError, RunError, UsageError
 from launchready.model import Severity
-from launchready.output import EXIT_INCOMPLETE, EXIT_OK, EXIT_USAGE
+from launchready.output import (
+    EXIT_INCOMPLETE,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_USAGE,
+    check_outputs,
+)
 from launchready.pipeline import load_command_config, run_command
 from launchready.report import Format
+from launchready.urls import check_url, mask_credentials
 
 #: commands living in ``launchready.commands``: name -> module with add_arguments() and run();
 #: a module is imported only when its command runs, so each command loads only what it needs
@@ -50,7 +59,17 @@ class _Parser(argparse.ArgumentParser):
     """argparse that raises UsageError instead of exiting, so main() owns the exit code."""
 
     def error(self, message: str) -> NoReturn:
-        raise UsageError(f"{self.prog}: {message}")
+        raise UsageError(f"{self.prog}: {message}{_did_you_mean(message)}")
+
+
+def _did_you_mean(message: str) -> str:
+    """`` — did you mean 'json'?`` for argparse's "invalid choice" message, else ""."""
+    m = re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)", message)
+    if m is None:
+        return ""
+    choices = re.findall(r"'([^']*)'", m.group(2))
+    close = difflib.get_close_matches(m.group(1), choices, n=1)
+    return f"; did you mean {close[0]!r}?" if close else ""
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -78,6 +97,30 @@ def _common(p: argparse.ArgumentParser) -> None:
     g.add_argument("-q", "--quiet", action="store_true", help="no progress display")
     g.add_argument("-v", "--verbose", action="store_true", help="more detail on errors")
     g.add_argument("--no-color", action="store_true", help="no colour (NO_COLOR is honoured)")
+    g.add_argument("--top", type=_positive, metavar="N",
+                   help="terminal: show only the N most urgent entries of the plan and list")
+    _own_usage(p, g)
+
+
+def _positive(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number of at least 1")
+    return number
+
+
+def _own_usage(p: argparse.ArgumentParser, common: argparse._ArgumentGroup) -> None:
+    """A usage line with the command's own arguments first and ``[common options]`` after,
+    instead of twenty common options burying them."""
+    shared = set(common._group_actions)
+    own = [a for a in p._actions if a not in shared]
+    formatter = p._get_formatter()
+    formatter.add_usage(None, own, [])
+    text = formatter.format_help().strip().removeprefix("usage: ")
+    p.usage = f"{text} [common options]"
 
 
 def plugin(name: str) -> ModuleType:
@@ -139,8 +182,7 @@ def cmd_web(args: argparse.Namespace) -> int:
     """``launchready web [URL]``: works without a config file when given a URL."""
     config = load_command_config(args, optional=bool(args.url))
     if args.url:
-        if not args.url.startswith(("http://", "https://")):
-            raise UsageError(f"web: {args.url!r} is not an http(s) URL")
+        check_url(args.url, what="web")
         app = AppConfig.model_validate({**config.app.model_dump(), "canonical": args.url,
                                         "domain": None})
         config = config.model_copy(update={"app": app})
@@ -220,21 +262,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command is None:
             parser.print_help()
             return EXIT_USAGE
+        check_outputs(args)
         if args.command in PLUGINS:
             return int(plugin(args.command).run(args))
         return COMMANDS[args.command](args)
     except (ConfigError, UsageError) as exc:
-        sys.stderr.write(f"error: {exc}\n")
+        sys.stderr.write(mask_credentials(f"error: {exc}\n"))
         return EXIT_USAGE
     except RunError as exc:
-        sys.stderr.write(f"error: the run could not complete: {exc}\n")
+        sys.stderr.write(mask_credentials(f"error: the run could not complete: {exc}\n"))
         return EXIT_INCOMPLETE
     except LaunchreadyError as exc:
-        sys.stderr.write(f"error: {exc}\n")
+        sys.stderr.write(mask_credentials(f"error: {exc}\n"))
         return EXIT_INCOMPLETE
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")
-        return 130
+        return EXIT_INTERRUPTED
     except Exception as exc:
         if args is not None and getattr(args, "verbose", False):
             raise

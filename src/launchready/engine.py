@@ -1,5 +1,11 @@
 """Run check families concurrently, each under its own timeout and a whole-run deadline.
 
+Before a DNS/MAIL or web family runs, one shared preflight per kind checks that the resolver
+answers at all (or that the site's host resolves); when it does not, those families are
+recorded as "could not check: ..." with one reason, instead of judging a broken network as
+findings about the product.
+
+
 A family that raises is recorded, never allowed to stop the run: an expected
 :class:`~launchready.errors.LaunchreadyError` as status ``error`` with its message and an
 :class:`~launchready.model.ErrorReason`; anything else as reason ``bug`` with the message
@@ -12,13 +18,16 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import ipaddress
 import os
 import time
 import traceback
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from launchready._version import __version__
 from launchready.checks.base import CheckFamily, Context, Outcome
@@ -87,7 +96,72 @@ def _trace(exc: BaseException) -> str:
             f"{type(exc).__qualname__} (message withheld)")
 
 
-async def _run_family(family: CheckFamily[Any], ctx: Context, timeout: float) -> _FamilyRun:
+#: rule-ID prefixes whose families judge answers of the resolver, and those that fetch the
+#: canonical site; a failed preflight makes them "could not check", never findings
+RESOLVER_FAMILIES = ("DNS", "MAIL")
+WEB_FAMILIES = ("TLS", "WEB", "SEC004", "SEC009")
+
+Preflight = Callable[[str], Awaitable[str | None]]
+
+
+def preflight_kind(family: CheckFamily[Any]) -> str | None:
+    """``"resolver"``, ``"web"`` or None: which network preflight a family depends on."""
+    if family.rule_ids and all(r.startswith(RESOLVER_FAMILIES) for r in family.rule_ids):
+        return "resolver"
+    if family.rule_ids and all(r.startswith(WEB_FAMILIES) for r in family.rule_ids):
+        return "web"
+    return None
+
+
+def _preflights(ctx: Context) -> Preflight:
+    """One cheap check per kind, run at most once per run and shared by every family.
+
+    ``resolver``: the resolver answers for the configured domain or the root zone
+    (:func:`launchready.probes.dns.resolver_problem`). ``web``: the canonical host resolves
+    (an IP literal or a ``--resolve`` entry needs no lookup).
+    """
+    from launchready.probes.dns import host_problem, resolver_problem  # noqa: PLC0415
+
+    config = ctx.config
+    tasks: dict[str, asyncio.Task[str | None]] = {}
+
+    async def resolver() -> str | None:
+        email = config.email.domains if config.email else []
+        canonical = urlsplit(config.app.canonical).hostname if config.app.canonical else None
+        domain = next((d for d in (config.app.domain, *email, canonical) if d), None)
+        if domain is None:
+            return None  # no name to ask about: the families skip or find their own names
+        return await resolver_problem(ctx.probes.dns, domain)
+
+    async def web() -> str | None:
+        host = urlsplit(config.app.canonical).hostname if config.app.canonical else None
+        if not host or _is_ip(host) or any(h == host for h, _ in
+                                           config.network.resolve_map()):
+            return None
+        if not config.network.resolver:
+            return await host_problem(host, probe=None, timeout=ctx.timeout)
+        # the same words as the DNS/MAIL families' when the resolver itself is the problem
+        return await check("resolver") or await host_problem(host, probe=ctx.probes.dns,
+                                                             timeout=ctx.timeout)
+
+    async def check(kind: str) -> str | None:
+        if kind not in tasks:
+            tasks[kind] = asyncio.ensure_future(resolver() if kind == "resolver" else web())
+        return await asyncio.shield(tasks[kind])
+
+    return check
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
+async def _run_family(family: CheckFamily[Any], ctx: Context, timeout: float,
+                      preflight: Preflight | None = None) -> _FamilyRun:
     started = time.perf_counter()
 
     def done(outcome: Outcome | None, status: CheckStatus, reason: str | None,
@@ -99,6 +173,15 @@ async def _run_family(family: CheckFamily[Any], ctx: Context, timeout: float) ->
     reason = family.skip_reason(ctx)
     if reason is not None:
         return done(None, CheckStatus.SKIPPED, reason)
+    kind = preflight_kind(family)
+    if kind is not None and preflight is not None:
+        try:
+            async with asyncio.timeout(timeout):
+                problem = await preflight(kind)
+        except TimeoutError:
+            problem = f"could not check: the {kind} preflight took over {timeout:g}s"
+        if problem is not None:
+            return done(None, CheckStatus.ERROR, problem, ErrorReason.CONNECTIVITY)
     try:
         async with asyncio.timeout(timeout):
             obs = await family.gather(ctx)
@@ -137,7 +220,9 @@ def _results(run: _FamilyRun, wanted: Sequence[str], findings: Sequence[Finding]
             status, reason = CheckStatus.PASS, None
         failed = status is CheckStatus.ERROR
         out.append(CheckResult(id=rid, status=status, duration_ms=run.duration_ms,
-                               error=reason if failed else None,
+                               # a skipped check carries its reason too, so reports list it once
+                               error=reason if failed or status is CheckStatus.SKIPPED
+                               else None,
                                reason=(why or default_reason(run.family)) if failed else None,
                                trace=trace if failed else None))
     return out
@@ -170,40 +255,56 @@ async def arun_audit(
     picked = [(f, ids) for f, ids in picked if ids]
     total = len(picked)
     finished = 0
+    preflight = _preflights(ctx)
 
     async def one(family: CheckFamily[Any]) -> _FamilyRun:
         nonlocal finished
-        result = await _run_family(family, ctx, family.time_budget(ctx) or per_check)
+        result = await _run_family(family, ctx, family.time_budget(ctx) or per_check,
+                                   preflight)
         finished += 1
         if progress is not None:
             progress(type(family).__name__, finished, total)
         return result
 
+    interrupted = False
+    _abandon_threads_on_interrupt()
+    tasks = [asyncio.ensure_future(one(f)) for f, _ in picked]
     try:
-        tasks = [asyncio.ensure_future(one(f)) for f, _ in picked]
         longest = max((f.time_budget(ctx) or 0.0 for f, _ in picked), default=0.0)
         done, pending = await asyncio.wait(tasks, timeout=max(deadline, longest + 30)) \
             if tasks else (set(), set())
+    except asyncio.CancelledError:
+        # Ctrl-C (asyncio.Runner cancels the main task): keep what finished, mark the rest
+        # interrupted and return the partial report instead of throwing it away
+        current = asyncio.current_task()
+        if current is not None:
+            current.uncancel()
+        interrupted = True
+        _abandon_threads_on_interrupt(now=True)
+        done = {t for t in tasks if t.done()}
+        pending = {t for t in tasks if not t.done()}
+    try:
         for task in pending:
             task.cancel()
-        if pending:
+        if pending and not interrupted:
             await asyncio.gather(*pending, return_exceptions=True)
     finally:
         if own_probes:
             await run_probes.aclose()
+    stopped = "interrupted (Ctrl-C) before it finished" if interrupted else \
+        f"run deadline of {deadline:g}s reached"
 
     findings: list[Finding] = []
     measurements: list[Measurement] = []
     tables: list[Table] = []
     checks: list[CheckResult] = []
-    notes: list[str] = []
     for task, (family, ids) in zip(tasks, picked, strict=True):
-        if task in done and not task.cancelled():
+        if task in done and not task.cancelled() and task.exception() is None:
             run = task.result()
         else:
             run = _FamilyRun(family=family, outcome=None, status=CheckStatus.ERROR,
-                             reason=f"run deadline of {deadline:g}s reached", duration_ms=0,
-                             why=ErrorReason.TIMEOUT)
+                             reason=stopped, duration_ms=0,
+                             why=None if interrupted else ErrorReason.TIMEOUT)
         fam_findings: list[Finding] = []
         if run.outcome is not None:
             wanted = set(ids)
@@ -213,11 +314,6 @@ async def arun_audit(
                         f, suppressed=f.suppressed or f.fingerprint in suppress))
             measurements.extend(run.outcome.measurements)
             tables.extend(run.outcome.tables)
-        if run.status is CheckStatus.SKIPPED and run.reason:
-            notes.append(f"skipped {', '.join(ids)}: {run.reason}")
-        if run.outcome is not None:
-            notes.extend(f"skipped {rid}: {why}" for rid, why in run.outcome.skipped.items()
-                         if rid in ids)
         findings.extend(fam_findings)
         checks.extend(_results(run, ids, fam_findings))
     ranked = rank(findings)
@@ -226,7 +322,30 @@ async def arun_audit(
         tool_version=__version__, started_at=started_at, finished_at=datetime.now(UTC),
         score=score(ranked), summary=summarize(ranked), checks=tuple(checks),
         findings=ranked, measurements=tuple(measurements), tables=tuple(tables),
-        title=f"{config.app.name} — launch readiness", notes=tuple(notes))
+        title=f"{config.app.name} — launch readiness", interrupted=interrupted)
+
+
+class _AbandoningExecutor(ThreadPoolExecutor):
+    """The run's thread pool; after Ctrl-C, closing it does not wait for a scan thread that
+    cannot be cancelled (a history scan mid-commit), so the partial report comes out now."""
+
+    abandon = False
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        super().shutdown(wait=wait and not self.abandon, cancel_futures=cancel_futures)
+
+
+def _abandon_threads_on_interrupt(*, now: bool = False) -> None:
+    loop = asyncio.get_running_loop()
+    if now:
+        executor = getattr(loop, "_launchready_executor", None)
+        if isinstance(executor, _AbandoningExecutor):
+            executor.abandon = True
+        return
+    if getattr(loop, "_launchready_executor", None) is None:
+        executor = _AbandoningExecutor(thread_name_prefix="launchready")
+        loop.set_default_executor(executor)
+        setattr(loop, "_launchready_executor", executor)  # noqa: B010 - one per loop
 
 
 def default_families() -> list[CheckFamily[Any]]:

@@ -190,6 +190,15 @@ class Summary:
 
 
 @dataclass(frozen=True, kw_only=True)
+class Coverage:
+    """How many selected checks ran to a verdict, could not run, or had nothing to judge."""
+
+    ran: int = 0
+    errored: int = 0
+    skipped: int = 0
+
+
+@dataclass(frozen=True, kw_only=True)
 class Report:
     """Everything one run produced; every renderer is a pure function of this."""
 
@@ -204,11 +213,41 @@ class Report:
     tables: tuple[Table, ...] = ()
     title: str = "launchready report"
     notes: tuple[str, ...] = field(default=())
+    #: the run was stopped by Ctrl-C: what finished is reported, the rest is errored
+    interrupted: bool = False
 
     @property
     def unsuppressed(self) -> tuple[Finding, ...]:
         """Findings that count towards the score and the exit code."""
         return tuple(f for f in self.findings if not f.suppressed)
+
+    @property
+    def coverage(self) -> Coverage:
+        """Checks that passed or failed (``ran``), errored, and were skipped."""
+        statuses = [c.status for c in self.checks]
+        errored = statuses.count(CheckStatus.ERROR)
+        skipped = statuses.count(CheckStatus.SKIPPED)
+        return Coverage(ran=len(statuses) - errored - skipped, errored=errored, skipped=skipped)
+
+    @property
+    def errored(self) -> tuple[CheckResult, ...]:
+        """The selected checks that could not run, in report order."""
+        return tuple(c for c in self.checks if c.status is CheckStatus.ERROR)
+
+    @property
+    def complete(self) -> bool:
+        """True when every selected check ran and at least one did (SPEC §4 ``complete``).
+
+        A run where every check was skipped checked nothing, so it is not complete either.
+        """
+        coverage = self.coverage
+        return coverage.errored == 0 and coverage.ran > 0
+
+    @property
+    def nothing_checked(self) -> bool:
+        """True when no selected check ran or even tried to (all skipped, or none selected)."""
+        coverage = self.coverage
+        return coverage.ran == 0 and coverage.errored == 0
 
     @property
     def plan_48h(self) -> tuple[Finding, ...]:

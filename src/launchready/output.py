@@ -8,10 +8,12 @@ import sys
 from pathlib import Path
 
 from launchready.errors import UsageError
-from launchready.model import CheckStatus, Report, Severity
+from launchready.model import ErrorReason, Report, Severity
 from launchready.report import Format, render
+from launchready.urls import mask_credentials
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INCOMPLETE = 0, 1, 2, 3
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
 _EXTENSIONS = {".json": Format.JSON, ".html": Format.HTML, ".htm": Format.HTML,
                ".md": Format.MD, ".sarif": Format.SARIF, ".xml": Format.JUNIT,
                ".txt": Format.TERMINAL}
@@ -38,11 +40,26 @@ def _color(args: argparse.Namespace) -> bool:
     return not args.no_color and "NO_COLOR" not in os.environ and sys.stdout.isatty()
 
 
+def check_outputs(args: argparse.Namespace) -> None:
+    """Fail before any work when an ``-o FILE`` cannot be written (missing directory...)."""
+    for path in getattr(args, "outputs", []) or []:
+        target = Path(path)
+        parent = target.parent if str(target.parent) else Path(".")
+        if target.is_dir():
+            raise UsageError(f"-o {path}: is a directory; give a file name")
+        if not parent.is_dir():
+            raise UsageError(f"-o {path}: directory {parent} does not exist; create it first")
+        if not os.access(parent, os.W_OK):
+            raise UsageError(f"-o {path}: directory {parent} is not writable")
+
+
 def emit(report: Report, args: argparse.Namespace) -> None:
     """Render the report in every requested format and destination."""
     width = 100
     for fmt, path in _outputs(args):
-        text = render(report, fmt, color=_color(args) and path is None, width=width)
+        # the last gate before any byte leaves: no URL password in any format
+        text = mask_credentials(render(report, fmt, color=_color(args) and path is None,
+                                       width=width, top=getattr(args, "top", None)))
         if path is None:
             sys.stdout.write(text if text.endswith("\n") else text + "\n")
         else:
@@ -53,19 +70,22 @@ def emit(report: Report, args: argparse.Namespace) -> None:
 
 
 def exit_code(report: Report, fail_on: str) -> int:
-    """0/1/3 from a finished report (SPEC §2): 3 when every network check that ran errored."""
-    from launchready.checks.registry import network_ids  # noqa: PLC0415 - loaded on use
+    """The exit code of a finished report (SPEC §2); the one place that decides it.
 
-    networked = network_ids()
-    ran = [c for c in report.checks
-           if c.status is not CheckStatus.SKIPPED and c.id in networked]
-    if ran and all(c.status is CheckStatus.ERROR for c in ran):
+    130 when Ctrl-C stopped the run (its partial report was still written); 2 when the run
+    checked nothing (every selected check skipped, or none selected) or a check could not
+    run because of the config or a given file (reason ``usage``); 1 when an unsuppressed
+    finding is at or above ``fail_on``; 3 when a selected check could not run and nothing
+    reached ``fail_on``; else 0. So an incomplete run is never reported as clean.
+    """
+    if report.interrupted:
+        return EXIT_INTERRUPTED
+    if report.nothing_checked or any(c.reason is ErrorReason.USAGE for c in report.errored):
+        return EXIT_USAGE
+    if fail_on != "never":
+        threshold = Severity(fail_on)
+        if any(f.severity.at_least(threshold) for f in report.unsuppressed):
+            return EXIT_FINDINGS
+    if report.errored:
         return EXIT_INCOMPLETE
-    if fail_on == "never":
-        return EXIT_OK
-    threshold = Severity(fail_on)
-    if any(f.severity.at_least(threshold) for f in report.unsuppressed):
-        return EXIT_FINDINGS
     return EXIT_OK
-
-

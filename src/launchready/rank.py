@@ -3,8 +3,13 @@
 Order: severity first, then fix window (48h before later), then risk removed per minute of
 effort (higher first), then rule ID, target and fingerprint so the order is total and stable.
 
-Score: 100 minus a penalty per unsuppressed finding — critical 25, high 10, medium 4, low 1,
-info 0 — floored at 0. One critical finding caps a site at 75; four make it 0.
+Score: ``round(100 × K / (K + P))`` with ``K = 75``, where ``P`` is the weighted sum of the
+unsuppressed findings: critical 25, high 10, medium 4, low 1, info 0, and the n-th finding of
+one rule (worst first) weighs 1/n of its severity — 36 copies of one missing timeout are one
+problem repeated, not 36 problems. The score falls steeply for the first findings (one
+critical gives 75, one high 88, one medium 95) and ever more slowly after, so it never
+reaches 0 and still moves when a badly broken app fixes its worst findings. Only checks that
+ran produce findings, so the score covers what ran; renderers show it beside the coverage.
 """
 
 from __future__ import annotations
@@ -39,9 +44,23 @@ def rank(findings: Iterable[Finding]) -> tuple[Finding, ...]:
     return tuple(sorted(findings, key=rank_key))
 
 
+#: the weighted penalty at which the score is 50; one critical finding (25) gives 75
+SCORE_HALF = 75.0
+
+
+def penalty(findings: Iterable[Finding]) -> float:
+    """The weighted penalty ``P`` of the module docstring (repeats of one rule diminish)."""
+    by_rule: dict[str, list[int]] = {}
+    for f in findings:
+        if not f.suppressed:
+            by_rule.setdefault(f.rule_id, []).append(PENALTY[f.severity])
+    return sum(weight / n for weights in by_rule.values()
+               for n, weight in enumerate(sorted(weights, reverse=True), start=1))
+
+
 def score(findings: Iterable[Finding]) -> int:
-    """0-100 from unsuppressed findings."""
-    return max(0, 100 - sum(PENALTY[f.severity] for f in findings if not f.suppressed))
+    """0-100 from unsuppressed findings: 100 only with none, never 0 (module docstring)."""
+    return round(100 * SCORE_HALF / (SCORE_HALF + penalty(findings)))
 
 
 def summarize(findings: Iterable[Finding]) -> Summary:

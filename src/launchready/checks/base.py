@@ -62,8 +62,7 @@ class CheckFamily(abc.ABC, Generic[Obs]):
 
     #: the rule IDs this family can produce (each must be in the catalog)
     rule_ids: tuple[str, ...] = ()
-    #: whether the family needs the network; when every network check of a run errors, the run
-    #: could not complete (exit code 3)
+    #: whether the family needs the network
     network: bool = True
 
     def time_budget(self, ctx: Context) -> float | None:

@@ -114,11 +114,6 @@ def implemented_ids() -> frozenset[str]:
     return frozenset(rid for family in families() for rid in family.rule_ids)
 
 
-def network_ids() -> frozenset[str]:
-    """Catalog IDs whose family needs the network."""
-    return frozenset(rid for family in families() if family.network for rid in family.rule_ids)
-
-
 def doc_of(rule_id: str) -> str | None:
     """The module docstring (What / Why / Fix / Pass / Fail) of the family owning ``rule_id``."""
     for make in FAMILIES:

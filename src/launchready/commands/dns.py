@@ -18,11 +18,11 @@ from launchready.checks.dns import build_record_map, gather_record_map
 from launchready.checks.dns.lookup import Budget, BudgetedLookup, dns_budget
 from launchready.checks.dns.records import expected_records
 from launchready.config.models import AppConfig, Config
-from launchready.errors import UsageError
+from launchready.errors import RunError, UsageError
 from launchready.model import Table
 from launchready.output import EXIT_INCOMPLETE, EXIT_OK
 from launchready.pipeline import load_command_config, network_overrides, run_command
-from launchready.probes.dns import DnsProbe
+from launchready.probes.dns import DnsProbe, resolver_problem
 from launchready.report.markdown import text as md_text
 from launchready.report.terminal import visible
 
@@ -66,7 +66,11 @@ def run(args: argparse.Namespace) -> int:
 
 async def _gather_map(config: Config) -> Table:
     net = config.network
-    probe = DnsProbe(resolver=net.resolver, timeout=min(net.timeout, 5.0))
+    probe = DnsProbe(resolver=net.resolver, timeout=min(net.timeout, 5.0), cache=True)
+    problem = await resolver_problem(probe, config.app.domain)
+    if problem is not None:
+        # an unusable resolver's NXDOMAINs would print as a map with nothing published
+        raise RunError(problem)
     lookup = BudgetedLookup(probe, Budget(dns_budget(net.timeout)), label="resolver")
     expected = expected_records(config)
     answers = await gather_record_map(lookup, config.app.domain, expected)
@@ -110,6 +114,6 @@ def _map(config: Config, args: argparse.Namespace) -> int:
                 raise UsageError(f"cannot write {outputs[i]}: {exc.strerror}") from None
         else:
             sys.stdout.write(rendered)
-    if table.rows and all("(temperror)" in row[3] for row in table.rows):
-        return EXIT_INCOMPLETE
+    if any("(temperror)" in row[3] for row in table.rows):
+        return EXIT_INCOMPLETE  # a lookup without an answer: the map is not complete
     return EXIT_OK

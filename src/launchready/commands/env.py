@@ -22,16 +22,23 @@ import os
 from pathlib import Path
 
 from launchready.checks.env.contract import NO_SOURCE, EnvContractChecks
-from launchready.config.models import Config, EnvConfig
+from launchready.config.models import Config, EnvConfig, environment_name
 from launchready.errors import ConfigError, UsageError
 from launchready.model import CheckStatus, Report, Severity
 from launchready.output import EXIT_FINDINGS, EXIT_INCOMPLETE
 from launchready.pipeline import load_command_config, run_command
 
 
+def _environment(value: str) -> str:
+    try:
+        return environment_name(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``launchready env`` (the common options are added by the CLI)."""
-    parser.add_argument("--environment", metavar="NAME",
+    parser.add_argument("--environment", metavar="NAME", type=_environment,
                         help="environment to judge: production (default: [app] environment), "
                              "preview, staging, development")
     parser.add_argument("--env-file", metavar="F",

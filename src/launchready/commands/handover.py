@@ -21,6 +21,7 @@ from launchready.handover.model import Handover
 from launchready.model import Report
 from launchready.pipeline import arun_report, exit_status, load_command_config, network_overrides
 from launchready.probes import Probes
+from launchready.urls import mask_credentials
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -56,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
     fmt = _format(args)
     config = network_overrides(args, load_command_config(args, optional=False))
     handover, report = asyncio.run(build(config, args))
-    text = render_handover(handover, fmt)
+    text = mask_credentials(render_handover(handover, fmt))
     if args.outputs:
         path = Path(args.outputs[0])
         try:

@@ -85,6 +85,12 @@ def run(args: argparse.Namespace) -> int:
         for n in names:
             globbed = ([str(p) for p in expand_log_paths([n], Path.cwd())]
                        if any(c in n for c in "*?[") else [n])
+            if not globbed:
+                raise UsageError(f"logs: {safe_path(n)} matches no file")
+            literal = n != "-" and not any(c in n for c in "*?[")
+            if literal and not args.follow and (not Path(n).exists() or Path(n).is_dir()):
+                why = "is a directory" if Path(n).is_dir() else "does not exist"
+                raise UsageError(f"logs: {safe_path(n)} {why}; give a log file, a glob or -")
             expanded.extend(globbed)
         names = expanded
     if args.follow and (len(names) != 1 or names[0] == "-"):

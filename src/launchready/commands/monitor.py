@@ -32,6 +32,7 @@ from launchready.monitor.timing import ALERT_BUDGET_S, too_slow
 from launchready.monitor.writer import WRITER_LEASE
 from launchready.perf.load import fast_loop_factory
 from launchready.pipeline import network_overrides
+from launchready.urls import MaskingFormatter
 
 log = logging.getLogger("launchready.monitor")
 SECOND_SIGNAL_AFTER_S = 1.0  # a repeated signal within this long is the same request
@@ -115,8 +116,9 @@ def _checked(config: Config) -> Config:
 def _logging(args: argparse.Namespace) -> None:
     level = logging.WARNING if getattr(args, "quiet", False) else (
         logging.DEBUG if getattr(args, "verbose", 0) else logging.INFO)
-    logging.basicConfig(level=level, stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(MaskingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=level, handlers=[handler])
 
 
 async def serve(monitor: Monitor, stop: asyncio.Event) -> None:

@@ -1,14 +1,15 @@
 """``launchready secrets [PATH...] [--history] [--since REV] [--bundle DIR_OR_URL] [--staged]``.
 
 Scans files (SEC001, SEC006), git history (SEC002) and built bundles or live pages (SEC003).
-Works without a config file when given paths. Exit 3 when the history scan was incomplete
-(shallow clone, git error): an incomplete scan is never reported as clean.
+Works without a config file when given paths. A PATH that does not exist is a usage error
+(exit 2); exit 3 when the history scan was incomplete (shallow clone, git error): an
+incomplete scan is never reported as clean.
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
+import os
 from typing import Any
 
 from launchready.checks.base import CheckFamily
@@ -16,10 +17,9 @@ from launchready.checks.secrets.bundle import BundleSecrets
 from launchready.checks.secrets.repo import RepoSecrets
 from launchready.config.models import Config
 from launchready.errors import UsageError
-from launchready.model import CheckStatus, Report
-from launchready.output import EXIT_INCOMPLETE
 from launchready.pipeline import load_command_config, run_command
 from launchready.probes.git import repo_root
+from launchready.secrets.redact import safe_path
 
 IDS = RepoSecrets.rule_ids + BundleSecrets.rule_ids
 
@@ -61,22 +61,21 @@ def families_for(args: argparse.Namespace, config: Config) -> list[CheckFamily[A
     return fams
 
 
-def incomplete(report: Report) -> bool:
-    """True when a secret check could not finish (e.g. incomplete history)."""
-    return any(c.status is CheckStatus.ERROR for c in report.checks if c.id in IDS)
-
-
-def _incomplete_exit(report: Report) -> int | None:
-    if not incomplete(report):
-        return None
-    for c in report.checks:
-        if c.status is CheckStatus.ERROR and c.id in IDS:
-            sys.stderr.write(f"error: {c.id} could not complete: {c.error}\n")
-    return EXIT_INCOMPLETE
+def bad_path(path: str) -> str | None:
+    """Why a PATH argument cannot be scanned, or None (a typo must not scan nothing and pass)."""
+    if not os.path.lexists(path):
+        return "does not exist"
+    if not (os.path.isfile(path) or os.path.isdir(path)):
+        return "is not a regular file or a directory"
+    return None
 
 
 def run(args: argparse.Namespace) -> int:
     """Run the scan and emit the report; return the exit code."""
+    for path in args.paths:
+        why = bad_path(path)
+        if why is not None:
+            raise UsageError(f"secrets: {safe_path(path)} {why}; give a file or directory "
+                             f"to scan")
     config = load_command_config(args, optional=True)
-    return run_command(config, args, families=families_for(args, config),
-                       exit_rule=_incomplete_exit)
+    return run_command(config, args, families=families_for(args, config))

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 import tomllib
+import typing
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from launchready.config.expand import expand
 from launchready.config.models import Config
@@ -111,9 +113,30 @@ def _message(err: Any) -> str:
     return msg.removeprefix("Value error, ")
 
 
+def _models_in(annotation: Any) -> list[type[BaseModel]]:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    return [m for arg in typing.get_args(annotation) for m in _models_in(arg)]
+
+
+def known_keys(loc: tuple[int | str, ...]) -> list[str]:
+    """The keys the config accepts beside the last part of ``loc`` (for "did you mean")."""
+    models: list[type[BaseModel]] = [Config]
+    for part in loc[:-1]:
+        if isinstance(part, int):
+            continue
+        models = [m for model in models if part in model.model_fields
+                  for m in _models_in(model.model_fields[part].annotation)]
+    return sorted({name for model in models for name in model.model_fields})
+
+
 def _fix(err: Any, key: str) -> str | None:
     if err["type"] == "extra_forbidden":
-        return f"remove {key.rsplit('.', 1)[-1]!r} or check its spelling against the README"
+        last = key.rsplit(".", 1)[-1]
+        close = difflib.get_close_matches(last, known_keys(tuple(err["loc"])), n=1)
+        if close:
+            return f"did you mean {close[0]!r}?"
+        return f"remove {last!r} or check its spelling against the README"
     if err["type"] == "missing":
         return f"add {key.rsplit('.', 1)[-1]} = ..."
     return None

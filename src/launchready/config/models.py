@@ -6,6 +6,7 @@ ignored. Credential fields are ``SecretStr``: their values never appear in a rep
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections import Counter
 from pathlib import Path
@@ -53,11 +54,33 @@ class _Model(BaseModel):
                               populate_by_name=True)
 
 
+#: the environment names ``[app] environment`` and ``env --environment`` accept
+ENVIRONMENTS = ("production", "preview", "staging", "development", "test")
+
+
+def environment_name(value: str) -> str:
+    """``value`` if it is one of :data:`ENVIRONMENTS`, else a ValueError with "did you mean"."""
+    if value in ENVIRONMENTS:
+        return value
+    aliases = {"prod": "production", "live": "production", "dev": "development",
+               "local": "development", "stage": "staging"}
+    close = aliases.get(value.strip().lower()) or next(
+        iter(difflib.get_close_matches(value.lower(), ENVIRONMENTS, n=1)), None)
+    hint = f"did you mean {close!r}? " if close else ""
+    raise ValueError(f"environment {value!r} is not one of {', '.join(ENVIRONMENTS)}; {hint}"
+                     f"the name decides which rules apply")
+
+
 class AppConfig(_Model):
     name: str = "My App"
     domain: str | None = None
     canonical: str | None = None
     environment: str = "production"
+
+    @field_validator("environment")
+    @classmethod
+    def _known_environment(cls, v: str) -> str:
+        return environment_name(v)
 
     @field_validator("canonical")
     @classmethod

@@ -9,6 +9,7 @@ scheme is stored in lower case so later comparisons need not care.
 from __future__ import annotations
 
 import re
+from urllib.parse import urlsplit
 
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)(ms|s|m|h|d)$")
 _SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
@@ -28,6 +29,10 @@ def http_url(value: str, what: str) -> str:
     ``what`` otherwise. SPEC §8: file:, gopher:, ftp:, data:, javascript: never load."""
     m = _HTTP_URL.match(value)
     if m:
+        try:
+            urlsplit(value).port  # noqa: B018 - raises for "[::1" or a port out of range
+        except ValueError as exc:
+            raise ValueError(f"{what} is not a valid URL ({exc})") from None
         return m.group(1).lower() + value[len(m.group(1)):]
     scheme = value.split(":", 1)[0] if ":" in value else ""
     if scheme and scheme.lower() not in ("http", "https"):

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 from launchready.build.rollback import rollback_commands
-from launchready.checks.dns.lookup import norm_name
+from launchready.checks.dns.lookup import TEMPERROR, norm_name
 from launchready.checks.mail.dkim import DkimChecks
 from launchready.checks.mail.dmarc import DmarcChecks
 from launchready.checks.mail.mta_sts import MtaStsChecks
@@ -44,6 +44,7 @@ from launchready.handover.providers import (
 )
 from launchready.handover.runbook import runbook
 from launchready.model import CheckStatus, Finding, FixWindow, Report, Table, TableKind
+from launchready.report.verdict import incomplete_notice
 from launchready.secrets.rules import RULES, Rule
 
 RECORD_COLUMNS = ("name", "type", "value", "operator", "status")
@@ -120,8 +121,14 @@ def record_rows(report: Report, live: LiveFacts | None) -> tuple[tuple[str, ...]
         table = live.record_map
         for row in table.rows:
             in_map = _column(table, row, "in map")
-            status = {"yes": "in the map", "no": "differs from the map",
-                      "missing": "missing"}.get(in_map, "live, not in the map")
+            value = _column(table, row, "value")
+            if value.startswith(TEMPERROR) or value == "(not looked up)":
+                # a lookup that got no answer says nothing about what is live
+                status = "could not check" + (f" ({value.rpartition(': ')[2]})"
+                                              if value.startswith(TEMPERROR) else "")
+            else:
+                status = {"yes": "in the map", "no": "differs from the map",
+                          "missing": "missing"}.get(in_map, "live, not in the map")
             rows.append((_column(table, row, "name"), _column(table, row, "type"),
                          _column(table, row, "value"), _column(table, row, "operator"),
                          status))
@@ -576,7 +583,7 @@ def build_handover(report: Report, config: Config, *, live: LiveFacts | None = N
     return Handover(
         app_name=config.app.name, domain=domain, canonical=config.app.canonical,
         generated_at=now or datetime.now(UTC), tool_version=report.tool_version,
-        score=report.score, access=access,
+        score=report.score, incomplete=incomplete_notice(report), access=access,
         live_urls=live_urls(report, config, live),
         record_map=Table(title="DNS record map", columns=RECORD_COLUMNS, rows=rows),
         subdomains=Table(title="Subdomain map", columns=SUBDOMAIN_COLUMNS,

@@ -18,7 +18,7 @@ from launchready.checks.dns.records import expected_records
 from launchready.config.models import Config
 from launchready.handover.model import LiveFacts, PageView
 from launchready.probes import Probes
-from launchready.probes.dns import DnsAnswer, DnsStatus
+from launchready.probes.dns import DnsAnswer, DnsStatus, resolver_problem
 
 #: response headers that identify a host or CDN (see ``providers._HEADER_SIGNS``)
 KEPT_HEADERS = frozenset({
@@ -67,7 +67,11 @@ async def gather_live(config: Config, probes: Probes) -> LiveFacts:
         asyncio.gather(*(_page(probes, u) for u in page_urls(config))),
         asyncio.gather(*(lookup.query(n, "TXT") for n in txt_names)),
     )
-    record_map = build_record_map(answers, domain=domain, expected=expected) if answers else None
+    # an unusable resolver's NXDOMAINs would read as "missing": then no live map at all (the
+    # audit's DNS checks say "could not check" with the reason)
+    usable = domain is None or await resolver_problem(probes.dns, domain) is None
+    record_map = (build_record_map(answers, domain=domain, expected=expected)
+                  if answers and usable else None)
     txt = tuple(
         (name, tuple(b"".join(strings).decode("utf-8", "replace") for strings in a.txt))
         for name, a in zip(txt_names, txts, strict=True) if a.status is DnsStatus.OK)

@@ -138,3 +138,5 @@ class Handover:
     runbook: tuple[RunbookEntry, ...]
     calendar: tuple[CalendarEntry, ...]
     notes: tuple[str, ...] = ()
+    #: the audit's "incomplete: N checks could not run" line, when it was incomplete
+    incomplete: str | None = None

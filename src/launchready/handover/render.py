@@ -182,6 +182,8 @@ def _subtitle(h: Handover) -> str:
     if h.canonical:
         parts.append(f"canonical {h.canonical}")
     parts.append(f"launch score {h.score}/100")
+    if h.incomplete:
+        parts.append(h.incomplete)
     return " · ".join(parts)
 
 

@@ -4,7 +4,9 @@ Follows the URL, the apex and www through their redirects (``HttpProbe.follow``)
 canonical origin and how apex and www behave; finds the zone apex by walking up to the first
 name with NS records; reads NS (the DNS provider), A/AAAA/CNAME of the apex, www and the
 canonical host, MX, SPF and DMARC. Everything is offered as "found live — confirm": it is what
-the site does today, which is not necessarily what it should do.
+the site does today, which is not necessarily what it should do. When the resolver is unusable
+(see ``probes.dns.resolver_problem``) or a lookup gets no answer, nothing is offered as found
+and nothing is said to be missing: the file says DNS could not be checked.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from launchready.checks.dns.lookup import norm_name
 from launchready.checks.dns.provider import operator_of
 from launchready.config.models import NetworkConfig
 from launchready.probes import Probes
-from launchready.probes.dns import DnsAnswer, DnsStatus
+from launchready.probes.dns import DnsAnswer, DnsStatus, resolver_problem
 from launchready.probes.http import RedirectChain
 
 
@@ -45,6 +47,15 @@ class LiveSite:
     senders: tuple[str, ...]
     dmarc: str | None
     dmarc_policy: str | None
+    #: why DNS could not be looked at (resolver unusable); then nothing DNS-based is offered
+    dns_problem: str | None = None
+    #: lookups that got no usable answer (timeout, SERVFAIL): "name TYPE: status"
+    unanswered: tuple[str, ...] = ()
+
+    def looked_up(self, name: str, rdtype: str) -> bool:
+        """True when ``name rdtype`` got a real answer (records, or a definite "none")."""
+        return self.dns_problem is None and not any(
+            u.startswith(f"{name} {rdtype}:") for u in self.unanswered)
 
 
 def _origin(url: str) -> str:
@@ -105,7 +116,11 @@ async def probe_site(url: str, domain: str | None, network: NetworkConfig) -> Li
 async def _probe(probes: Probes, url: str, domain: str | None) -> LiveSite:
     parts = urlsplit(url)
     host = norm_name(parts.hostname or "")
-    apex = norm_name(domain) if domain else await _zone_apex(probes, host)
+    dns_problem = await resolver_problem(probes.dns, norm_name(domain) if domain else host)
+    if dns_problem is not None:
+        apex = norm_name(domain) if domain else host.removeprefix("www.")
+    else:
+        apex = norm_name(domain) if domain else await _zone_apex(probes, host)
     port = f":{parts.port}" if parts.port else ""
     starts = list(dict.fromkeys([url, f"https://{apex}{port}/", f"https://www.{apex}{port}/"]))
     chains = await asyncio.gather(*(probes.http.follow(s) for s in starts))
@@ -116,7 +131,10 @@ async def _probe(probes: Probes, url: str, domain: str | None) -> LiveSite:
     questions = [(apex, "NS"), (apex, "MX"), (apex, "TXT"), (f"_dmarc.{apex}", "TXT")]
     questions += [(n, t) for n in names for t in ("A", "AAAA", "CNAME")]
     answers = dict(zip(questions, await asyncio.gather(
-        *(probes.dns.query(n, t) for n, t in questions)), strict=True))
+        *(probes.dns.query(n, t) for n, t in questions)), strict=True)) if dns_problem is None \
+        else {q: DnsAnswer(name=q[0], rdtype=q[1], status=DnsStatus.ERROR) for q in questions}
+    unanswered = tuple(f"{n} {t}: {a.status.value}" for (n, t), a in answers.items()
+                       if a.status.is_temporary and dns_problem is None)
     records: list[LiveRecord] = []
     for name in names:
         cname = answers[(name, "CNAME")]
@@ -149,6 +167,10 @@ async def _probe(probes: Probes, url: str, domain: str | None) -> LiveSite:
                     "none", "quarantine", "reject"):
                 policy = value.strip().lower()
     provider, evidence = _provider(apex, ns)
+    if dns_problem is not None:
+        evidence = "DNS could not be checked"
+    elif not ns and answers[(apex, "NS")].status not in (DnsStatus.NXDOMAIN, DnsStatus.NODATA):
+        evidence = f"the NS lookup failed ({answers[(apex, 'NS')].status.value})"
     behaviour = [_describe(s, c) for s, c in zip(starts, chains, strict=True)]
     ends = {_origin(c.final.url) for c in chains if c.final.status is not None}
     if len(ends) > 1:
@@ -157,4 +179,5 @@ async def _probe(probes: Probes, url: str, domain: str | None) -> LiveSite:
     return LiveSite(
         url=url, apex=apex, canonical=canonical, behaviour=tuple(behaviour),
         records=tuple(records), provider=provider, provider_evidence=evidence, spf=spf,
-        senders=senders, dmarc=dmarc, dmarc_policy=policy)
+        senders=senders, dmarc=dmarc, dmarc_policy=policy, dns_problem=dns_problem,
+        unanswered=unanswered)

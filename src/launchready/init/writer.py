@@ -57,6 +57,9 @@ def _header(project: ProjectFacts, live: LiveSite | None) -> list[str]:
     if live is not None:
         lines.append(f"# Live site probed: {live.url}")
         lines += [f"#   {b}" for b in live.behaviour]
+        if live.dns_problem:
+            lines.append(f"# DNS could not be checked: {live.dns_problem}")
+        lines += [f"#   no answer: {u}" for u in live.unanswered]
     lines += [
         "#",
         "# Credentials are never written here: every password, token, webhook or database URL",
@@ -100,7 +103,7 @@ def _network(options: InitOptions) -> list[str]:
 
 
 def _dns(live: LiveSite | None) -> list[str]:
-    if live is None:
+    if live is None or live.dns_problem:
         return [
             "# [dns]                                  # the expected record map; run",
             "# provider = \"cloudflare\"                # `launchready init --url URL` to fill it",
@@ -131,11 +134,15 @@ def _email(live: LiveSite | None, domain: str | None) -> list[str]:
     lines = ["[email]", f"domains = {_list([domain])}"]
     if live and live.spf:
         lines.append(f"senders = {_list(senders)}  # {LIVE}: from SPF {live.spf[:120]}")
+    elif live and not live.looked_up(domain, "TXT"):
+        lines.append("senders = []  # SPF could not be looked up: fill in your approved sources")
     else:
         lines.append("senders = []  # approved SPF sources, e.g. \"include:_spf.google.com\"")
     lines.append("dkim_selectors = []  # your selectors, e.g. \"google\" or \"s1\"")
     lines.append(f"dmarc_min_policy = {_s(policy or 'quarantine')}"
                  + (f"  # {LIVE}: {live.dmarc[:120]}" if live and live.dmarc else
+                    "  # DMARC could not be looked up" if live and not live.looked_up(
+                        f"_dmarc.{domain}", "TXT") else
                     "  # no DMARC record found" if live else ""))
     lines.append("")
     return lines

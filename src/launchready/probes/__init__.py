@@ -30,7 +30,7 @@ class Probes:
         from launchready.probes.tls import TlsProbe  # noqa: PLC0415
 
         mapping = network.resolve_map()
-        dns = DnsProbe(resolver=network.resolver, timeout=min(network.timeout, 5.0))
+        dns = DnsProbe(resolver=network.resolver, timeout=min(network.timeout, 5.0), cache=True)
         # with an explicit resolver, HTTP and TLS resolve names through it too (SPEC §8)
         names = dns if network.resolver else None
         return cls(

@@ -28,11 +28,13 @@ class Format(enum.StrEnum):
     CODECLIMATE = "codeclimate"
 
 
-def render(report: Report, fmt: Format, *, color: bool = False, width: int = 100) -> str:
-    """Render ``report`` in ``fmt``; ``color`` and ``width`` apply to the terminal format only."""
+def render(report: Report, fmt: Format, *, color: bool = False, width: int = 100,
+           top: int | None = None) -> str:
+    """Render ``report`` in ``fmt``; ``color``, ``width`` and ``top`` (only the N most urgent
+    entries) apply to the terminal format only."""
     match fmt:
         case Format.TERMINAL:
-            return terminal.render(report, color=color, width=width)
+            return terminal.render(report, color=color, width=width, top=top)
         case Format.MD:
             return markdown.render(report)
         case Format.HTML:

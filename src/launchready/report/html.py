@@ -15,6 +15,16 @@ from dataclasses import dataclass
 from launchready.model import CheckStatus, Finding, FixWindow, Report, Severity
 from launchready.report.json_out import iso_utc
 from launchready.report.templating import environment
+from launchready.report.verdict import (
+    coverage_text,
+    empty_plan_text,
+    errored_lines,
+    incomplete_notice,
+    no_score,
+    plural,
+    score_text,
+    skipped_lines,
+)
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 
@@ -177,10 +187,18 @@ def _context(report: Report) -> dict[str, object]:
     checks = {
         status.value: [c for c in report.checks if c.status is status] for status in CheckStatus
     }
-    score_color = (
-        "#2b8a3e" if report.score >= 80 else "#d9a000" if report.score >= 50 else "#c92a2a"
-    )
+    if not report.complete:
+        score_color = "#868e96"  # never a green ring for a run that did not check everything
+    else:
+        score_color = (
+            "#2b8a3e" if report.score >= 80 else "#d9a000" if report.score >= 50 else "#c92a2a"
+        )
+    if report.nothing_checked:
+        notice_items = [f"skipped {line}" for line in skipped_lines(report)]
+    else:
+        notice_items = [f"{ids}: {reason}" for ids, reason in errored_lines(report)]
     seconds = (report.finished_at - report.started_at).total_seconds()
+    shown = 0 if no_score(report) else report.score
     return {
         "csp": CSP,
         "title": _visible(report.title),
@@ -189,8 +207,17 @@ def _context(report: Report) -> dict[str, object]:
         "finished": iso_utc(report.finished_at),
         "duration": f"{seconds:.0f} s",
         "score": report.score,
+        "score_shown": "–" if no_score(report) else str(report.score),
+        "score_label": score_text(report),
         "score_color": score_color,
-        "score_dash": f"{_RING * max(0, min(report.score, 100)) / 100:.1f} {_RING:.1f}",
+        "score_dash": f"{_RING * max(0, min(shown, 100)) / 100:.1f} {_RING:.1f}",
+        "complete": report.complete,
+        "coverage": coverage_text(report),
+        "notice": incomplete_notice(report),
+        "notice_items": [_visible(item) for item in notice_items],
+        "empty_plan": empty_plan_text(report),
+        "plan_count": plural(len(report.plan_48h), "fix"),
+        "open_text": plural(len(live), "open finding"),
         "counts": [(s.value, summary.count(s)) for s in Severity],
         "suppressed_count": summary.suppressed,
         "plan": plan,

@@ -105,6 +105,12 @@ def report_to_dict(report: Report) -> JSONObject:
         "started_at": iso_utc(report.started_at),
         "finished_at": iso_utc(report.finished_at),
         "score": report.score,
+        "complete": report.complete,
+        "coverage": {
+            "ran": report.coverage.ran,
+            "errored": report.coverage.errored,
+            "skipped": report.coverage.skipped,
+        },
         "summary": {
             "critical": summary.critical,
             "high": summary.high,

@@ -177,7 +177,12 @@ def report_to_xml(report: Report) -> ET.Element:
         },
     )
     properties = ET.SubElement(suite, "properties")
-    for name, value in (("tool.version", report.tool_version), ("score", str(report.score))):
+    coverage = report.coverage
+    for name, value in (("tool.version", report.tool_version), ("score", str(report.score)),
+                        ("complete", str(report.complete).lower()),
+                        ("coverage.ran", str(coverage.ran)),
+                        ("coverage.errored", str(coverage.errored)),
+                        ("coverage.skipped", str(coverage.skipped))):
         ET.SubElement(properties, "property", {"name": name, "value": xml_text(value)})
     for case in cases:
         element = ET.SubElement(

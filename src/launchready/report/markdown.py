@@ -12,6 +12,15 @@ from collections.abc import Iterable
 
 from launchready.model import CheckStatus, Finding, FixWindow, Measurement, Report, Severity, Table
 from launchready.report.json_out import iso_utc
+from launchready.report.verdict import (
+    coverage_text,
+    empty_plan_text,
+    errored_lines,
+    incomplete_notice,
+    plural,
+    score_text,
+    skipped_lines,
+)
 
 # Markdown/HTML punctuation; "_" only where it could open or close emphasis (not in SNAKE_CASE).
 _SPECIAL = re.compile(r"([\\`*\[\]<>|&~#!]|(?<![0-9A-Za-z])_|_(?![0-9A-Za-z]))")
@@ -92,14 +101,21 @@ def _header(report: Report) -> list[str]:
     summary = report.summary
     counts = " · ".join(f"{summary.count(s)} {s.value}" for s in Severity)
     seconds = (report.finished_at - report.started_at).total_seconds()
-    return [
+    lines = [
         f"# {text(report.title)}",
         "",
-        f"**Score: {report.score}/100** · {counts} · {summary.suppressed} suppressed",
+        f"**Score: {score_text(report)}** · {counts} · {summary.suppressed} suppressed",
         "",
         f"Run {iso_utc(report.started_at)} → {iso_utc(report.finished_at)} ({seconds:.0f} s)"
-        f" · launchready {text(report.tool_version)}",
+        f" · launchready {text(report.tool_version)} · {coverage_text(report)}",
     ]
+    notice = incomplete_notice(report)
+    if notice is None:
+        return lines
+    lines += ["", f"> **{text(notice)}**", ">"]
+    if report.nothing_checked:
+        return lines + [f"> - skipped {text(line)}" for line in skipped_lines(report)]
+    return lines + [f"> - {text(ids)}: {text(reason)}" for ids, reason in errored_lines(report)]
 
 
 def _plan(report: Report) -> list[str]:
@@ -107,8 +123,8 @@ def _plan(report: Report) -> list[str]:
     effort = sum(f.effort_minutes for f in plan)
     lines = ["", "## 48-hour plan", ""]
     if not plan:
-        return [*lines, "Nothing has to be fixed before the launch."]
-    lines += [f"{len(plan)} fixes, about {_minutes(effort)} of work in total.", ""]
+        return [*lines, text(empty_plan_text(report))]
+    lines += [f"{plural(len(plan), 'fix')}, about {_minutes(effort)} of work in total.", ""]
     for number, f in enumerate(plan, start=1):
         lines.append(
             f"{number}. **{f.severity.value.upper()}** {code(f.rule_id)} {text(f.title)}"
@@ -146,7 +162,7 @@ def _risks(report: Report) -> list[str]:
     if not live:
         lines.append("No open findings.")
     else:
-        lines.append(f"{len(live)} open findings, most urgent first.")
+        lines.append(f"{plural(len(live), 'open finding')}, most urgent first.")
     rank = 0
     for severity in Severity:
         group = [f for f in live if f.severity is severity]
@@ -163,15 +179,6 @@ def _risks(report: Report) -> list[str]:
             f"- {f.severity.value} {code(f.rule_id)} {text(f.title)} — {_target(f)}"
             for f in suppressed
         ]
-    return lines
-
-
-def _errored(report: Report) -> list[str]:
-    errored = [c for c in report.checks if c.status is CheckStatus.ERROR]
-    if not errored:
-        return []
-    lines = ["", "## Checks that could not run", "", _row(["Check", "Error"]), _row(["---", "---"])]
-    lines += [_row([text(c.id), text(c.error or "no reason recorded")]) for c in errored]
     return lines
 
 
@@ -244,8 +251,12 @@ def _tail(report: Report) -> list[str]:
             if not checks:
                 continue
             if status is CheckStatus.SKIPPED:
-                items = ", ".join(
-                    text(c.id) + (f" ({text(c.error)})" if c.error else "") for c in checks
+                lines.append(f"- **{label} ({len(checks)}):**")
+                lines += [f"  - {text(line)}" for line in skipped_lines(report)]
+                continue
+            if status is CheckStatus.ERROR:
+                items = "; ".join(
+                    f"{text(c.id)} ({text(c.error or 'no reason recorded')})" for c in checks
                 )
             else:
                 items = ", ".join(text(c.id) for c in checks)
@@ -259,7 +270,6 @@ def render(report: Report) -> str:
         *_header(report),
         *_plan(report),
         *_risks(report),
-        *_errored(report),
         *_measurements(report.measurements),
         *_tables(report.tables),
         *_tail(report),

@@ -159,7 +159,7 @@ def report_to_sarif(report: Report) -> JSONObject:
         if c.status is CheckStatus.ERROR
     ]
     invocation: JSONObject = {
-        "executionSuccessful": True,
+        "executionSuccessful": report.complete,
         "startTimeUtc": iso_utc(report.started_at),
         "endTimeUtc": iso_utc(report.finished_at),
     }

@@ -1,8 +1,9 @@
 """Terminal report (rich): score and counts, the 48-hour plan, then the ranked risk list.
 
-Order: header (score, counts, run), "48-hour plan", the risk list grouped by severity (rule ID,
-title, target, evidence, impact, fix), suppressed findings, checks that could not run,
-measurements, tables, notes and the list of passed/skipped checks.
+Order: header (score, counts, coverage, run), the incomplete notice with the checks that could
+not run, "48-hour plan", the risk list grouped by severity (rule ID, title, target, evidence,
+impact, fix), suppressed findings, measurements, tables, notes and the passed/skipped checks
+(skipped ones once, one line per reason).
 
 Every value that came from a scanned system is wrapped in ``rich.text.Text`` (never parsed as
 markup) and has control characters made visible, so a hostile server cannot restyle the output
@@ -25,6 +26,15 @@ from rich.text import Text
 
 from launchready.model import CheckStatus, Finding, FixWindow, Measurement, Report, Severity, Table
 from launchready.report.json_out import iso_utc
+from launchready.report.verdict import (
+    coverage_text,
+    empty_plan_text,
+    errored_lines,
+    incomplete_notice,
+    plural,
+    score_text,
+    skipped_lines,
+)
 
 SEVERITY_STYLE: dict[Severity, str] = {
     Severity.CRITICAL: "bold white on red",
@@ -94,19 +104,21 @@ def _header(report: Report) -> Panel:
         count = summary.count(severity)
         counts.append(f"{count} {severity.value}", style=SEVERITY_STYLE[severity] if count else "")
     counts.append(f" · {summary.suppressed} suppressed", style="dim")
-    score_style = (
-        "bold green" if report.score >= 80 else "bold yellow" if report.score >= 50 else "bold red"
-    )
-    score = Text.assemble(("Score ", "bold"), (f"{report.score}/100", score_style), "   ", counts)
+    if not report.complete:
+        score_style = "bold yellow"  # never green for a run that did not check everything
+    else:
+        score_style = (
+            "bold green" if report.score >= 80 else "bold yellow" if report.score >= 50
+            else "bold red"
+        )
+    score = Text.assemble(("Score ", "bold"), (score_text(report), score_style), "   ", counts)
     seconds = (report.finished_at - report.started_at).total_seconds()
     statuses = [c.status for c in report.checks]
     run = Text(
         f"{iso_utc(report.started_at)} → {iso_utc(report.finished_at)} "
         f"({seconds:.0f} s) · launchready {visible(report.tool_version)}\n"
-        f"{len(statuses)} checks: {statuses.count(CheckStatus.FAIL)} failed, "
-        f"{statuses.count(CheckStatus.PASS)} passed, "
-        f"{statuses.count(CheckStatus.SKIPPED)} skipped, "
-        f"{statuses.count(CheckStatus.ERROR)} errored",
+        f"{coverage_text(report)} · {statuses.count(CheckStatus.FAIL)} failed, "
+        f"{statuses.count(CheckStatus.PASS)} passed",
         style="dim",
     )
     return Panel(
@@ -114,45 +126,102 @@ def _header(report: Report) -> Panel:
     )
 
 
-def _plan(report: Report) -> Iterator[RenderableType]:
+def _incomplete(report: Report) -> Iterator[RenderableType]:
+    notice = incomplete_notice(report)
+    if notice is None:
+        return
+    yield _pad(Text(notice, style="bold yellow"), 1)
+    if report.nothing_checked:
+        for line in skipped_lines(report):
+            yield _pad(Text.assemble(("skipped ", "dim"), _t(line)), 3)
+        return
+    grid = RichTable.grid(padding=(0, 2))
+    grid.add_column(style="bold red", overflow="fold", max_width=30)
+    grid.add_column(overflow="fold")
+    for ids, reason in errored_lines(report):
+        grid.add_row(_t(ids), _t(reason))
+    yield _pad(grid, 3)
+
+
+#: how many targets a grouped entry lists before "and N more"
+SHOWN_TARGETS = 8
+
+
+def grouped(findings: tuple[Finding, ...]) -> list[list[Finding]]:
+    """Findings of one rule, severity and title as one entry, in rank order of their first
+    member: 36 missing timeouts (PERF005) are one entry with 36 locations."""
+    groups: dict[tuple[str, Severity, str], list[Finding]] = {}
+    for finding in findings:
+        groups.setdefault((finding.rule_id, finding.severity, finding.title), []).append(finding)
+    return list(groups.values())
+
+
+def _more(hidden: int, what: str) -> RenderableType:
+    return _pad(Text(f"… {plural(hidden, what)} more (without --top all are shown)",
+                     style="dim"), 2)
+
+
+def _place(finding: Finding) -> str:
+    return _where(finding) or finding.target
+
+
+def _plan(report: Report, top: int | None) -> Iterator[RenderableType]:
     plan = report.plan_48h
     effort = sum(f.effort_minutes for f in plan)
     yield Text()
     yield Rule(
-        Text(f"48-hour plan · {len(plan)} fixes · about {minutes(effort)}", style="bold"),
+        Text(f"48-hour plan · {plural(len(plan), 'fix')} · about {minutes(effort)}",
+             style="bold"),
         align="left",
     )
     if not plan:
-        yield _pad(Text("Nothing has to be fixed before the launch."), 2)
+        yield _pad(Text(empty_plan_text(report)), 2)
         return
+    entries = grouped(plan)
+    shown = entries[:top] if top else entries
     grid = RichTable.grid(padding=(0, 1))
     grid.add_column(justify="right", no_wrap=True)
     grid.add_column(no_wrap=True)
     grid.add_column(no_wrap=True)
     grid.add_column(overflow="fold")
-    for number, finding in enumerate(plan, start=1):
+    for number, entry in enumerate(shown, start=1):
+        first = entry[0]
+        where = (_t(first.target, "underline") if len(entry) == 1 else
+                 Text(f"{len(entry)} places, e.g. {visible(_place(first))}", style="underline"))
         body = Text.assemble(
-            _t(finding.title, "bold"),
+            _t(first.title, "bold"),
             "\n",
-            _t(finding.target, "underline"),
-            (f" · {minutes(finding.effort_minutes)}", "dim"),
+            where,
+            (f" · {minutes(sum(f.effort_minutes for f in entry))}", "dim"),
         )
-        grid.add_row(f"{number}.", _badge(finding.severity), _t(finding.rule_id, "bold"), body)
+        grid.add_row(f"{number}.", _badge(first.severity), _t(first.rule_id, "bold"), body)
     yield _pad(grid, 1)
+    if len(shown) < len(entries):
+        yield _more(len(entries) - len(shown), "plan entry")
 
 
-def _finding(rank: int, finding: Finding) -> RenderableType:
+def _finding(rank: int, entry: list[Finding]) -> RenderableType:
+    finding = entry[0]
+    count = f"  × {len(entry)}" if len(entry) > 1 else ""
     head = Text.assemble(
-        (f"#{rank} ", "dim"), _t(finding.rule_id, "bold"), "  ", _t(finding.title, "bold")
+        (f"#{rank} ", "dim"), _t(finding.rule_id, "bold"), "  ", _t(finding.title, "bold"),
+        (count, "bold"),
     )
     fields = RichTable.grid(padding=(0, 2))
     fields.add_column(style="dim", no_wrap=True)
     fields.add_column(overflow="fold")
-    fields.add_row("target", _t(finding.target))
-    where = _where(finding)
-    if where is not None:
-        fields.add_row("location", _t(where))
-    fields.add_row("evidence", _t(finding.evidence))
+    if len(entry) == 1:
+        fields.add_row("target", _t(finding.target))
+        where = _where(finding)
+        if where is not None:
+            fields.add_row("location", _t(where))
+    else:
+        places = [_place(f) for f in entry]
+        listed = "\n".join(places[:SHOWN_TARGETS])
+        if len(places) > SHOWN_TARGETS:
+            listed += f"\n… and {len(places) - SHOWN_TARGETS} more"
+        fields.add_row("where", _t(listed))
+    fields.add_row("evidence", _t(finding.evidence + (" (first of these)" if count else "")))
     fields.add_row("impact", _t(finding.impact))
     fields.add_row("fix", _t(finding.fix, "green"))
     fields.add_row("when", Text(_when(finding)))
@@ -161,22 +230,30 @@ def _finding(rank: int, finding: Finding) -> RenderableType:
     return _pad(Group(head, _pad(fields, 4)), 2, bottom=1)
 
 
-def _risks(report: Report) -> Iterator[RenderableType]:
+def _risks(report: Report, top: int | None) -> Iterator[RenderableType]:
     live = report.unsuppressed
     yield Text()
     yield Rule(
-        Text(f"Risk list · {len(live)} findings, most urgent first", style="bold"), align="left"
+        Text(f"Risk list · {plural(len(live), 'finding')}, most urgent first", style="bold"),
+        align="left",
     )
     if not live:
         yield _pad(Text("No open findings."), 2)
     ranks = {id(f): n for n, f in enumerate(live, start=1)}
+    entries = grouped(live)
+    budget = top if top else len(entries)
     for severity in Severity:
-        group = [f for f in live if f.severity is severity]
-        if not group:
+        group = [e for e in entries if e[0].severity is severity]
+        if not group or budget <= 0:
             continue
-        yield _pad(Text.assemble(_badge(severity), f" {len(group)}"), 1, bottom=1)
-        for finding in group:
-            yield _finding(ranks[id(finding)], finding)
+        yield _pad(Text.assemble(_badge(severity), f" {sum(len(e) for e in group)}"), 1,
+                   bottom=1)
+        for entry in group[:budget]:
+            yield _finding(ranks[id(entry[0])], entry)
+        budget -= min(budget, len(group))
+    hidden = len(entries) - (top or len(entries))
+    if hidden > 0:
+        yield _more(hidden, "risk-list entry")
     suppressed = [f for f in report.findings if f.suppressed]
     if suppressed:
         yield Text()
@@ -194,20 +271,6 @@ def _risks(report: Report) -> Iterator[RenderableType]:
                 Text.assemble(_t(finding.title), " — ", _t(finding.target, "dim")),
             )
         yield _pad(grid, 1)
-
-
-def _errored(report: Report) -> Iterator[RenderableType]:
-    errored = [c for c in report.checks if c.status is CheckStatus.ERROR]
-    if not errored:
-        return
-    yield Text()
-    yield Rule(Text(f"Checks that could not run · {len(errored)}", style="bold"), align="left")
-    grid = RichTable.grid(padding=(0, 2))
-    grid.add_column(style="bold red", no_wrap=True)
-    grid.add_column(overflow="fold")
-    for check in errored:
-        grid.add_row(_t(check.id), _t(check.error or "no reason recorded"))
-    yield _pad(grid, 2)
 
 
 def _ms(value: float) -> str:
@@ -270,28 +333,46 @@ def _tail(report: Report) -> Iterator[RenderableType]:
             yield _pad(Text.assemble("• ", _t(note)), 2)
     passed = [c.id for c in report.checks if c.status is CheckStatus.PASS]
     skipped = [c for c in report.checks if c.status is CheckStatus.SKIPPED]
-    if passed or skipped:
+    if passed or (skipped and not report.nothing_checked):
         yield Text()
         yield Rule(Text("Other checks", style="bold"), align="left")
     if passed:
         yield _pad(Text.assemble(("passed  ", "green"), _t(", ".join(passed))), 2)
-    for check in skipped:
-        reason = f" ({check.error})" if check.error else ""
-        yield _pad(Text.assemble(("skipped ", "dim"), _t(check.id + reason)), 2)
+    if not report.nothing_checked:  # else listed at the top already
+        for line in skipped_lines(report):
+            yield _pad(Text.assemble(("skipped ", "dim"), _t(line)), 2)
 
 
-def renderables(report: Report) -> Iterator[RenderableType]:
-    """The report as rich renderables, in display order (useful for a live console)."""
+def _summary(report: Report) -> RenderableType:
+    summary = report.summary
+    counts = " ".join(f"{summary.count(s)} {s.value}" for s in Severity if summary.count(s))
+    plan = report.plan_48h
+    coverage = report.coverage
+    verdict = "INCOMPLETE · " if not report.complete else ""
+    line = (f"{verdict}score {score_text(report)} · {counts or 'no open findings'} · "
+            f"ran {coverage.ran}/{coverage.ran + coverage.errored} · "
+            f"plan {plural(len(plan), 'fix')}")
+    return Text(line, style="bold yellow" if verdict else "bold")
+
+
+def renderables(report: Report, *, top: int | None = None) -> Iterator[RenderableType]:
+    """The report as rich renderables, in display order (useful for a live console).
+
+    ``top`` shows only the N most urgent entries of the plan and of the risk list.
+    """
     yield _header(report)
-    yield from _plan(report)
-    yield from _risks(report)
-    yield from _errored(report)
+    yield from _incomplete(report)
+    yield from _plan(report, top)
+    yield from _risks(report, top)
     yield from _measurements(report.measurements)
     yield from _tables(report.tables)
     yield from _tail(report)
+    yield Text()
+    yield _summary(report)
 
 
-def render(report: Report, *, color: bool = False, width: int = 100) -> str:
+def render(report: Report, *, color: bool = False, width: int = 100,
+           top: int | None = None) -> str:
     """The report as terminal text; ANSI styles only when ``color`` is true."""
     buffer = io.StringIO()
     console = Console(
@@ -306,7 +387,7 @@ def render(report: Report, *, color: bool = False, width: int = 100) -> str:
         legacy_windows=False,
         _environ={},  # rendering must not depend on the caller's COLUMNS, TERM or FORCE_COLOR
     )
-    for renderable in renderables(report):
+    for renderable in renderables(report, top=top):
         console.print(renderable)
     text = buffer.getvalue()
     if color:

@@ -89,6 +89,7 @@ from launchready.envcontract.facts import (
 from launchready.envcontract.platforms import provided_by, read_by_library
 from launchready.envcontract.scan import scan_tree
 from launchready.errors import ProbeError
+from launchready.grammar import plural
 from launchready.model import Finding, Location, Severity, Table
 
 PRODUCTION_NAMES = frozenset({"production", "prod", "live"})
@@ -406,7 +407,7 @@ class _Judge:
             if first is None:
                 continue  # every read brings its own default
             self.row(name).add("undeclared")
-            places = f" and {len(reads) - 1} more place(s)" if len(reads) > 1 else ""
+            places = f" and {plural(len(reads) - 1, 'more place')}" if len(reads) > 1 else ""
             self.finding(
                 "ENV006", name, kind="undeclared",
                 target=f"{first.path} {name}",

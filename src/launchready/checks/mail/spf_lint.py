@@ -55,6 +55,7 @@ from launchready.email.spf_parse import (
     parse_record,
     select_record,
 )
+from launchready.grammar import plural
 from launchready.model import Finding, Severity, Table, TableKind
 from launchready.probes.dns import DnsAnswer, DnsProbe, DnsStatus
 
@@ -477,7 +478,7 @@ def evaluate_domain(graph: SpfGraph, senders: list[str]
             identity = "near-miss"
         else:
             evidence = (f"no TXT record at {domain} starts with 'v=spf1' "
-                        f"(TXT lookup: {top.status}, {len(top.txt)} record(s))")
+                        f"(TXT lookup: {top.status}, {plural(len(top.txt), 'record')})")
             identity = "missing"
         findings.append(make_finding(
             meta("MAIL001"), target=target, identity=identity, evidence=evidence,

@@ -27,6 +27,7 @@ from pathlib import Path
 from launchready.checks.base import CheckFamily, Context, Outcome, make_finding
 from launchready.checks.catalog import meta
 from launchready.checks.secrets.common import attribution_for, secret_finding
+from launchready.grammar import plural
 from launchready.model import Finding, Location
 from launchready.secrets.attribution import build_index, env_files_near
 from launchready.secrets.logs import LogScan, scan_stream
@@ -85,7 +86,7 @@ def log_findings(scans: tuple[LogScan, ...], index: dict[str, str]) -> list[Find
                 meta("SEC007"), target=f"{safe_path(scan.source)}:{pii.line}",
                 identity=f"{scan.source}:{kind}",
                 title=f"{meta('SEC007').title}: {PII_PLURALS.get(kind, label)}",
-                evidence=f"{pii.count} {label}(s), first at line {pii.line}, e.g. "
+                evidence=f"{plural(pii.count, label)}, first at line {pii.line}, e.g. "
                          f"{pii.example} (masked)",
                 impact="Personal data in logs spreads to every log tool and reader, and "
                        "fails a buyer's privacy review.",
@@ -128,7 +129,10 @@ class LogSecrets(CheckFamily[LogObservations]):
         return LogObservations(scans=tuple(scans), index=index)
 
     def evaluate(self, obs: LogObservations, ctx: Context) -> Outcome:
+        # one unreadable log is a log not scanned: never a pass for SEC005 or SEC007
         bad = [s for s in obs.scans if s.error]
-        errors = ({"SEC005": "; ".join(f"{safe_path(s.source)}: {s.error}" for s in bad[:3])}
-                  if bad and len(bad) == len(obs.scans) else {})
-        return Outcome(findings=tuple(log_findings(obs.scans, obs.index)), errors=errors)
+        why = "; ".join(f"{safe_path(s.source)}: {s.error}" for s in bad[:3])
+        errors = dict.fromkeys(self.rule_ids, why) if bad else {}
+        skipped = {} if obs.scans else dict.fromkeys(self.rule_ids, "no log file matched")
+        return Outcome(findings=tuple(log_findings(obs.scans, obs.index)), errors=errors,
+                       skipped=skipped)

@@ -76,6 +76,8 @@ class RepoObservations:
     tree: TreeScan
     history: HistoryScan | None
     ignore: GitleaksIgnore = field(default_factory=GitleaksIgnore)
+    #: scan roots that do not exist (a typo in ``[secrets] paths``)
+    missing: tuple[str, ...] = ()
 
 
 class RepoSecrets(CheckFamily[RepoObservations]):
@@ -126,7 +128,9 @@ class RepoSecrets(CheckFamily[RepoObservations]):
                        if top is not None else
                        HistoryScan(hits=(), commits=0, complete=False,
                                    reason="not a git repository: no history to scan"))
-        return RepoObservations(tree=tree, history=history, ignore=_gitleaksignore(targets))
+        missing = tuple(safe_path(str(t)) for t in targets if not os.path.lexists(t))
+        return RepoObservations(tree=tree, history=history, missing=missing,
+                                ignore=_gitleaksignore(targets))
 
     @staticmethod
     def _staged(targets: list[Path], scanner: Scanner, ctx: Context) -> TreeScan:
@@ -163,8 +167,17 @@ class RepoSecrets(CheckFamily[RepoObservations]):
                     impact=f"Anyone who can read the repository can use this "
                            f"{m.rule.provider} credential."))
         errors: dict[str, str] = {}
+        skipped: dict[str, str] = {}
+        if obs.missing:
+            for rid in ("SEC001", "SEC006"):
+                errors[rid] = f"path does not exist: {', '.join(obs.missing)}"
+        elif obs.tree.scanned == 0 and not obs.tree.skipped:
+            for rid in ("SEC001", "SEC006"):
+                skipped[rid] = "no files to scan"
         tables: list[Table] = []
         h = obs.history
+        if h is None:
+            skipped["SEC002"] = "history not requested"
         if h is not None and not h.complete:
             errors["SEC002"] = f"incomplete history: {h.reason}"
         if h is not None:
@@ -206,13 +219,14 @@ class RepoSecrets(CheckFamily[RepoObservations]):
         if len(obs.ignore):
             tables.append(Table(title=".gitleaksignore", columns=("entries", "suppressed"),
                                 rows=((str(len(obs.ignore)), str(allowed)),)))
-        skipped = skipped_table("Files not scanned for secrets", obs.tree.skipped)
-        if skipped is not None:
-            tables.append(skipped)
-        skipped_ids = ({"SEC002": "history not scanned: --staged reads only the git index"}
-                       if self.staged else {})
+        not_scanned = skipped_table("Files not scanned for secrets", obs.tree.skipped)
+        if not_scanned is not None:
+            tables.append(not_scanned)
+        if self.staged:
+            skipped = {**skipped,
+                       "SEC002": "history not scanned: --staged reads only the git index"}
         return Outcome(findings=tuple(findings), tables=tuple(tables), errors=errors,
-                       skipped=skipped_ids)
+                       skipped=skipped)
 
 
 def _gitleaksignore(targets: list[Path]) -> GitleaksIgnore:

@@ -64,6 +64,7 @@ from launchready.checks.web._surface import (
     shown,
     site_url,
 )
+from launchready.grammar import plural
 from launchready.model import Finding, Severity
 from launchready.probes.http import HttpResponse
 
@@ -152,7 +153,7 @@ def _backup(resp: HttpResponse) -> str | None:
 
 def _htpasswd(resp: HttpResponse) -> str | None:
     users = _HTPASSWD.findall(resp.text)
-    return f"{len(users)} password hash line(s)" if users else None
+    return plural(len(users), "password hash line") if users else None
 
 
 def _server_status(resp: HttpResponse) -> str | None:

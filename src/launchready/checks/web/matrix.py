@@ -58,6 +58,7 @@ from launchready.checks.web.matrix_plan import (
     url_origin,
 )
 from launchready.checks.web.mixed import PageFacts, default_page, page_facts
+from launchready.grammar import plural
 from launchready.model import Finding, Severity, Table, TableKind
 from launchready.probes.http import HttpResponse, RedirectChain
 from launchready.probes.tls import TlsObservation
@@ -532,7 +533,7 @@ def _mixed_finding(page: HttpResponse, facts: PageFacts) -> Finding | None:
     more = f" and {len(facts.insecure) - 5} more" if len(facts.insecure) > 5 else ""
     return make_finding(
         meta("TLS008"), target=page.url, identity="mixed-content",
-        evidence=f"{len(facts.insecure)} http:// subresource(s): {shown}{more}",
+        evidence=f"{plural(len(facts.insecure), 'http:// subresource')}: {shown}{more}",
         impact=("Browsers block mixed scripts, styles and frames (the page renders broken) and "
                 "mark the page 'Not secure' for the rest."),
         fix=("Load every resource over https:// or a relative /path, and add "
