@@ -443,3 +443,23 @@ def test_a_missing_build_tool_is_an_incomplete_run(
                             'rollback = "heroku rollback"\nmigrations = []\n')
     code, report = build(repo)
     assert rules(report) == {"DEPLOY001"}
+
+
+def test_workspace_lockfile_above_the_project_installs_at_the_workspace_root(
+        tmp_path: Path) -> None:
+    from launchready.build.detect import detect_plan
+
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "package-lock.json").write_text("{}")
+    web = tmp_path / "apps" / "web"
+    web.mkdir(parents=True)
+    (web / "package.json").write_text('{"scripts": {"build": "vite build"}, '
+                                      '"devDependencies": {"vite": "7.1.0"}}')
+    plan = detect_plan(web, None)
+    assert plan is not None
+    assert (plan.install, plan.install_dir, plan.command) == (
+        "npm ci --no-audit --no-fund", "../..", "npm run build")
+    # the search stops at the top of the repository
+    (tmp_path / "package-lock.json").unlink()
+    plan = detect_plan(web, None)
+    assert plan is not None and plan.install_dir == "." and plan.notes

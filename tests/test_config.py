@@ -146,3 +146,26 @@ def test_url_keys_share_one_rule(key: str) -> None:
     assert getattr(getattr(config, section), name) == "https://App.Acme.Example"
     with pytest.raises(ConfigError, match="only http:// and https://"):
         load_config_text(f'[{section}]\n{name} = "ftp://acme.example"{extra}\n')
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ('[smoke]\nsteps = [{ name = "a", path = "/" }, { name = "a", path = "/x" }]',
+     "step names must be unique (they name findings and measurements); repeated: a"),
+    ('[perf]\nendpoints = [{ name = "b", path = "/" }, { name = "b", path = "/y" }]',
+     "endpoint names must be unique; repeated: b"),
+    ('[monitor]\nchecks = [{ name = "c", url = "https://a.example" },'
+     ' { name = "c", url = "https://b.example" }]',
+     "monitor check names must be unique; repeated: c"),
+], ids=["smoke-steps", "perf-endpoints", "monitor-checks"])
+def test_repeated_names_are_refused_with_the_names(text: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        load_config_text(text)
+
+
+def test_smoke_and_perf_methods_may_be_written_in_lower_case() -> None:
+    config = load_config_text('[smoke]\nsteps = [{ name = "a", path = "/", method = "post" }]\n'
+                              '[perf]\nendpoints = [{ name = "b", path = "/", method = "head" }]')
+    assert config.smoke.steps[0].method == "POST"  # type: ignore[union-attr]
+    assert config.perf.endpoints[0].method == "HEAD"  # type: ignore[union-attr]
+    with pytest.raises(ConfigError, match="method"):
+        load_config_text('[smoke]\nsteps = [{ name = "a", path = "/", method = "brew" }]')

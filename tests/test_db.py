@@ -12,12 +12,15 @@ from launchready.checks.db.queries import DatabaseChecks
 from launchready.config import load_config_text
 from launchready.engine import arun_audit
 from launchready.model import CheckStatus, Report
+from launchready.probes import Probes
 from launchready.probes.db import (
+    StatementStat,
     normalize_statement,
     parse_pg_log,
     read_only_problem,
     where_columns,
 )
+from launchready.probes.project import ProjectFiles
 from launchready.report import Format, render
 from pgharness import PgServer
 
@@ -135,6 +138,39 @@ def test_sqlite_delete_is_refused_and_nothing_changes(tmp_path: Path) -> None:
     conn = sqlite3.connect(db)
     assert conn.execute("SELECT count(*) FROM invoices").fetchone()[0] == 100
     conn.close()
+
+
+def test_slow_query_log_is_read_through_the_files_probe(tmp_path: Path) -> None:
+    make_sqlite(tmp_path / "t.db", indexed=True, rows=100)
+    toml, env = sqlite_config(tmp_path / "t.db", QUERY)
+    log = tmp_path / "pg.log"
+    log.write_text("2026-11-27 10:00:00 UTC [1] LOG:  duration: 2400.0 ms  statement: "
+                   "SELECT * FROM reports WHERE month = '2026-10'\n", encoding="utf-8")
+    # Given a configured log_file, the real reader finds its slow statement (DB001)
+    report = audit(toml + f'log_file = "{log}"\nslow_ms = 500\n', env)
+    (finding,) = [f for f in report.findings if f.rule_id == "DB001"]
+    assert "month = ?" in finding.evidence and "2026-10" not in finding.evidence
+    # and a log that is not there is said so, never a clean pass
+    report = audit(toml + f'log_file = "{tmp_path / "absent.log"}"\n', env)
+    assert [f.title for f in report.findings] == ["Slow-query log unreadable"]
+
+    # When another reader is handed in through Probes.files, the family reads only through it
+    class Files(ProjectFiles):
+        def pg_log(self, path: str) -> tuple[tuple[StatementStat, ...], str | None]:
+            return (), f"read by the test: {path}"
+
+    async def run() -> Report:
+        config = load_config_text(toml + 'log_file = "x.log"\n', environ=env)
+        probes = Probes.from_network(config.network)
+        probes.files = Files()
+        try:
+            return await arun_audit(config, families=[DatabaseChecks()], environ=env,
+                                    probes=probes)
+        finally:
+            await probes.aclose()
+
+    (evidence,) = [f.evidence for f in asyncio.run(run()).findings]
+    assert evidence.startswith("read by the test: ") and evidence.endswith("x.log")
 
 
 def test_missing_sqlite_file_is_an_error_not_a_crash(tmp_path: Path) -> None:

@@ -97,7 +97,7 @@ def hostile_repo(tmp_path: Path) -> tuple[Path, Path]:
     def marker_script(where: Path, key: str) -> str:
         name = re.sub(r"[^A-Za-z0-9.-]+", "_", key)
         script = where / name
-        script.write_text(f'#!/bin/sh\necho "$@" > "{markers}/{name}"\nexit 1\n')
+        script.write_text(f'#!/bin/sh\necho "$@" > "{markers}/{name}"\ncat > /dev/null\nexit 1\n')
         script.chmod(0o755)
         return str(script)
 
@@ -141,7 +141,7 @@ def test_secrets_history_runs_nothing_the_repository_configured(tmp_path: Path) 
     proc = subprocess.run(
         [sys.executable, "-m", "launchready", "secrets", str(repo), "--history",
          "--format", "json"], capture_output=True, text=True, timeout=120, env=env,
-        check=False)
+        check=False, stdin=subprocess.DEVNULL)
     assert sorted(p.name for p in markers.iterdir()) == []
     assert proc.returncode == 1, proc.stderr
     found = {f["rule_id"] for f in json.loads(proc.stdout)["findings"]}
@@ -149,7 +149,8 @@ def test_secrets_history_runs_nothing_the_repository_configured(tmp_path: Path) 
     assert demo_secret() not in proc.stdout
     # and the same repository really does run them when git is used plainly
     subprocess.run(["git", "-C", str(repo), "log", "-p", "-3"], capture_output=True,
-                   timeout=30, check=False, env=env | {"GIT_PAGER": "", "PAGER": ""})
+                   timeout=30, check=False, env=env | {"GIT_PAGER": "", "PAGER": ""},
+                   stdin=subprocess.DEVNULL)
     ran = {p.name for p in markers.iterdir()}
     assert {"gpg.ssh.program", "gpg.x509.program"} <= ran
     assert {"gpg.program", "gpg.openpgp.program"} & ran

@@ -49,3 +49,19 @@ def test_the_rule_sees_a_local_import(tmp_path: Path) -> None:
     sample.write_text("def f():\n    import sqlite3\n    from aiohttp import web\n",
                       encoding="utf-8")
     assert {n for n in imported(sample) if _banned(n)} == {"sqlite3", "aiohttp", "aiohttp.web"}
+
+
+#: the readers of the project's files: the env, db and perf families reach them only through
+#: ``Context.probes.files`` (``probes/project.py``)
+READERS = {"launchready.envcontract.envfiles.load_env_file", "launchready.envcontract.scan",
+           "launchready.envcontract.scan.scan_tree", "launchready.perf.baseline.load",
+           "launchready.envcontract.declarations.read_declarations",
+           "launchready.envcontract.declarations.read_env_text"}
+
+
+@pytest.mark.parametrize("area", ["env", "db", "perf"])
+def test_checks_read_project_files_only_through_the_files_probe(area: str) -> None:
+    files = sorted((PACKAGE / "checks" / area).rglob("*.py"))
+    assert files
+    offenders = {str(p.relative_to(PACKAGE)): sorted(imported(p) & READERS) for p in files}
+    assert {k: v for k, v in offenders.items() if v} == {}

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import xml.etree.ElementTree as ET
+from dataclasses import replace
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, cast
@@ -16,11 +18,13 @@ from launchready.checks.perf.latency import EndpointRun, PerfChecks, PerfObserva
 from launchready.config.models import Config
 from launchready.demo.server import DemoSite, start_site
 from launchready.engine import arun_audit
-from launchready.model import CheckStatus, Measurement, Report
+from launchready.errors import UsageError
+from launchready.model import CheckStatus, Measurement, OutputFile, Report
 from launchready.perf.baseline import Baseline, EndpointStats
 from launchready.perf.chart import percentile_svg
 from launchready.perf.histogram import LatencyHistogram
 from launchready.perf.load import RunResult
+from launchready.pipeline import write_output
 
 PASSWORD = "perf-test-password-1"
 
@@ -131,6 +135,32 @@ def test_refused_and_unreadable_baseline_are_errors_not_findings() -> None:
     assert outcome.errors == {"PERF003": "not JSON"}
 
 
+def test_save_baseline_is_a_file_for_the_pipeline_never_a_partial_run(tmp_path: Path) -> None:
+    target = str(tmp_path / "perf.json")
+    config = _config({"save_baseline": target, "endpoints": [{"name": "x", "path": "/x"}]})
+    whole = PerfObservation(base_url="https://app.acme.test",
+                            endpoints=(_run("x", "core", 500, _result(FAST, segments=(1, 2))),))
+    outcome = PerfChecks().evaluate(whole, _ctx(config))
+    [file] = outcome.output_files
+    assert json.loads(file.text)["endpoints"]["x"]["segment_p95_ms"] == [1, 2]
+    assert outcome.tables[-1].rows == ((f"perf baseline saved to {target}",),)
+    stopped = replace(whole.endpoints[0], result=replace(whole.endpoints[0].result,
+                                                         interrupted=True))
+    outcome = PerfChecks().evaluate(replace(whole, endpoints=(stopped,)), _ctx(config))
+    assert outcome.output_files == ()
+    assert outcome.tables[-1].rows == (("perf baseline not saved: partial run for x",),)
+
+
+def test_an_unwritable_baseline_path_is_a_usage_error_naming_the_key(tmp_path: Path) -> None:
+    output = OutputFile(path=str(tmp_path / "missing" / "perf.json"), text="{}",
+                        what="perf baseline", key="perf.save_baseline")
+    with pytest.raises(UsageError, match=r"perf\.save_baseline: cannot write perf baseline"):
+        write_output(output)
+    write_output(replace(output, path=str(tmp_path / "perf.json")))
+    assert (tmp_path / "perf.json").read_text() == "{}"
+    assert not (tmp_path / "perf.json.tmp").exists()
+
+
 def test_percentile_chart_is_escaped_svg() -> None:
     m = Measurement(check="PERF001", target="<script>x</script>", requests=10, errors=0,
                     p50_ms=10, p95_ms=20, p99_ms=30, max_ms=40, rps=5.0)
@@ -186,7 +216,12 @@ def test_demo_budgets_burst_and_baseline(tmp_path: Path) -> None:
             assert by_target["projects list"].requests == 40
             assert by_target["projects list"].errors == 0
             assert by_target["revenue report"].check == "PERF002"
-            assert (tmp_path / "perf.json").is_file()
+            # the checks only ask for the baseline file; the command pipeline writes it
+            assert not (tmp_path / "perf.json").exists()
+            [saved] = report.output_files
+            assert (saved.path, saved.key) == (str(tmp_path / "perf.json"),
+                                               "perf.save_baseline")
+            write_output(saved)
 
             # When the heavy report gets a budget it cannot meet, PERF002 fails
             tiny = [ENDPOINTS[0], {**ENDPOINTS[1], "budget_ms": 0.01}]

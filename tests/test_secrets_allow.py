@@ -148,3 +148,26 @@ def test_history_slices_agree_with_one_walk(tmp_path: Path,
                            env=git_env(), check=True, capture_output=True,
                            timeout=30).stdout.decode().split()
     assert sorted(c for _, c, _, _ in one) == sorted([order[1], order[5], order[6]])
+
+
+def test_evil_merge_line_is_found(tmp_path: Path) -> None:
+    # a line that only the merge commit wrote into an existing file (a conflict resolution)
+    from launchready.secrets import history
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    _git(repo, "init", "-q", "-b", "main")
+    (repo / "app.py").write_text("a = 1\nb = 2\n")
+    _git(repo, "add", "-A")
+    _git(repo, "commit", "-qm", "base")
+    _git(repo, "checkout", "-q", "-b", "side")
+    (repo / "app.py").write_text("a = 1\nb = 3\n")
+    _git(repo, "commit", "-qam", "side")
+    _git(repo, "checkout", "-q", "main")
+    (repo / "app.py").write_text("a = 1\nb = 4\n")
+    _git(repo, "commit", "-qam", "main")
+    subprocess.run(["git", "-C", str(repo), "merge", "-q", "side"], env=git_env(),
+                   capture_output=True, timeout=30, check=False)
+    (repo / "app.py").write_text(f"a = 1\nb = 5\nKEY = '{STRIPE}'\n")
+    _git(repo, "commit", "-qam", "merge")
+    scan = history.scan_history(repo, Scanner())
+    assert [(h.path, h.line, h.commit) for h in scan.hits] == [("app.py", 3, _head(repo))]

@@ -185,3 +185,11 @@ def test_firebase_web_config_key_is_low() -> None:
             '  authDomain: "acme-dash.firebaseapp.com",\n};\n')
     (m,) = SCANNER.scan(text.encode(), "src/firebase.ts")
     assert m.rule.id == "google-api-key" and m.note.startswith("public web API key")
+
+
+def test_generic_values_in_documentation_are_low() -> None:
+    line = 'Set `"token": "' + _noise(24, "docs") + '"` in the request body.'
+    (m,) = SCANNER.scan(line.encode(), "docs/api/webhooks.mdx")
+    assert m.rule.id == "generic-secret" and m.note.startswith("in documentation")
+    (m,) = SCANNER.scan(line.encode(), "src/webhooks.ts")
+    assert m.note == ""

@@ -11,13 +11,10 @@ import pytest
 from aiohttp import web
 
 from launchready.checks.base import CheckFamily
-from launchready.checks.web._surface import (
-    JsonLogin,
-    auth_plan,
-    cache_directives,
-    is_fingerprinted,
-    parse_page,
-)
+from launchready.checks.web._headers import cache_directives
+from launchready.checks.web._html import parse_page
+from launchready.checks.web._session import JsonLogin, auth_plan
+from launchready.checks.web._urls import is_fingerprinted
 from launchready.checks.web.caching import (
     AssetCachingChecks,
     AssetObs,

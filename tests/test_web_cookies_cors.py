@@ -7,7 +7,8 @@ import asyncio
 import pytest
 from aiohttp import web
 
-from launchready.checks.web._surface import JsonLogin, parse_set_cookie
+from launchready.checks.web._headers import parse_set_cookie
+from launchready.checks.web._session import JsonLogin
 from launchready.checks.web.cookies import (
     CookieChecks,
     CookieObs,

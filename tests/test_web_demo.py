@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from launchready.checks.base import CheckFamily
-from launchready.checks.web._surface import JsonLogin, json_login
+from launchready.checks.web._session import JsonLogin, json_login
 from launchready.checks.web.caching import AssetCachingChecks, AuthCachingChecks
 from launchready.checks.web.cookies import CookieChecks
 from launchready.checks.web.cors import CorsChecks

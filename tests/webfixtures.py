@@ -11,7 +11,7 @@ from typing import Any, cast
 from aiohttp import web
 
 from launchready.checks.base import CheckFamily, Context
-from launchready.checks.web._surface import Page
+from launchready.checks.web._html import Page
 from launchready.config.models import Config
 from launchready.engine import arun_audit
 from launchready.model import Finding, Report

@@ -12,25 +12,35 @@ from pathlib import Path
 
 from launchready.errors import ConfigError
 from launchready.model import Finding
+from launchready.probes.files import FINDINGS_BASELINE_LIMIT, UnreadableFile, read_capped
 
 
-def load_baseline(path: str | Path) -> frozenset[str]:
-    """Read fingerprints from a baseline file or a previous JSON report."""
+def load_baseline(path: str | Path, *, key: str = "--baseline",
+                  missing_ok: bool = False) -> frozenset[str]:
+    """Read fingerprints from a baseline file or a previous JSON report.
+
+    ``key`` names where the path came from in errors; with ``missing_ok`` a file that does not
+    exist yet is an empty baseline (``--write-baseline`` creates it).
+    """
     p = Path(path)
     try:
-        data = json.loads(p.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"baseline file {p} does not exist",
-                          fix="create it with --write-baseline, or drop --baseline") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ConfigError(f"baseline file {p} is not valid JSON: {exc}",
+        raw = read_capped(p, limit=FINDINGS_BASELINE_LIMIT, what=f"baseline file {p}")
+    except UnreadableFile as exc:
+        if exc.missing and missing_ok:
+            return frozenset()
+        raise ConfigError(str(exc), key=key, fix="create it with --write-baseline, or drop it"
+                          if exc.missing else "point it at a baseline JSON file") from None
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        raise ConfigError(f"baseline file {p} is not valid JSON: {exc}", key=key,
                           fix="regenerate it with --write-baseline") from None
     if isinstance(data, dict) and isinstance(data.get("fingerprints"), list):
         return frozenset(str(x) for x in data["fingerprints"])
     if isinstance(data, dict) and isinstance(data.get("findings"), list):
         return frozenset(str(f.get("fingerprint")) for f in data["findings"]
                          if isinstance(f, dict) and f.get("fingerprint"))
-    raise ConfigError(f"baseline file {p} has neither 'fingerprints' nor 'findings'",
+    raise ConfigError(f"baseline file {p} has neither 'fingerprints' nor 'findings'", key=key,
                       fix="regenerate it with --write-baseline")
 
 

@@ -20,6 +20,7 @@ from launchready._version import __version__
 from launchready.checks.catalog import CATALOG, meta
 from launchready.config.loader import load_config
 from launchready.config.models import AppConfig
+from launchready.config.types import parse_resolver
 from launchready.errors import ConfigError, LaunchreadyError, RunError, UsageError
 from launchready.model import Severity
 from launchready.output import (
@@ -31,6 +32,7 @@ from launchready.output import (
 )
 from launchready.pipeline import load_command_config, run_command
 from launchready.report import Format
+from launchready.report.text import visible
 from launchready.urls import check_url, mask_credentials
 
 #: commands living in ``launchready.commands``: name -> module with add_arguments() and run();
@@ -91,7 +93,8 @@ def _common(p: argparse.ArgumentParser) -> None:
                    help="write the fingerprints of this run's findings to FILE")
     g.add_argument("--resolve", action="append", default=[], metavar="HOST:PORT:ADDR",
                    help="connect to ADDR for HOST:PORT, like curl (repeatable)")
-    g.add_argument("--resolver", metavar="ADDR[:PORT]", help="DNS resolver to query")
+    g.add_argument("--resolver", metavar="ADDR[:PORT]", type=_resolver_arg,
+                   help="DNS resolver to query")
     g.add_argument("--ca-bundle", metavar="FILE", help="trust these CA certificates")
     g.add_argument("--timeout", type=float, metavar="SECONDS", help="network timeout")
     g.add_argument("-q", "--quiet", action="store_true", help="no progress display")
@@ -243,6 +246,14 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
 }
 
 
+def _resolver_arg(value: str) -> str:
+    try:
+        parse_resolver(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return value
+
+
 def _email_default(argv: list[str]) -> list[str]:
     """``email DOMAIN`` and a bare ``email`` mean ``email check ...``."""
     if argv[:1] == ["email"] and (len(argv) == 1 or argv[1] not in (
@@ -267,13 +278,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             return int(plugin(args.command).run(args))
         return COMMANDS[args.command](args)
     except (ConfigError, UsageError) as exc:
-        sys.stderr.write(mask_credentials(f"error: {exc}\n"))
+        sys.stderr.write(mask_credentials(f"error: {visible(str(exc))}\n"))
         return EXIT_USAGE
     except RunError as exc:
-        sys.stderr.write(mask_credentials(f"error: the run could not complete: {exc}\n"))
+        sys.stderr.write(mask_credentials(
+            f"error: the run could not complete: {visible(str(exc))}\n"))
         return EXIT_INCOMPLETE
     except LaunchreadyError as exc:
-        sys.stderr.write(mask_credentials(f"error: {exc}\n"))
+        sys.stderr.write(mask_credentials(f"error: {visible(str(exc))}\n"))
         return EXIT_INCOMPLETE
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")

@@ -39,6 +39,7 @@ from launchready.model import (
     ErrorReason,
     Finding,
     Measurement,
+    OutputFile,
     Report,
     Table,
 )
@@ -298,6 +299,7 @@ async def arun_audit(
     measurements: list[Measurement] = []
     tables: list[Table] = []
     checks: list[CheckResult] = []
+    output_files: list[OutputFile] = []
     for task, (family, ids) in zip(tasks, picked, strict=True):
         if task in done and not task.cancelled() and task.exception() is None:
             run = task.result()
@@ -314,6 +316,7 @@ async def arun_audit(
                         f, suppressed=f.suppressed or f.fingerprint in suppress))
             measurements.extend(run.outcome.measurements)
             tables.extend(run.outcome.tables)
+            output_files.extend(run.outcome.output_files)
         findings.extend(fam_findings)
         checks.extend(_results(run, ids, fam_findings))
     ranked = rank(findings)
@@ -322,7 +325,8 @@ async def arun_audit(
         tool_version=__version__, started_at=started_at, finished_at=datetime.now(UTC),
         score=score(ranked), summary=summarize(ranked), checks=tuple(checks),
         findings=ranked, measurements=tuple(measurements), tables=tuple(tables),
-        title=f"{config.app.name} — launch readiness", interrupted=interrupted)
+        title=f"{config.app.name} — launch readiness", interrupted=interrupted,
+        output_files=tuple(output_files))
 
 
 class _AbandoningExecutor(ThreadPoolExecutor):

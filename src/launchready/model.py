@@ -90,6 +90,12 @@ class Location:
     line: int | None = None
     column: int | None = None
 
+    def __str__(self) -> str:
+        """``path``, ``path:line`` or ``path:line:column``."""
+        if self.line is None:
+            return self.path
+        return f"{self.path}:{self.line}" + ("" if self.column is None else f":{self.column}")
+
 
 def fingerprint_of(rule_id: str, target: str, identity: str) -> str:
     """Stable hash used by baselines; never contains the secret or value it describes."""
@@ -162,6 +168,17 @@ class Table:
 
 
 @dataclass(frozen=True, kw_only=True)
+class OutputFile:
+    """A file a check asks for once the run is over (the perf baseline): checks only judge, the
+    command pipeline writes it, atomically, before the report is shown."""
+
+    path: str
+    text: str
+    what: str  # how an error names it: "perf baseline"
+    key: str  # the config key that named the path: "perf.save_baseline"
+
+
+@dataclass(frozen=True, kw_only=True)
 class CheckResult:
     """Outcome of one check ID: its status, timing and (for errors) the reason."""
 
@@ -215,6 +232,7 @@ class Report:
     notes: tuple[str, ...] = field(default=())
     #: the run was stopped by Ctrl-C: what finished is reported, the rest is errored
     interrupted: bool = False
+    output_files: tuple[OutputFile, ...] = ()  # for the pipeline to write; never rendered
 
     @property
     def unsuppressed(self) -> tuple[Finding, ...]:

@@ -2,7 +2,8 @@
 
     config (+ --resolve/--resolver/--ca-bundle/--timeout) → selection (--only/--skip over the
     command's own) → findings baseline (--baseline, else [secrets] baseline when it exists) →
-    engine → rank → every requested format → --write-baseline → exit code
+    engine → rank → the files the checks produced (the perf baseline) → every requested
+    format → --write-baseline → exit code
 
 A command module parses its own arguments, builds its config and families, and calls
 :func:`run_command` once; ``handover`` renders its own document and uses :func:`arun_report`
@@ -26,7 +27,7 @@ from launchready.config.loader import find_config, load_config
 from launchready.config.models import Config, NetworkConfig, parse_resolve
 from launchready.engine import ProgressHook, Selection, arun_audit
 from launchready.errors import UsageError
-from launchready.model import Report
+from launchready.model import OutputFile, Report
 from launchready.output import emit, exit_code
 from launchready.probes import Probes
 
@@ -36,7 +37,7 @@ ExitRule = Callable[[Report], int | None]
 Renderer = Callable[[Report, argparse.Namespace], None]
 
 __all__ = ["ExitRule", "Renderer", "arun_report", "exit_status", "load_command_config",
-           "network_overrides", "run_command", "selection_for", "split_ids"]
+           "network_overrides", "run_command", "selection_for", "split_ids", "write_output"]
 
 
 def split_ids(value: str) -> tuple[str, ...]:
@@ -94,9 +95,9 @@ def _suppressions(config: Config, args: argparse.Namespace) -> frozenset[str]:
     if args.baseline:
         return load_baseline(args.baseline)
     configured = config.secrets.baseline if config.secrets else None
-    if configured and Path(configured).is_file():
+    if configured:
         # the configured baseline may not exist yet: `--write-baseline` creates it
-        return load_baseline(configured)
+        return load_baseline(configured, key="secrets.baseline", missing_ok=True)
     return frozenset()
 
 
@@ -120,9 +121,25 @@ async def arun_report(config: Config, args: argparse.Namespace, *,
                       environ: Mapping[str, str] | None = None) -> Report:
     """Run the audit of an already prepared ``config`` (see :func:`network_overrides`) with
     the common selection and baseline options."""
-    return await arun_audit(config, selection=selection_for(args, selection),
-                            suppress=_suppressions(config, args), families=families,
-                            probes=probes, progress=_progress(args), environ=environ)
+    report = await arun_audit(config, selection=selection_for(args, selection),
+                              suppress=_suppressions(config, args), families=families,
+                              probes=probes, progress=_progress(args), environ=environ)
+    for output in report.output_files:
+        write_output(output)
+    return report
+
+
+def write_output(output: OutputFile) -> None:
+    """Write a file a check produced, atomically (a crash never leaves half a file); a path
+    that cannot be written is a usage error naming its key."""
+    target = Path(output.path)
+    tmp = target.with_name(target.name + ".tmp")
+    try:
+        tmp.write_text(output.text, encoding="utf-8")
+        tmp.replace(target)
+    except OSError as exc:
+        raise UsageError(f"{output.key}: cannot write {output.what} {output.path}: "
+                         f"{exc.strerror}") from None
 
 
 def exit_status(report: Report, args: argparse.Namespace,

@@ -37,6 +37,10 @@ JS_LOCKFILES: tuple[tuple[str, str, str, str], ...] = (
 )
 
 
+#: how many folders above the project a workspace root's lockfile is looked for
+MAX_WORKSPACE_DEPTH = 3
+
+
 @dataclass(frozen=True, kw_only=True)
 class BuildPlan:
     """What a clean build runs, in the project folder of the checkout."""
@@ -46,6 +50,8 @@ class BuildPlan:
     command: str
     output: str | None
     notes: tuple[str, ...] = ()
+    #: where the install runs, relative to the project (``../..`` for a workspace root)
+    install_dir: str = "."
 
 
 def _read_json(path: Path) -> dict[str, object]:
@@ -54,6 +60,20 @@ def _read_json(path: Path) -> dict[str, object]:
     except (OSError, ValueError):
         return {}
     return doc if isinstance(doc, dict) else {}
+
+
+def _lockfile(project: Path) -> tuple[str, tuple[str, str, str, str]] | None:
+    """The lockfile of ``project``, or of the workspace root above it (a monorepo installs at
+    its top), as (folder relative to ``project``, its JS_LOCKFILES row); None without one."""
+    here, up = project, "."
+    for _ in range(MAX_WORKSPACE_DEPTH + 1):
+        for row in JS_LOCKFILES:
+            if (here / row[0]).is_file():
+                return up, row
+        if (here / ".git").exists() or here.parent == here:
+            return None  # the top of the repository: no workspace above it
+        here, up = here.parent, "../" if up == "." else up + "../"
+    return None
 
 
 def _js_plan(project: Path) -> BuildPlan | None:
@@ -67,14 +87,15 @@ def _js_plan(project: Path) -> BuildPlan | None:
             deps |= set(section)
     manager, install, run = "npm", "npm install --no-audit --no-fund", "npm run"
     notes: list[str] = []
-    for lockfile, mgr, cmd, runner in JS_LOCKFILES:
-        if (project / lockfile).is_file():
-            manager, install, run = mgr, cmd, runner
-            if mgr == "yarn" and not (project / ".yarnrc.yml").is_file():
-                install = "yarn install --frozen-lockfile"  # yarn 1 spells it this way
-            break
-    else:
+    install_dir = "."
+    found = _lockfile(project)
+    if found is None:
         notes.append("no lockfile: dependencies are resolved afresh on every install")
+    else:
+        where, (_, manager, install, run) = found
+        install_dir = where
+        if manager == "yarn" and not (project / where / ".yarnrc.yml").is_file():
+            install = "yarn install --frozen-lockfile"  # yarn 1 spells it this way
     framework, default_cmd, output = "Node.js", "", None
     for dep, name, cmd, out in JS_FRAMEWORKS:
         if dep in deps:
@@ -88,7 +109,7 @@ def _js_plan(project: Path) -> BuildPlan | None:
     else:
         return None
     return BuildPlan(framework=framework, install=install, command=command, output=output,
-                     notes=tuple(notes))
+                     notes=tuple(notes), install_dir=install_dir.rstrip("/") or ".")
 
 
 def _python_plan(project: Path) -> BuildPlan | None:
@@ -125,4 +146,5 @@ def detect_plan(project: Path, conf: BuildConfig | None) -> BuildPlan | None:
         install=conf.install if conf.install is not None else (found.install if found else None),
         command=conf.command or (found.command if found else ""),
         output=conf.output if conf.output is not None else (found.output if found else None),
-        notes=found.notes if found else ())
+        notes=found.notes if found else (),
+        install_dir=found.install_dir if found and conf.install is None else ".")

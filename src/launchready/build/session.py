@@ -155,7 +155,8 @@ async def _phases(plan: BuildPlan, where: Path, production: Mapping[str, str], l
             done.append(PhaseResult(name=name, command=command, returncode=None, seconds=0.0,
                                     timed_out=True))
             break
-        result = await run_phase(name, command, cwd=where, log=log, timeout=left,
+        cwd = (where / plan.install_dir) if name == "install" else where
+        result = await run_phase(name, command, cwd=cwd, log=log, timeout=left,
                                  env=phase_environment(production, install=name == "install"))
         done.append(result)
         if not result.ok:

@@ -18,6 +18,7 @@ from launchready.model import (
     Finding,
     Location,
     Measurement,
+    OutputFile,
     Severity,
     Table,
     fingerprint_of,
@@ -55,6 +56,8 @@ class Outcome:
     # why an entry of ``errors`` could not be judged, where it is not the family's default
     # (connectivity for a network family, incomplete input for the others)
     reasons: Mapping[str, ErrorReason] = field(default_factory=dict)
+    # files the run produces (the perf baseline), written by the command pipeline
+    output_files: tuple[OutputFile, ...] = ()
 
 
 class CheckFamily(abc.ABC, Generic[Obs]):

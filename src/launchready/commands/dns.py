@@ -24,7 +24,7 @@ from launchready.output import EXIT_INCOMPLETE, EXIT_OK
 from launchready.pipeline import load_command_config, network_overrides, run_command
 from launchready.probes.dns import DnsProbe, resolver_problem
 from launchready.report.markdown import text as md_text
-from launchready.report.terminal import visible
+from launchready.report.text import visible
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -16,10 +16,9 @@ from launchready.config.models import EmailConfig
 from launchready.engine import Selection
 from launchready.errors import ConfigError, UsageError
 from launchready.pipeline import load_command_config, run_command
+from launchready.probes.files import MESSAGE_LIMIT, UnreadableFile, read_capped
 
 __all__ = ["add_arguments", "add_verify_arguments", "run", "run_verify"]
-
-MAX_MESSAGE = 25 * 1024 * 1024
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -57,14 +56,14 @@ def run(args: argparse.Namespace) -> int:
 def run_verify(args: argparse.Namespace) -> int:
     """Verify one message: DKIM, SPF for the sending IP, DMARC alignment."""
     path = Path(args.message)
-    if not path.is_file():
-        raise UsageError(f"email verify: {args.message} is not a file")
-    if path.stat().st_size > MAX_MESSAGE:
-        raise UsageError(f"email verify: {args.message} is larger than 25 MiB")
+    try:
+        message = read_capped(path, limit=MESSAGE_LIMIT, what=f"email verify: {args.message}")
+    except UnreadableFile as exc:
+        raise UsageError(str(exc)) from None
     if args.ip:
         try:
             ipaddress.ip_address(args.ip)
         except ValueError:
             raise UsageError(f"email verify: --ip {args.ip!r} is not an IP address") from None
-    family = MessageVerification(path.read_bytes(), ip=args.ip, source=path.name)
+    family = MessageVerification(message, ip=args.ip, source=path.name)
     return run_command(load_command_config(args, optional=True), args, families=[family])

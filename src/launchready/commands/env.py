@@ -54,12 +54,15 @@ def _config(args: argparse.Namespace) -> Config:
     if config.env is None:
         config = config.model_copy(update={"env": EnvConfig()})
     env = config.env
-    if args.env_file is None and env is not None and env.environment_file and not (
-            config.base_dir / env.environment_file).is_file():
-        raise ConfigError(f"{env.environment_file} does not exist",
-                          key="env.environment_file", source=config.source,
-                          fix="pull it from the platform (e.g. `vercel env pull "
-                              "--environment=production .env.production`) or pass --env-file")
+    if args.env_file is None and env is not None and env.environment_file:
+        named = config.base_dir / env.environment_file
+        if not named.is_file():
+            state = "is not a regular file" if named.exists() else "does not exist"
+            raise ConfigError(f"{env.environment_file} {state}",
+                              key="env.environment_file", source=config.source,
+                              fix="pull it from the platform (e.g. `vercel env pull "
+                                  "--environment=production .env.production`) or pass "
+                                  "--env-file")
     return config
 
 
@@ -72,7 +75,8 @@ def missing_required(report: Report) -> bool:
 def run(args: argparse.Namespace) -> int:
     """Run the env gate; return the exit code."""
     if args.env_file is not None and not Path(args.env_file).is_file():
-        raise UsageError(f"--env-file: {args.env_file} does not exist")
+        state = "is not a regular file" if Path(args.env_file).exists() else "does not exist"
+        raise UsageError(f"--env-file: {args.env_file} {state}")
     config = _config(args)
     if args.env_file is None and not args.from_shell and not (
             config.env is not None and config.env.environment_file):

@@ -32,6 +32,7 @@ from launchready.monitor.timing import ALERT_BUDGET_S, too_slow
 from launchready.monitor.writer import WRITER_LEASE
 from launchready.perf.load import fast_loop_factory
 from launchready.pipeline import network_overrides
+from launchready.report.text import visible
 from launchready.urls import MaskingFormatter
 
 log = logging.getLogger("launchready.monitor")
@@ -49,6 +50,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--listen", metavar="ADDR:PORT",
                         help="override monitor.listen (several monitors on one host)")
     parser.add_argument("--no-web", action="store_true", help="do not serve the status page")
+    parser.add_argument("--location", metavar="NAME",
+                        help="where this node runs: one of monitor.locations (required for "
+                             "run/once when more than one location is configured)")
 
 
 def _listen(config: Config, listen: str | None) -> Config:
@@ -60,6 +64,28 @@ def _listen(config: Config, listen: str | None) -> Config:
                          f"(port 0 picks a free one)")
     return config.model_copy(update={"monitor": config.monitor.model_copy(
         update={"listen": listen})})
+
+
+def location_of(config: Config, name: str | None, action: str) -> str | None:
+    """This node's location: ``--location`` checked against ``monitor.locations``.
+
+    With one configured location it is the default; with several, ``run`` and ``once`` must
+    say which one this node is, since each node's results are counted separately.
+    """
+    mon = config.monitor
+    known = mon.locations if mon is not None else []
+    if name is None:
+        if len(known) > 1 and action in ("run", "once"):
+            raise UsageError(f"--location is required: monitor.locations lists "
+                             f"{', '.join(known)}; start each node with --location NAME")
+        return known[0] if len(known) == 1 else None
+    if not known:
+        raise UsageError(f"--location {name!r}: no [monitor] locations are configured "
+                         f"(add locations = [{name!r}, ...] to [monitor])")
+    if name not in known:
+        raise UsageError(f"--location {name!r} is not in monitor.locations "
+                         f"({', '.join(known)})")
+    return name
 
 
 def _since(at: datetime | None, now: datetime) -> str:
@@ -109,7 +135,8 @@ def _checked(config: Config) -> Config:
             f"check {t.name!r} could take {t.worst_time_to_alert:.0f}s from outage to alert "
             f"(over {ALERT_BUDGET_S:.0f}s)", key=f"monitor.checks[{index}].interval",
             fix="use a shorter interval or a lower failure_threshold (interval x threshold + "
-                "timeout + 15s must stay under 2 minutes)")
+                "jitter + timeout + 10s delivery" + (" + leader_lease" if t.failover else "")
+                + " must stay under 2 minutes)")
     return config
 
 
@@ -180,7 +207,8 @@ def _once(config: Config, args: argparse.Namespace) -> int:
             verdict = "ok" if o.ok else "FAIL"
             latency = f" {o.latency_ms:.0f}ms" if o.latency_ms is not None else ""
             extra = " (slow)" if o.slow else ""
-            print(f"{name}: {verdict}{latency}{extra}" + (f" — {o.cause}" if o.cause else ""))
+            print(visible(f"{name}: {verdict}{latency}{extra}"
+                          + (f" — {o.cause}" if o.cause else "")))
         return 0 if all(o.ok for o in outcomes.values()) else 1
 
     return asyncio.run(main())
@@ -217,7 +245,7 @@ def _test_alert(config: Config, args: argparse.Namespace) -> int:
                           fix='add alerts = [{ url = "${SLACK_ALERT_URL}" }]')
     results = asyncio.run(test_alert(config, args.database))
     for label, ok, error in results:
-        print(f"{label}: {'delivered' if ok else 'FAILED — ' + error}")
+        print(visible(f"{label}: {'delivered' if ok else 'FAILED — ' + error}"))
     return 0 if all(ok for _, ok, _ in results) else 1
 
 
@@ -225,6 +253,7 @@ def run(args: argparse.Namespace) -> int:
     """Run the uptime monitor (daemon, one round, or a test alert)."""
     config = _listen(network_overrides(args, load_config(args.config)),
                      getattr(args, "listen", None))
+    location_of(config, getattr(args, "location", None), args.action)
     _logging(args)
     if args.action == "test-alert":
         return _test_alert(config, args)

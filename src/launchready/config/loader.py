@@ -17,6 +17,7 @@ from launchready.config.expand import expand
 from launchready.config.models import Config
 from launchready.config.paths import resolve_paths
 from launchready.errors import ConfigError
+from launchready.probes.files import CONFIG_LIMIT, UnreadableFile, read_capped, size_text
 
 DEFAULT_NAME = "launchready.toml"
 
@@ -30,7 +31,7 @@ def find_config(path: str | Path | None, cwd: Path | None = None) -> tuple[Path,
     base = cwd or Path.cwd()
     if path is not None:
         p = Path(path)
-        if not p.is_file():
+        if not p.exists():
             raise ConfigError(f"config file {p} does not exist",
                               fix="pass an existing file to --config, or run `launchready init`")
         return p, p.name == "pyproject.toml"
@@ -40,8 +41,9 @@ def find_config(path: str | Path | None, cwd: Path | None = None) -> tuple[Path,
     pyproject = base / "pyproject.toml"
     if pyproject.is_file():
         try:
-            data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError, OSError):
+            data = tomllib.loads(read_capped(pyproject, limit=CONFIG_LIMIT,
+                                             what=str(pyproject)).decode("utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError, UnreadableFile, RecursionError):
             return None
         if "launchready" in data.get("tool", {}):
             return pyproject, True
@@ -57,10 +59,33 @@ def load_config(path: str | Path | None = None, *, environ: Mapping[str, str] | 
                           fix="run `launchready init` or pass --config PATH")
     file, is_pyproject = found
     try:
-        text = file.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+        text = read_capped(file, limit=CONFIG_LIMIT, what=f"config file {file}").decode("utf-8")
+    except UnreadableFile as exc:
+        raise ConfigError(str(exc), fix="keep the config a TOML file under "
+                                        f"{size_text(CONFIG_LIMIT)}") from None
+    except UnicodeDecodeError as exc:
         raise ConfigError(f"cannot read {file}: {exc}") from None
     return load_config_text(text, source=str(file), pyproject=is_pyproject, environ=environ)
+
+
+#: no launchready key nests deeper than a few levels; a deeper document is not a config
+MAX_DEPTH = 32
+
+
+def _check_depth(raw: dict[str, Any], source: str) -> None:
+    """ConfigError naming the key path where ``raw`` nests deeper than :data:`MAX_DEPTH`."""
+    stack: list[tuple[Any, str, int]] = [(raw, "", 0)]
+    while stack:
+        node, path, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise ConfigError(f"nested more than {MAX_DEPTH} levels deep", source=source,
+                              key=path[:80] + ("..." if len(path) > 80 else ""),
+                              fix="no launchready key nests that deep")
+        items = node.items() if isinstance(node, dict) else (
+            enumerate(node) if isinstance(node, list) else ())
+        for k, v in items:
+            if isinstance(v, dict | list):
+                stack.append((v, f"{path}.{k}" if path else str(k), depth + 1))
 
 
 def load_config_text(text: str, *, source: str = DEFAULT_NAME, pyproject: bool = False,
@@ -72,6 +97,10 @@ def load_config_text(text: str, *, source: str = DEFAULT_NAME, pyproject: bool =
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"not valid TOML: {exc}", source=source,
                           fix="check quoting and brackets on that line") from None
+    except RecursionError:
+        raise ConfigError(f"nested more than {MAX_DEPTH} levels deep", source=source,
+                          fix="no launchready key nests that deep; check the brackets") from None
+    _check_depth(raw, source)
     if pyproject:
         raw = raw.get("tool", {}).get("launchready", {})
     try:

@@ -7,10 +7,11 @@ ignored. Credential fields are ``SecretStr``: their values never appear in a rep
 from __future__ import annotations
 
 import difflib
+import ipaddress
 import re
-from collections import Counter
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import (
     BaseModel,
@@ -32,7 +33,7 @@ from launchready.config.captures import (
     references,
 )
 from launchready.config.expect import Expectation, ExpectationError, parse_expectation
-from launchready.config.types import http_url, parse_duration
+from launchready.config.types import http_url, parse_duration, parse_resolver, unique_names, upper
 
 
 def _parse_exp(value: Any) -> Expectation:
@@ -112,6 +113,13 @@ class NetworkConfig(_Model):
     ca_bundle: str | None = None
     timeout: float = Field(default=10.0, gt=0, le=300)
 
+    @field_validator("resolver")
+    @classmethod
+    def _resolver(cls, v: str | None) -> str | None:
+        if v is not None:
+            parse_resolver(v)
+        return v
+
     @field_validator("resolve")
     @classmethod
     def _resolve_entries(cls, v: list[str]) -> list[str]:
@@ -169,6 +177,8 @@ class SecretsConfig(_Model):
 
 
 HttpMethod = Literal["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
+#: a method the smoke and perf tables may write in any case (``post``)
+UpperMethod = Annotated[HttpMethod, BeforeValidator(upper)]
 
 
 class SmokeStep(_Model):
@@ -182,7 +192,7 @@ class SmokeStep(_Model):
     """
 
     name: str = Field(min_length=1)
-    method: HttpMethod = "GET"
+    method: UpperMethod = "GET"
     path: str
     # bodies and headers carry credentials: kept out of every repr
     headers: dict[str, str] = Field(default_factory=dict, repr=False)
@@ -193,11 +203,6 @@ class SmokeStep(_Model):
     login: bool | None = None
     logout: bool | None = None
     follow_redirects: bool = False
-
-    @field_validator("method", mode="before")
-    @classmethod
-    def _upper(cls, v: Any) -> Any:
-        return v.upper() if isinstance(v, str) else v
 
     @field_validator("path")
     @classmethod
@@ -260,11 +265,8 @@ class SmokeConfig(_Model):
                 raise ValueError(f"only one browser step can set {flag} = true")
         if len(set(labels)) != len(labels):
             raise ValueError("browser step names must be unique; give repeated actions a name")
-        names = [s.name for s in self.steps]
-        dupes = sorted(n for n, seen in Counter(names).items() if seen > 1)
-        if dupes:
-            raise ValueError(f"step names must be unique (they name findings and "
-                             f"measurements); repeated: {', '.join(dupes)}")
+        unique_names((s.name for s in self.steps), "step names",
+                     " (they name findings and measurements)")
         for flag in ("login", "logout"):
             flagged = [s.name for s in self.steps if getattr(s, flag)]
             if len(flagged) > 1:
@@ -314,14 +316,9 @@ class PerfEndpoint(_Model):
     name: str = Field(min_length=1)
     path: str
     endpoint_class: Literal["core", "heavy"] = Field(default="core", alias="class")
-    method: HttpMethod = "GET"
+    method: UpperMethod = "GET"
     budget_ms: float | None = Field(default=None, gt=0, le=600_000)
     expect: list[Expect] = Field(default_factory=list)
-
-    @field_validator("method", mode="before")
-    @classmethod
-    def _upper(cls, v: Any) -> Any:
-        return v.upper() if isinstance(v, str) else v
 
     @field_validator("path")
     @classmethod
@@ -402,10 +399,7 @@ class PerfConfig(_Model):
                              f"{caps.MAX_TIMEOUT_S:g}s")
         if self.model == "open" and self.rate is None:
             raise ValueError('model = "open" needs rate (requests per second), e.g. rate = 20')
-        names = [e.name for e in self.endpoints]
-        dupes = sorted(n for n, seen in Counter(names).items() if seen > 1)
-        if dupes:
-            raise ValueError(f"endpoint names must be unique; repeated: {', '.join(dupes)}")
+        unique_names((e.name for e in self.endpoints), "endpoint names")
         return self
 
     @property
@@ -433,12 +427,36 @@ class PerfConfig(_Model):
 monitor_duration = parse_duration
 
 
+def _numeric_host(what: str, host: str) -> None:
+    """Refuse IPv4 spellings other than the dotted quad (``127.1``, ``2130706433``, ``0x7f.1``,
+    ``0177.0.0.1``, ``0``): resolvers and URL parsers disagree on what they mean."""
+    parts = host.rstrip(".").split(".")
+    if not all(re.fullmatch(r"0x[0-9a-f]*|\d+", p, re.IGNORECASE) for p in parts):
+        return
+    try:
+        ipaddress.IPv4Address(host)
+    except ValueError:
+        raise ValueError(f"{what}: {host!r} is not a dotted-quad IPv4 address; write the "
+                         "address as four decimal numbers (e.g. 127.0.0.1)") from None
+
+
+def _listen(value: str) -> str:
+    host, sep, port = value.rpartition(":")
+    # an empty HOST (":8787") is loopback, as the daemon reads it
+    if not sep or not port.isdigit() or int(port) > 65535 or any(c.isspace() for c in host):
+        raise ValueError(f"{value!r} is not HOST:PORT with a port from 0 to 65535 "
+                         "(e.g. \"127.0.0.1:8787\")")
+    return value
+
+
 def _http_only(what: str, url: str) -> None:
     # SPEC §8 / RELIABILITY 4: file:, gopher:, ftp:, data:, javascript: are refused at load
     http_url(url, what)
 
 
 MIN_INTERVAL_S = 1.0  # tests run 1–2 s intervals; production configs use 10–60 s
+MIN_LEADER_LEASE_S = 3.0  # renewed every third of the lease: at least once a second
+LOCATION_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$")
 MIN_REMINDER_S = 300.0  # reminders no more often than every 5 minutes
 
 
@@ -472,6 +490,7 @@ class MonitorCheck(_Model):
     allow_networks: list[str] = Field(default_factory=list)
     public: bool = False  # shown on the public status page (by name only)
     max_body: int | None = Field(default=None, ge=1024, le=64 << 20)
+    locations: list[str] = Field(default_factory=list)  # subset of [monitor] locations; []: all
 
     @field_validator("interval", "timeout")
     @classmethod
@@ -488,6 +507,7 @@ class MonitorCheck(_Model):
             if self.url is None or self.flow is not None:
                 raise ValueError(f"{where} needs exactly one of url or flow")
             _http_only(where, self.url)
+            _numeric_host(where, urlsplit(self.url).hostname or "")
         elif kind == "flow":
             if self.flow is None or self.url is not None:
                 raise ValueError(f"{where} needs exactly one of url or flow")
@@ -497,6 +517,8 @@ class MonitorCheck(_Model):
                                  f'host = "acme.example", record = "A"')
         elif not self.host or self.port is None:
             raise ValueError(f"{where}: a tcp check needs host and port")
+        else:
+            _numeric_host(where, self.host)
         for field_name in ("interval", "timeout"):
             value = getattr(self, field_name)
             if value is not None and monitor_duration(value) <= 0:
@@ -597,19 +619,28 @@ class MonitorConfig(_Model):
     maintenance: list[MaintenanceWindow] = Field(default_factory=list)
     checks: list[MonitorCheck] = Field(default_factory=list)
     alerts: list[AlertRoute] = Field(default_factory=list)
+    # several nodes, one per location, sharing one PostgreSQL store (SPEC §7)
+    locations: list[str] = Field(default_factory=list)
+    quorum: int | None = Field(default=None, ge=1)  # default: majority of healthy locations
+    leader_lease: str = "15s"  # how long a dead leader keeps the other nodes waiting
 
     @field_validator("interval", "timeout", "jitter", "reminder", "retention", "raw_retention",
-                     "heartbeat_interval")
+                     "heartbeat_interval", "leader_lease")
     @classmethod
     def _duration(cls, v: str | None) -> str | None:
         if v is not None:
             monitor_duration(v)  # raises with the field's key path
         return v
 
+    @field_validator("listen")
+    @classmethod
+    def _listen_address(cls, v: str) -> str:
+        return _listen(v)
+
     @model_validator(mode="after")
     def _valid(self) -> MonitorConfig:
         for key in ("interval", "timeout", "jitter", "reminder", "retention", "raw_retention",
-                    "heartbeat_interval"):
+                    "heartbeat_interval", "leader_lease"):
             value = getattr(self, key)
             if value is not None and monitor_duration(value) < 0:
                 raise ValueError(f"monitor.{key} must not be negative")
@@ -625,13 +656,50 @@ class MonitorConfig(_Model):
             raise ValueError("monitor.database must start with sqlite:/// or postgresql://")
         if self.heartbeat_url is not None:
             _http_only("monitor.heartbeat_url", self.heartbeat_url.get_secret_value())
-        names = [c.name for c in self.checks]
-        dupes = sorted(n for n, seen in Counter(names).items() if seen > 1)
-        if dupes:
-            raise ValueError(f"monitor check names must be unique; repeated: {', '.join(dupes)}")
+        unique_names((c.name for c in self.checks), "monitor check names")
         for canary in self.canaries:
             _canary(canary)
+        self._valid_locations()
         return self
+
+    @property
+    def several_locations(self) -> bool:
+        """True when nodes in more than one location share the store (leader election)."""
+        return len(self.locations) > 1
+
+    def check_locations(self, check: MonitorCheck) -> list[str]:
+        """The locations that probe ``check``: its own list, or every configured one."""
+        return list(check.locations or self.locations)
+
+    def _valid_locations(self) -> None:
+        for name in self.locations:
+            if not LOCATION_NAME.match(name):
+                raise ValueError(f"monitor.locations: {name!r} is not a location name "
+                                 f"(letters, digits, '.', '_', '-'; e.g. \"eu-west\")")
+        unique_names(self.locations, "monitor.locations")
+        if self.several_locations and not self.database.startswith("postgres"):
+            raise ValueError(
+                f"monitor.database: {len(self.locations)} locations need a shared PostgreSQL "
+                f"store (postgresql://...), not SQLite; or keep one location")
+        if monitor_duration(self.leader_lease) < MIN_LEADER_LEASE_S:
+            raise ValueError(f"monitor.leader_lease must be at least {MIN_LEADER_LEASE_S:g}s")
+        if self.quorum is not None and self.quorum > max(len(self.locations), 1):
+            raise ValueError(f"monitor.quorum = {self.quorum} is more than the "
+                             f"{len(self.locations)} configured location(s) in "
+                             f"monitor.locations")
+        for check in self.checks:
+            where = f"monitor check {check.name!r}: locations"
+            if check.locations and not self.locations:
+                raise ValueError(f"{where} needs [monitor] locations = [...] to name them")
+            unique_names(check.locations, f"{where} names")
+            unknown = [n for n in check.locations if n not in self.locations]
+            if unknown:
+                raise ValueError(f"{where}: {', '.join(map(repr, unknown))} not in "
+                                 f"monitor.locations ({', '.join(self.locations)})")
+            if self.quorum is not None and 0 < len(check.locations) < self.quorum:
+                raise ValueError(f"{where}: probed from {len(check.locations)} location(s), "
+                                 f"fewer than monitor.quorum = {self.quorum}, so it could "
+                                 f"never be DOWN")
 
 
 class HandoverConfig(_Model):

@@ -14,6 +14,7 @@ import sys
 from launchready.email.spf import SpfNode, SpfResult, SpfStatus, check_host
 from launchready.errors import UsageError
 from launchready.probes.dns import DnsProbe
+from launchready.report.text import visible
 
 
 def _tree_lines(node: SpfNode, depth: int = 0) -> list[str]:
@@ -30,7 +31,7 @@ def _tree_lines(node: SpfNode, depth: int = 0) -> list[str]:
 
 
 def render_text(result: SpfResult) -> str:
-    """Human-readable result with the include tree."""
+    """Human-readable result with the include tree; DNS text has its control bytes escaped."""
     out = [f"SPF {result.result.value} for {result.ip} sending as {result.sender}",
            f"DNS lookups: {result.dns_lookups}/10, void lookups: {result.void_lookups}/2"]
     if result.problem:
@@ -39,7 +40,7 @@ def render_text(result: SpfResult) -> str:
         out.append(f"explanation: {result.explanation}")
     out.append("")
     out.extend(_tree_lines(result.tree))
-    return "\n".join(out) + "\n"
+    return visible("\n".join(out)) + "\n"
 
 
 def spf_command(args: argparse.Namespace) -> int:

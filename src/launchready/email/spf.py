@@ -53,6 +53,7 @@ from launchready.probes.dns import DnsAnswer, DnsStatus
 
 __all__ = [
     "MAX_DNS_LOOKUPS",
+    "MAX_MX_NAMES",
     "MAX_VOID_LOOKUPS",
     "RecordSelection",
     "SpfNode",

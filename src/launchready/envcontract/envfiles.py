@@ -41,9 +41,7 @@ from dotenv.parser import parse_stream
 from launchready.envcontract.facts import EnvSnapshot, EnvValue, Skipped
 from launchready.envcontract.sourcetree import decode_text
 from launchready.errors import ProbeError
-
-#: env files larger than this are not environment files
-MAX_ENV_FILE_BYTES = 1024 * 1024
+from launchready.probes.files import ENV_FILE_LIMIT, UnreadableFile, read_capped
 
 
 @contextmanager
@@ -131,16 +129,9 @@ def load_env_file(path: Path, label: str | None = None) -> EnvSnapshot:
     """Read ``path`` as dotenv or a JSON platform export; ProbeError when it cannot be read."""
     shown = label or path.name
     try:
-        if path.is_symlink() and not path.resolve().is_file():
-            raise ProbeError(f"{shown}: a symlink that does not lead to a regular file")
-        size = path.stat().st_size
-        if size > MAX_ENV_FILE_BYTES:
-            raise ProbeError(f"{shown}: {size} bytes is too large for an env file")
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise ProbeError(f"{shown} does not exist") from None
-    except OSError as exc:
-        raise ProbeError(f"cannot read {shown}: {exc.strerror}") from None
+        data = read_capped(path, limit=ENV_FILE_LIMIT, what=shown)
+    except UnreadableFile as exc:
+        raise ProbeError(str(exc)) from None
     text = decode_text(data)
     if text is None:
         raise ProbeError(f"{shown} is a binary file or not UTF-8/UTF-16 text, not an env file")

@@ -36,8 +36,8 @@ from launchready.probes.http import (
     Request,
     _MappedResolver,
     follow_redirects,
-    ssl_context,
 )
+from launchready.probes.trust import ssl_context
 
 MAX_HOPS = 5
 

@@ -44,7 +44,7 @@ from launchready.monitor.store import Commit, Message, ResultRow
 from launchready.monitor.timing import CheckTiming, timing
 from launchready.monitor.writer import Writer, fmt
 from launchready.probes.dns import DnsProbe
-from launchready.probes.http import ssl_context
+from launchready.probes.trust import ssl_context
 
 log = logging.getLogger("launchready.monitor")
 CANARY_EVERY_S = 1.0  # canaries are asked at most this often while every check fails

@@ -45,6 +45,7 @@ from launchready.monitor.views import (
     StatusSource,
 )
 from launchready.report.templating import environment
+from launchready.report.text import visible
 
 __all__ = [
     "CSP",
@@ -102,7 +103,6 @@ _HOST = re.compile(
     re.IGNORECASE,
 )
 _TOKEN = re.compile(r"\b[A-Za-z0-9_\-+/=]{24,}")
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 _REDACTED = "[redacted]"
 
 _STATE_LABEL = {
@@ -114,23 +114,13 @@ _STATE_LABEL = {
 }
 
 
-def _shown(value: str) -> str:
-    """Control and bidi-override characters as visible escapes, so text cannot disguise itself."""
-
-    def show(match: re.Match[str]) -> str:
-        code = ord(match.group())
-        return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
-
-    return _CONTROL.sub(show, value)
-
-
 def scrub(text: str, private_names: Sequence[str] = ()) -> str:
     """``text`` without URLs, addresses, host names, token-like strings or private check names."""
     for name in sorted({n for n in private_names if n.strip()}, key=len, reverse=True):
         text = re.sub(rf"(?<![\w.-]){re.escape(name)}(?![\w.-])", "[private check]", text)
     for pattern in (_URL, _IPV6, _IPV4, _HOST, _TOKEN):
         text = pattern.sub(_REDACTED, text)
-    return _shown(text)
+    return visible(text)
 
 
 def _iso(moment: datetime) -> str:
@@ -327,7 +317,7 @@ def _check(
     ordered = sorted(incidents, key=lambda i: i.started, reverse=True)[:MAX_INCIDENTS_PER_CHECK]
     return _Check(
         anchor=f"check-{index}",
-        name=_shown(check.name),
+        name=visible(check.name),
         state=check.state.value,
         state_label=_STATE_LABEL[check.state],
         since=_when(check.since) if check.since else None,

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from launchready.errors import LaunchreadyError
+from launchready.probes.files import PERF_BASELINE_LIMIT, UnreadableFile, read_capped
 
 SCHEMA = "launchready-perf-baseline/1"
 #: below this absolute change a p95 difference is never called a regression
@@ -153,12 +154,14 @@ def parse(data: Any) -> Baseline:
 def load(path: str | Path) -> Baseline:
     """Read a baseline file."""
     try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise BaselineError(f"cannot read perf baseline {path}: {exc.strerror}") from None
+        text = read_capped(path, limit=PERF_BASELINE_LIMIT, what=f"perf baseline {path}").decode()
+    except UnreadableFile as exc:
+        raise BaselineError(str(exc)) from None
+    except UnicodeDecodeError:
+        raise BaselineError(f"perf baseline {path} is not UTF-8 text") from None
     try:
         data = json.loads(text)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         raise BaselineError(f"perf baseline {path} is not JSON: {exc}") from None
     return parse(data)
 
@@ -176,17 +179,6 @@ def dump(endpoints: Mapping[str, EndpointStats], *, now: datetime | None = None)
         },
     }
     return json.dumps(doc, indent=2) + "\n"
-
-
-def save(path: str | Path, endpoints: Mapping[str, EndpointStats]) -> None:
-    """Write a baseline file (atomically: a crash never leaves half a file)."""
-    target = Path(path)
-    tmp = target.with_name(target.name + ".tmp")
-    try:
-        tmp.write_text(dump(endpoints), encoding="utf-8")
-        tmp.replace(target)
-    except OSError as exc:
-        raise BaselineError(f"cannot write perf baseline {path}: {exc.strerror}") from None
 
 
 def _md_cell(text: str) -> str:

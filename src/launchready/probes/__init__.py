@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
+
+from launchready.probes.project import ProjectFiles
 
 if TYPE_CHECKING:
     # the probe modules pull in aiohttp, dnspython and cryptography: `launchready.probes.git`
@@ -21,6 +23,7 @@ class Probes:
     dns: DnsProbe
     http: HttpProbe
     tls: TlsProbe
+    files: ProjectFiles = field(default_factory=ProjectFiles)
 
     @classmethod
     def from_network(cls, network: NetworkConfig) -> Probes:

@@ -23,6 +23,8 @@ from urllib.parse import unquote, urlsplit
 
 from launchready.errors import ProbeConnectError, ProbeError
 
+#: longer log lines are read in pieces (a statement's text is never that long)
+_MAX_LOG_LINE = 1 << 20
 _WRITE_WORDS = re.compile(
     r"\b(insert|update|delete|merge|truncate|drop|alter|create|grant|revoke|copy|call|do|"
     r"vacuum|reindex|cluster|lock|refresh|set|reset|begin|commit|rollback|prepare|execute|"
@@ -173,14 +175,6 @@ def parse_pg_log(lines: Iterable[str]) -> tuple[StatementStat, ...]:
     return tuple(StatementStat(text=text, calls=len(ms), mean_ms=sum(ms) / len(ms),
                                total_ms=sum(ms), rows=None, source="log")
                  for text, ms in sorted(totals.items()))
-
-
-def _read_log(path: str) -> tuple[tuple[StatementStat, ...], str | None]:
-    try:
-        with Path(path).open(encoding="utf-8", errors="replace") as fh:
-            return parse_pg_log(fh), None
-    except OSError as exc:
-        return (), f"cannot read {path}: {exc.strerror}"
 
 
 # --- SQLite -------------------------------------------------------------------------------------
@@ -392,11 +386,11 @@ class DatabaseProbe:
         """The URL without credentials."""
         return redacted_url(self._url)
 
-    async def observe(self, queries: list[str], log_file: str | None = None) -> DbObservation:
-        """Gather statistics, foreign keys, plans of ``queries`` and the slow-query log; a
-        database that cannot be read raises :class:`ProbeError` (never with the password)."""
+    async def observe(self, queries: list[str]) -> DbObservation:
+        """Gather statistics, foreign keys and plans of ``queries``; a database that cannot be
+        read raises :class:`ProbeError` (never with the password)."""
         try:
-            return await self._observe(queries, log_file)
+            return await self._observe(queries)
         except FileNotFoundError as exc:
             raise ProbeError(f"SQLite database {exc.args[0]} does not exist") from None
         except (sqlite3.Error, OSError) as exc:
@@ -411,15 +405,9 @@ class DatabaseProbe:
                 first = first.replace(password, "****")
             raise ProbeConnectError(f"cannot connect to {self.target}: {first}") from None
 
-    async def _observe(self, queries: list[str], log_file: str | None) -> DbObservation:
+    async def _observe(self, queries: list[str]) -> DbObservation:
         if self._url.startswith("sqlite://"):
-            obs = await asyncio.to_thread(_sqlite_observe, self._url, queries, self._timeout_ms,
-                                          self._analyze)
-        else:
-            obs = await asyncio.to_thread(_pg_observe, self._url, queries, self._timeout_ms,
-                                          self._analyze)
-        if log_file:
-            logged, problem = await asyncio.to_thread(_read_log, log_file)
-            obs = DbObservation(**{**obs.__dict__, "statements": obs.statements + logged,
-                                   "log_problem": problem})
-        return obs
+            return await asyncio.to_thread(_sqlite_observe, self._url, queries,
+                                           self._timeout_ms, self._analyze)
+        return await asyncio.to_thread(_pg_observe, self._url, queries, self._timeout_ms,
+                                       self._analyze)

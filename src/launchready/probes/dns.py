@@ -18,6 +18,8 @@ import dns.rcode
 import dns.rdatatype
 import dns.resolver
 
+from launchready.config.types import parse_resolver
+
 
 class DnsStatus(enum.StrEnum):
     """How a query ended."""
@@ -51,18 +53,6 @@ class DnsAnswer:
     ttl: int | None = None
     cname_chain: tuple[str, ...] = ()
     error: str | None = None
-
-
-def parse_resolver(spec: str) -> tuple[str, int]:
-    """``ADDR[:PORT]`` or ``[v6]:PORT`` -> (address, port); port defaults to 53."""
-    spec = spec.strip()
-    if spec.startswith("["):
-        host, _, rest = spec[1:].partition("]")
-        return host, int(rest[1:]) if rest.startswith(":") else 53
-    if spec.count(":") == 1:
-        host, port = spec.split(":")
-        return host, int(port)
-    return spec, 53
 
 
 class DnsProbe:

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import IO
 
 from launchready.errors import ProbeError
+from launchready.probes.files import UnreadableFile, read_capped
 
 #: Every fixed-name key ``git help --config`` lists as naming a program to run, with the value
 #: that makes it run nothing (or ``false``, which exits at once). Keys with a free ``<name>`` part
@@ -93,8 +94,9 @@ def run_git(root: str | Path, args: Sequence[str], *, timeout: float = 120.0,
     through :func:`open_repo`, which does not.
     """
     try:
+        # without input, stdin is an empty pipe: nothing git starts can read the terminal
         proc = subprocess.run(
-            git_argv(root, args), input=stdin, capture_output=True,
+            git_argv(root, args), input=b"" if stdin is None else stdin, capture_output=True,
             env=git_env() | dict(env or {}), timeout=timeout, check=False)
     except FileNotFoundError:
         raise GitError("git is not installed") from None
@@ -176,7 +178,10 @@ def _config_file(path: Path, args: Sequence[str]) -> bytes:
 
 @contextmanager
 def open_repo(path: str | Path) -> Iterator[GitRepo | None]:
-    """The git work tree containing ``path`` seen through a private git dir, or None."""
+    """The git work tree containing ``path`` seen through a private git dir, or None.
+
+    :class:`GitError` when the git dir is there but cannot be read.
+    """
     p = Path(path)
     where = p if p.is_dir() else p.parent
     try:
@@ -192,7 +197,10 @@ def open_repo(path: str | Path) -> Iterator[GitRepo | None]:
     top, git_dir, common = lines
     with tempfile.TemporaryDirectory(prefix="launchready-git-") as tmp:
         view = Path(tmp) / "git"
-        _build_view(view, git_dir, common)
+        try:
+            _build_view(view, git_dir, common)
+        except (OSError, UnreadableFile) as exc:
+            raise GitError(f"cannot read the git dir {git_dir}: {exc}") from None
         yield GitRepo(top=top, view=view, config=common / "config")
 
 
@@ -209,7 +217,7 @@ def _build_view(view: Path, git_dir: Path, common: Path) -> None:
     for name, target in entries.items():
         if name == "HEAD":
             # git accepts a symlinked HEAD only if it points into refs/: a copy it is
-            (view / name).write_bytes(target.read_bytes()[:4096])
+            (view / name).write_bytes(read_capped(target, limit=4096, what="HEAD"))
         else:
             (view / name).symlink_to(target)
     lines = []

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import socket
-import ssl
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -21,8 +20,15 @@ from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.resolver import ThreadedResolver
 
 from launchready.probes.dns import DnsProbe, addresses_via
+from launchready.probes.trust import ssl_context
 
-DEFAULT_MAX_BODY = 1 << 20  # 1 MiB: results are computed from the prefix of a larger body
+#: Body caps by purpose. A body cut at its cap comes back with ``truncated=True``, and every
+#: check built on it says so (a bundle scan is incomplete, an expectation on the body is not
+#: judged); nothing is judged clean from a prefix.
+#: HTML pages and JSON answers: 4 MiB (a real dashboard's JSON is well under that); bundles
+#: and source maps pass their own, larger cap (``secrets/bundles.py``)
+DEFAULT_MAX_BODY = 4 << 20
+_CHUNK = 256 << 10
 USER_AGENT = "launchready (+https://pypi.org/project/launchready/)"
 
 
@@ -115,12 +121,6 @@ def _result(host: str, addr: str, port: int) -> ResolveResult:
                          flags=socket.AI_NUMERICHOST)
 
 
-def ssl_context(ca_bundle: str | None) -> ssl.SSLContext:
-    """A verifying client context trusting ``ca_bundle`` (or the system store)."""
-    return ssl.create_default_context(cafile=ca_bundle) if ca_bundle \
-        else ssl.create_default_context()
-
-
 @dataclass
 class HttpProbe:
     """Async HTTP client for checks. Call :meth:`aclose` when done."""
@@ -162,7 +162,7 @@ class HttpProbe:
                         allow_redirects=False,
                         timeout=aiohttp.ClientTimeout(total=None)) as resp:
                     ttfb = (time.perf_counter() - started) * 1000
-                    body = await resp.content.read(max_body + 1)
+                    body = await _read_body(resp, max_body + 1)
                     peer = None
                     if resp.connection is not None and resp.connection.transport is not None:
                         info = resp.connection.transport.get_extra_info("peername")
@@ -198,6 +198,23 @@ class HttpProbe:
         chain = await follow_redirects(self.send, Request(url=url), credentials=headers or {},
                                        max_redirects=max_hops - 1)
         return RedirectChain(start=url, hops=chain.hops, loop=chain.loop, capped=chain.capped)
+
+
+async def _read_body(resp: aiohttp.ClientResponse, limit: int) -> bytes:
+    """Up to ``limit`` bytes of the body, however many network reads that takes.
+
+    ``StreamReader.read(n)`` returns what is buffered (often one 64 KiB chunk), not ``n``
+    bytes: the body is read in a loop, and the rest is never read once ``limit`` is reached.
+    """
+    chunks: list[bytes] = []
+    size = 0
+    while size < limit:
+        chunk = await resp.content.read(min(_CHUNK, limit - size))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks)
 
 
 # ---- the one redirect follower ----------------------------------------------------------

@@ -40,8 +40,8 @@ from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 
-from launchready.errors import ConfigError
 from launchready.probes.dns import DnsProbe, addresses_via
+from launchready.probes.trust import ssl_context
 
 
 class TlsVerdict(enum.StrEnum):
@@ -312,13 +312,7 @@ class TlsProbe:
         """``dns``: resolve names through this probe (the configured resolver) instead of
         the system resolver; ``resolve`` entries win over both."""
         self._dns = dns
-        try:
-            self._verifying = (ssl.create_default_context(cafile=ca_bundle) if ca_bundle
-                               else ssl.create_default_context())
-        except (OSError, ssl.SSLError) as exc:
-            raise ConfigError(f"cannot load CA bundle {ca_bundle!r}: {exc}",
-                              key="network.ca_bundle",
-                              fix="point it at a readable PEM file of CA certificates") from exc
+        self._verifying = ssl_context(ca_bundle)
         # collects the presented chain when verification failed; never used to trust anything
         self._collecting = ssl.create_default_context()
         self._collecting.check_hostname = False

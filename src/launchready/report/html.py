@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from launchready.model import CheckStatus, Finding, FixWindow, Report, Severity
 from launchready.report.json_out import iso_utc
 from launchready.report.templating import environment
+from launchready.report.text import minutes, visible
 from launchready.report.verdict import (
     coverage_text,
     empty_plan_text,
@@ -29,7 +30,6 @@ from launchready.report.verdict import (
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 
 _LINKABLE = re.compile(r"^https?://[^\s<>\"'`\\\x00-\x1f\x7f]+$", re.IGNORECASE)
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 SEVERITY_COLOR: dict[Severity, str] = {
     Severity.CRITICAL: "#c92a2a",
@@ -49,18 +49,7 @@ def safe_href(url: str) -> str | None:
 
 
 def _visible(value: str) -> str:
-    def show(match: re.Match[str]) -> str:
-        code = ord(match.group())
-        return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
-
-    return _CONTROL.sub(show, value.replace("\r\n", "\n"))
-
-
-def _minutes(total: int) -> str:
-    hours, mins = divmod(max(total, 0), 60)
-    if hours and mins:
-        return f"{hours} h {mins} min"
-    return f"{hours} h" if hours else f"{mins} min"
+    return visible(value.replace("\r\n", "\n"))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -109,14 +98,7 @@ def _link(value: str) -> _Link:
 
 
 def _location(finding: Finding) -> str | None:
-    if finding.location is None:
-        return None
-    where = finding.location.path
-    if finding.location.line is not None:
-        where += f":{finding.location.line}"
-        if finding.location.column is not None:
-            where += f":{finding.location.column}"
-    return _visible(where)
+    return None if finding.location is None else _visible(str(finding.location))
 
 
 def _view(rank: int, finding: Finding) -> _FindingView:
@@ -134,7 +116,7 @@ def _view(rank: int, finding: Finding) -> _FindingView:
         impact=_visible(finding.impact),
         fix=_visible(finding.fix),
         when=window,
-        effort=_minutes(finding.effort_minutes),
+        effort=minutes(finding.effort_minutes),
         references=tuple(_link(r) for r in finding.references),
         fingerprint=_visible(finding.fingerprint),
     )
@@ -221,7 +203,7 @@ def _context(report: Report) -> dict[str, object]:
         "counts": [(s.value, summary.count(s)) for s in Severity],
         "suppressed_count": summary.suppressed,
         "plan": plan,
-        "plan_effort": _minutes(sum(f.effort_minutes for f in report.plan_48h)),
+        "plan_effort": minutes(sum(f.effort_minutes for f in report.plan_48h)),
         "groups": groups,
         "open_count": len(live),
         "suppressed": suppressed,

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 
 from launchready.model import CheckStatus, Finding, FixWindow, Measurement, Report, Severity, Table
 from launchready.report.json_out import iso_utc
+from launchready.report.text import minutes, visible
 from launchready.report.verdict import (
     coverage_text,
     empty_plan_text,
@@ -24,17 +25,8 @@ from launchready.report.verdict import (
 
 # Markdown/HTML punctuation; "_" only where it could open or close emphasis (not in SNAKE_CASE).
 _SPECIAL = re.compile(r"([\\`*\[\]<>|&~#!]|(?<![0-9A-Za-z])_|_(?![0-9A-Za-z]))")
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 _NEWLINE = re.compile(r"\r\n|\n|\r")
 _LINKABLE = re.compile(r"^https?://[^\s<>\"'`\\]+$", re.IGNORECASE)
-
-
-def _visible(value: str) -> str:
-    def show(match: re.Match[str]) -> str:
-        code = ord(match.group())
-        return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
-
-    return _CONTROL.sub(show, value)
 
 
 def _one_line(value: str) -> str:
@@ -43,12 +35,12 @@ def _one_line(value: str) -> str:
 
 def text(value: str) -> str:
     """One line of literal text: newlines become spaces, Markdown/HTML punctuation is escaped."""
-    return _SPECIAL.sub(r"\\\1", _visible(_one_line(value.replace("\t", " "))))
+    return _SPECIAL.sub(r"\\\1", visible(_one_line(value.replace("\t", " "))))
 
 
 def code(value: str) -> str:
     """An inline code span that holds ``value`` literally, whatever backticks it contains."""
-    one_line = _visible(_one_line(value))
+    one_line = visible(_one_line(value))
     longest = max((len(run) for run in re.findall(r"`+", one_line)), default=0)
     fence = "`" * (longest + 1)
     pad = " " if one_line.startswith("`") or one_line.endswith("`") or not one_line else ""
@@ -57,7 +49,7 @@ def code(value: str) -> str:
 
 def block(value: str, *, indent: str = "") -> list[str]:
     """A fenced code block holding ``value`` literally (the fence outlasts any fence inside)."""
-    body = [_visible(line) for line in _NEWLINE.split(value.replace("\t", "    "))]
+    body = [visible(line) for line in _NEWLINE.split(value.replace("\t", "    "))]
     longest = max((len(run) for line in body for run in re.findall(r"`+", line)), default=0)
     fence = "`" * max(3, longest + 1)
     lines = [f"{fence}text", *body, fence]
@@ -71,26 +63,12 @@ def link(url: str) -> str:
     return text(url)
 
 
-def _minutes(total: int) -> str:
-    hours, mins = divmod(max(total, 0), 60)
-    if hours and mins:
-        return f"{hours} h {mins} min"
-    return f"{hours} h" if hours else f"{mins} min"
-
-
 def _target(finding: Finding) -> str:
     return link(finding.target)
 
 
 def _where(finding: Finding) -> str | None:
-    if finding.location is None:
-        return None
-    where = finding.location.path
-    if finding.location.line is not None:
-        where += f":{finding.location.line}"
-        if finding.location.column is not None:
-            where += f":{finding.location.column}"
-    return where
+    return None if finding.location is None else str(finding.location)
 
 
 def _row(cells: Iterable[str]) -> str:
@@ -124,11 +102,11 @@ def _plan(report: Report) -> list[str]:
     lines = ["", "## 48-hour plan", ""]
     if not plan:
         return [*lines, text(empty_plan_text(report))]
-    lines += [f"{plural(len(plan), 'fix')}, about {_minutes(effort)} of work in total.", ""]
+    lines += [f"{plural(len(plan), 'fix')}, about {minutes(effort)} of work in total.", ""]
     for number, f in enumerate(plan, start=1):
         lines.append(
             f"{number}. **{f.severity.value.upper()}** {code(f.rule_id)} {text(f.title)}"
-            f" — {_target(f)} · {_minutes(f.effort_minutes)}"
+            f" — {_target(f)} · {minutes(f.effort_minutes)}"
         )
     return lines
 
@@ -148,7 +126,7 @@ def _finding(rank: int, f: Finding) -> list[str]:
     lines += [
         f"- **Impact:** {text(f.impact)}",
         f"- **Fix:** {text(f.fix)}",
-        f"- **When:** {window} · about {_minutes(f.effort_minutes)}",
+        f"- **When:** {window} · about {minutes(f.effort_minutes)}",
     ]
     if f.references:
         lines.append("- **References:** " + ", ".join(link(r) for r in f.references))

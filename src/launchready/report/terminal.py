@@ -13,7 +13,6 @@ or send escape sequences to the user's terminal.
 from __future__ import annotations
 
 import io
-import re
 from collections.abc import Iterator
 
 from rich import box
@@ -26,6 +25,7 @@ from rich.text import Text
 
 from launchready.model import CheckStatus, Finding, FixWindow, Measurement, Report, Severity, Table
 from launchready.report.json_out import iso_utc
+from launchready.report.text import minutes, visible
 from launchready.report.verdict import (
     coverage_text,
     empty_plan_text,
@@ -44,31 +44,8 @@ SEVERITY_STYLE: dict[Severity, str] = {
     Severity.INFO: "dim",
 }
 
-# C0 controls except tab/newline, DEL, C1 controls, and bidirectional overrides/isolates
-# (which can reorder what the terminal shows).
-_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
-
-
-def visible(value: str) -> str:
-    """``value`` with control and bidi-override characters shown as ``\\xNN``/``\\uNNNN``."""
-
-    def show(match: re.Match[str]) -> str:
-        code = ord(match.group())
-        return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
-
-    return _UNSAFE.sub(show, value)
-
-
 def _t(value: str, style: str = "") -> Text:
     return Text(visible(value), style=style)
-
-
-def minutes(total: int) -> str:
-    """``95`` → ``"1 h 35 min"``."""
-    hours, mins = divmod(max(total, 0), 60)
-    if hours and mins:
-        return f"{hours} h {mins} min"
-    return f"{hours} h" if hours else f"{mins} min"
 
 
 def _pad(renderable: RenderableType, left: int, *, bottom: int = 0) -> Padding:
@@ -85,14 +62,7 @@ def _when(finding: Finding) -> str:
 
 
 def _where(finding: Finding) -> str | None:
-    if finding.location is None:
-        return None
-    where = finding.location.path
-    if finding.location.line is not None:
-        where += f":{finding.location.line}"
-        if finding.location.column is not None:
-            where += f":{finding.location.column}"
-    return where
+    return None if finding.location is None else str(finding.location)
 
 
 def _header(report: Report) -> Panel:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
+from launchready.probes.files import ENV_FILE_LIMIT, UnreadableFile, read_capped
 from launchready.secrets.redact import value_hash
 
 MIN_VALUE_LEN = 8
@@ -37,8 +38,9 @@ def build_index(environ: Mapping[str, str], env_files: Iterable[Path] = ()) -> d
     index: dict[str, str] = {}
     for path in env_files:
         try:
-            text = path.read_text(encoding="utf-8", errors="replace")
-        except OSError:
+            text = read_capped(path, limit=ENV_FILE_LIMIT, what=str(path)).decode(
+                "utf-8", "replace")
+        except UnreadableFile:
             continue
         for key, value in parse_env_file(text).items():
             if len(value) >= MIN_VALUE_LEN:

@@ -21,12 +21,13 @@ from launchready.secrets.scanner import Match, Scanner
 from launchready.secrets.tree import Skipped, read_capped, walk
 
 if TYPE_CHECKING:
-    from launchready.probes.http import HttpProbe
+    from launchready.probes.http import HttpProbe, HttpResponse
 
 DEFAULT_BUNDLE_DIRS = ("dist", "build", ".next/static", "out", ".output/public",
                        ".svelte-kit/output", "public/build")
 MAX_BUNDLE_BYTES = 50 << 20
-MAX_REMOTE_BYTES = 10 << 20
+#: a live script or source map is read up to this; a longer one makes the scan incomplete
+MAX_REMOTE_BYTES = 32 << 20
 MAX_SCRIPTS = 40
 _SCRIPT_SRC = re.compile(rb"<script\b[^>]{0,2000}?\bsrc\s*=\s*[\"']([^\"'>]{1,2000})[\"']", re.I)
 _MAP_URL = re.compile(rb"[#@]\s*sourceMappingURL=([^\s'\"*]{1,2000})")
@@ -56,6 +57,8 @@ class BundleScan:
     skipped: tuple[Skipped, ...] = ()
     errors: tuple[str, ...] = ()
     scanned: int = 0
+    #: bodies cut at :data:`MAX_REMOTE_BYTES`: only their beginning was scanned
+    incomplete: tuple[str, ...] = ()
 
 
 def scan_map(data: bytes, where: str, scanner: Scanner) -> list[BundleHit] | None:
@@ -114,15 +117,24 @@ def _same_origin(a: str, b: str) -> bool:
     return (pa.scheme, pa.hostname, pa.port) == (pb.scheme, pb.hostname, pb.port)
 
 
+def _cut(resp: HttpResponse) -> str | None:
+    if not resp.truncated:
+        return None
+    return (f"{resp.url}: over the {MAX_REMOTE_BYTES >> 20} MiB cap; only its first "
+            f"{MAX_REMOTE_BYTES >> 20} MiB were scanned")
+
+
 async def crawl(http: HttpProbe, url: str, scanner: Scanner) -> BundleScan:
     """Fetch a page, its same-origin scripts and their source maps; scan each body."""
     hits: list[BundleHit] = []
     errors: list[str] = []
+    cut: list[str] = []
     page = await http.fetch(url, max_body=MAX_REMOTE_BYTES)
     if page.status is None or page.status >= 400:
         return BundleScan(hits=(), errors=(f"{url}: {page.error or f'HTTP {page.status}'}",))
     base = page.url or url
     hits.extend(scan_blob(page.body, base, scanner))
+    cut.extend(c for c in [_cut(page)] if c)
     scripts: list[str] = []
     for m in _SCRIPT_SRC.finditer(page.body):
         src = urljoin(base, m.group(1).decode("utf-8", "replace").strip())
@@ -137,6 +149,7 @@ async def crawl(http: HttpProbe, url: str, scanner: Scanner) -> BundleScan:
             continue
         scanned += 1
         hits.extend(scan_blob(resp.body, src, scanner))
+        cut.extend(c for c in [_cut(resp)] if c)
         found = _MAP_URL.findall(resp.body[-4096:])
         candidates = [urljoin(src, found[-1].decode("utf-8", "replace"))] if found else []
         candidates.append(src.split("?", 1)[0] + ".map")
@@ -148,8 +161,10 @@ async def crawl(http: HttpProbe, url: str, scanner: Scanner) -> BundleScan:
             mresp = await http.fetch(map_url, max_body=MAX_REMOTE_BYTES)
             if mresp.status == 200:
                 scanned += 1
-                mapped = scan_map(mresp.body, map_url, scanner)
-                if mapped is not None:
-                    hits.extend(mapped)
+                # a cut map is not JSON: it is scanned as text, and reported incomplete
+                hits.extend(scan_blob(mresp.body, map_url, scanner) if mresp.truncated
+                            else scan_map(mresp.body, map_url, scanner) or [])
+                cut.extend(c for c in [_cut(mresp)] if c)
                 break
-    return BundleScan(hits=tuple(hits), errors=tuple(errors), scanned=scanned)
+    return BundleScan(hits=tuple(hits), errors=tuple(errors), scanned=scanned,
+                      incomplete=tuple(cut))

@@ -32,7 +32,7 @@ from itertools import pairwise
 
 from launchready.secrets.values import is_placeholder, shannon_entropy
 
-CODE, CONFIG, JSON, XML, ANY = "code", "config", "json", "xml", ""
+CODE, CONFIG, JSON, XML, DOCS, ANY = "code", "config", "json", "xml", "docs", ""
 
 _CODE_SUFFIXES = frozenset({
     ".js", ".jsx", ".mjs", ".cjs", ".ts", ".tsx", ".mts", ".cts", ".vue", ".svelte", ".astro",
@@ -43,7 +43,7 @@ _CODE_SUFFIXES = frozenset({
 _CONFIG_SUFFIXES = frozenset({
     ".env", ".yaml", ".yml", ".toml", ".ini", ".cfg", ".conf", ".properties", ".sh", ".bash",
     ".zsh", ".fish", ".mk", ".tf", ".tfvars", ".hcl", ".npmrc", ".pypirc", ".netrc", ".txt",
-    ".md", ".rst", ".dockerfile",
+    ".dockerfile",
 })
 _CONFIG_NAMES = frozenset({"makefile", "gnumakefile", "dockerfile", "procfile", ".npmrc",
                            ".pypirc", ".netrc", ".envrc", ".pgpass", ".yarnrc"})
@@ -60,6 +60,8 @@ def language_of(path: str) -> str:
         return CODE
     if suffix in _CONFIG_SUFFIXES:
         return CONFIG
+    if suffix in (".md", ".mdx", ".markdown", ".rst", ".adoc"):
+        return DOCS
     if suffix in (".json", ".jsonc", ".json5", ".ipynb", ".map"):
         return JSON
     if suffix in (".xml", ".html", ".htm", ".xhtml", ".plist", ".csproj", ".config", ".svg"):
@@ -105,7 +107,7 @@ _FLAG_START = frozenset({"is", "has", "show", "should", "can", "use", "set", "ge
                          "fetch", "load", "save", "generate", "request", "send", "revoke",
                          "parse", "decode", "encode", "mask", "new", "old", "confirm"})
 
-_NAME_CHARS = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-$@")
+_NAME_CHARS = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-")
 _PARTS = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
 _KEYWORD = re.compile(rb"(?i)pass|pwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|"
                       rb"credential|creds|auth|pw|pat")
@@ -116,6 +118,8 @@ _OPERATORS = (b"::=", b":=", b"?=", b".=", b"+=", b"=>", b"=", b":", b",")
 _WORD_PART = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
 _TEMPLATE = ("${", "{{", "$(", "%s", "%(", "#{", "{0}", "{}", "<%", "%>", "$env", "process.env",
              "os.environ", "getenv", "env(", "\\n")
+#: an enum member or constant name (``SMTP_API``, ``ROLE_ADMIN_2``)
+_CONSTANT = re.compile(r"[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+")
 #: a lower-case word prefix such as ``whsec_`` or ``sk_test_``
 _WORD_PREFIX = re.compile(r"^[a-z]{2,8}(?:_[a-z]{2,8}){0,2}_")
 _FILE_SUFFIX = re.compile(r"\.(?:pem|key|crt|cer|p12|pfx|json|txt|ya?ml|env|js|ts|py|jks|der|"
@@ -178,7 +182,7 @@ def looks_generated(value: str) -> bool:
     if "://" in value or value.startswith(("/", "./", "../", "~/", "$", "#", "-", "{", "[", "(",
                                            "<", "%", "\\")):
         return False
-    if _FILE_SUFFIX.search(value) or looks_like_words(value):
+    if _FILE_SUFFIX.search(value) or looks_like_words(value) or _CONSTANT.fullmatch(value):
         return False
     body = _WORD_PREFIX.sub("", value)
     if len(body) < 8 or is_placeholder(body.encode("utf-8", "replace")):
@@ -257,6 +261,8 @@ def _unquoted(line: bytes, pos: int) -> tuple[int, int, bytes] | None:
 
 def find(line: bytes, lang: str = ANY) -> Iterator[tuple[int, int, bytes]]:
     """(start, end, value) of every secret-named literal assignment in ``line``."""
+    if not any(op in line for op in (b"=", b":", b",", b">")):
+        return  # no assignment, annotation, argument list or element on this line
     seen: set[int] = set()
     for kw in _KEYWORD.finditer(line):
         lo, hi = _name_bounds(line, kw.start(), kw.end())
@@ -317,6 +323,6 @@ def _value_after(line: bytes, lo: int, hi: int, lang: str) -> tuple[int, int, by
     lit = _literal(line, pos, lang)
     if lit is not None:
         return lit
-    if lang in (CONFIG, ANY) and op != b",":
+    if lang in (CONFIG, DOCS, ANY) and op != b",":
         return _unquoted(line, pos)
     return None

@@ -1,7 +1,10 @@
 """Git history: the lines every reachable commit added, scanned once each.
 
-``git log -p -U0 --all --diff-merges=first-parent`` streams every commit's added lines (merge
-commits are diffed against their first parent, so a secret introduced only by a merge is seen).
+``git log -p -U0 --all --diff-merges=dense-combined`` streams every commit's added lines. A
+merge shows only what differs from every parent (a conflict resolution, a file added in the
+merge itself), so a secret introduced only by a merge is seen, while the lines a merge brings
+from a branch, already listed with the branch's own commits, are not diffed a second time (on
+a history of merged pull requests that halves git's work).
 The format line carries no commit message, so a message containing ``commit <sha>`` cannot be
 mistaken for a header; paths come from the ``+++ b/...`` header with git's C quoting undone, so
 names with spaces, newlines or non-ASCII characters are attributed correctly.
@@ -84,11 +87,11 @@ def scan_history(root: Path, scanner: Scanner, *, since: str | None = None,
 
     Paths ``excludes`` names are not scanned in any commit.
     """
-    with open_repo(root) as repo:
-        if repo is None:
-            return HistoryScan(hits=(), commits=0, complete=False,
-                               reason=f"{root} is not in a git work tree")
-        try:
+    try:
+        with open_repo(root) as repo:
+            if repo is None:
+                return HistoryScan(hits=(), commits=0, complete=False,
+                                   reason=f"{root} is not in a git work tree")
             problem = None if since else history_problem(repo)
             if problem:
                 return HistoryScan(hits=(), commits=0, complete=False, reason=problem)
@@ -99,8 +102,8 @@ def scan_history(root: Path, scanner: Scanner, *, since: str | None = None,
             rev = [f"{since}..HEAD"] if since else ["--all"]
             hits, commits = _walk(repo, scanner, rev, excludes or Excludes())
             hits = _mark_in_head(repo, scanner, hits)
-        except GitError as exc:
-            return HistoryScan(hits=(), commits=0, complete=False, reason=str(exc))
+    except GitError as exc:
+        return HistoryScan(hits=(), commits=0, complete=False, reason=str(exc))
     note = (f"range mode ({since}..HEAD): only lines added in that range were scanned; "
             "secrets added earlier are seen only if still in the working tree"
             if since else None)
@@ -136,7 +139,7 @@ def _walk(repo: GitRepo, scanner: Scanner, rev: list[str],
 
 def _walk_slice(repo: GitRepo, walker: _LogWalker, rev: list[str]) -> None:
     args = ["log", "-p", "-U0", "--no-color", "--no-ext-diff", "--no-textconv", "--no-renames",
-            "--no-show-signature", "--diff-merges=first-parent", "--format=%x00%x00%H %aI",
+            "--no-show-signature", "--diff-merges=dense-combined", "--format=%x00%x00%H %aI",
             *rev, "--"]
     with repo.stream(args) as out:
         pending: list[bytes] = []

@@ -57,6 +57,21 @@ def _compile(p: bytes) -> Any:
 _COMPILED = tuple((kind, _compile(p), g) for kind, p, g in PII_PATTERNS)
 
 
+#: bytes that end a URL's authority: a "user@host" after one of them is not in a URL
+_AUTHORITY_END = frozenset(b" \t\r\n/\"'<>`()[]{}")
+
+
+def in_url_userinfo(data: bytes, start: int) -> bool:
+    """True when ``data[start:]`` sits in the ``user:password@`` part of a URL.
+
+    ``https://deploy:Tq9Z...@registry.example/`` holds no e-mail address: the password and
+    the host only look like one (and masking it as one would show the password's first
+    character).
+    """
+    scheme = data.rfind(b"://", max(0, start - 512), start)
+    return scheme != -1 and not any(c in _AUTHORITY_END for c in data[scheme + 3:start])
+
+
 def find_pii(data: bytes) -> Iterator[PiiMatch]:
     """Every personal-data value in ``data``."""
     for kind, regex, group in _COMPILED:
@@ -65,4 +80,6 @@ def find_pii(data: bytes) -> Iterator[PiiMatch]:
             value = data[s:e]
             if kind == "phone" and not 8 <= sum(48 <= c <= 57 for c in value) <= 15:
                 continue
+            if kind == "email" and in_url_userinfo(data, s):
+                continue  # a credential URL: SEC005 reports it, masked as a secret
             yield PiiMatch(kind=kind, value=value, start=s, end=e)

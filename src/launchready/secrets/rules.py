@@ -154,6 +154,14 @@ def _firebase_context(data: bytes, vs: int, ve: int) -> str:
     return ""
 
 
+def _azurite_context(data: bytes, vs: int, ve: int) -> str:
+    # Azurite, the local storage emulator, has one published key for every install
+    near = data[max(0, vs - 300):ve + 300].lower()
+    if any(k in near for k in (b"devstoreaccount1", b"127.0.0.1", b"localhost", b"azurite")):
+        return "local default: the storage emulator's published development key"
+    return ""
+
+
 def _generic_context(data: bytes, vs: int, ve: int) -> str:
     # ``http://localhost:8888/?token=...`` (a notebook or dev server printing its one-off
     # token) is a value for a server on this machine only
@@ -450,7 +458,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         id="azure-storage-key", title="Azure storage account key", provider="azure",
         pattern=r"(?i)AccountKey=([A-Za-z0-9+/]{86}==)", group=1,
-        keywords=("accountkey=",), min_entropy=4.0,
+        keywords=("accountkey=",), min_entropy=4.0, context=_azurite_context,
         rotation="Azure: Storage account > Security + networking > Access keys > rotate the "
                  "key that leaked (use the other key meanwhile); prefer SAS or managed identity.",
         tp=(_cat("DefaultEndpointsProtocol=https;AccountName=acme;AccountKey=",
@@ -854,7 +862,10 @@ RULES: tuple[Rule, ...] = (
             'const authHeader = "Authorization";',
             "SECRET_KEY: ${{ secrets.SECRET_KEY }}",
             'WEAK = {"insecure", "notsecret", "not-secret", "mysecret"}',
-            'HEADERS = frozenset({"x-auth-token", "x-csrf-token", "x-xsrf-token"})'),
+            'HEADERS = frozenset({"x-auth-token", "x-csrf-token", "x-xsrf-token"})',
+            '"token": "abc123xyz",',
+            "CREATE TYPE \"Transport\" AS ENUM ('SMTP_AUTH', 'SMTP_API', 'RESEND');",
+            "DATABASE_URL=postgres://documenso:password@database:5432/documenso"),
     ),
 )
 

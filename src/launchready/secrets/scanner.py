@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 from urllib.parse import unquote_to_bytes
 
-from launchready.secrets.generic import language_of
+from launchready.secrets.generic import DOCS, language_of
 from launchready.secrets.redact import mask, value_hash
 from launchready.secrets.rules import RULES, Rule
 from launchready.secrets.values import is_placeholder, shannon_entropy
@@ -272,6 +272,9 @@ class Scanner:
                     note = rule.context(data, vs, ve) if rule.context is not None else ""
                     if note is None:
                         continue  # a documentation example
+                    if rule.generic and lang == DOCS and not note:
+                        note = ("in documentation: most likely an example; rotate it if it "
+                                "is a real credential")
                     found[(rule.id, vs)] = Match(rule=rule, value=value, start=vs, end=ve,
                                                  note=note)
         matches = _drop_generic_overlaps(sorted(found.values(), key=lambda m: m.start))

@@ -187,14 +187,14 @@ def git_files(top: Path, under: Path) -> tuple[list[str], list[str]] | None:
     """(tracked, untracked-not-ignored) paths relative to ``top`` below ``under``, or None."""
     rel = os.path.relpath(under, top)
     spec = [] if rel == "." else ["--", rel]
-    with open_repo(top) as repo:
-        if repo is None:
-            return None
-        try:
+    try:
+        with open_repo(top) as repo:
+            if repo is None:
+                return None
             tracked = repo.run(["ls-files", "-z", "--cached", *spec])
             others = repo.run(["ls-files", "-z", "--others", "--exclude-standard", *spec])
-        except GitError:
-            return None
+    except GitError:
+        return None
     return _split_z(tracked), _split_z(others)
 
 

@@ -21,6 +21,7 @@ PLACEHOLDER_MARKERS: tuple[bytes, ...] = (
     b"changethis", b"change_this", b"change-this", b"changeit",
     b"your_", b"your-", b"yourkey", b"placeholder", b"dummy", b"redacted", b"****", b"...",
     b"insert", b"replace", b"sample", b"0000000000", b"1234567890", b"abcdefgh", b"####",
+    b"abc123", b"123abc", b"[", b"]",
 )
 
 

@@ -47,7 +47,14 @@ from launchready.config.captures import CapturedResponse, extract, references
 from launchready.config.expect import Expectation, ResponseFacts, check, parse_expectation
 from launchready.config.models import SmokeConfig, SmokeStep
 from launchready.errors import ConfigError
-from launchready.probes.http import HttpProbe, HttpResponse, Request, follow_redirects, origin_of
+from launchready.probes.http import (
+    DEFAULT_MAX_BODY,
+    HttpProbe,
+    HttpResponse,
+    Request,
+    follow_redirects,
+    origin_of,
+)
 from launchready.smoke.masking import (
     MIN_CAPTURED,
     Masker,
@@ -62,6 +69,9 @@ MAX_REDIRECTS = 5
 #: judged when a step lists no expectations
 DEFAULT_EXPECTATION = parse_expectation("status < 400")
 _HIDDEN = "not shown (auth step)"
+#: what an expectation on the body says when the body was longer than the probe reads
+NOT_JUDGED = (f"not judged: the response body is longer than the {DEFAULT_MAX_BODY >> 20} MiB "
+              "the probe reads")
 _REF_CHARS = "${"
 
 
@@ -121,6 +131,12 @@ class StepResult:
         """True when the step ran and did not do its job (time budgets aside)."""
         return self.ran and (self.error is not None or bool(self.failures)
                              or bool(self.missing_captures))
+
+    @property
+    def unjudged(self) -> bool:
+        """True when the step failed only because its body was too long to judge."""
+        return (self.ran and self.error is None and bool(self.failures)
+                and all(c.seen == NOT_JUDGED for c in self.failures))
 
     @property
     def passed(self) -> bool:
@@ -361,6 +377,10 @@ class _Flow:
                               headers=_lower_headers(response), body=response.text)
         out = []
         for exp in step.expect or [DEFAULT_EXPECTATION]:
+            if response.truncated and exp.subject in ("body", "json"):
+                out.append(ExpectationResult(expectation=self.masker.mask(exp.source), ok=False,
+                                             timing=False, seen=NOT_JUDGED))
+                continue
             ok, seen = check(exp, facts)
             out.append(ExpectationResult(
                 expectation=self.masker.mask(exp.source), ok=ok, timing=exp.subject == "time",

@@ -32,6 +32,9 @@ appears in any output.
 
 from __future__ import annotations
 
+import asyncio
+from dataclasses import replace
+
 from launchready.checks.base import CheckFamily, Context, Outcome, make_finding
 from launchready.checks.catalog import meta
 from launchready.errors import ProbeError
@@ -66,7 +69,11 @@ class DatabaseChecks(CheckFamily[DbObservation]):
             raise ProbeError("no [database] section")
         probe = DatabaseProbe(url=db.url.get_secret_value(), timeout_ms=db.statement_timeout_ms,
                               analyze=db.analyze)
-        return await probe.observe(list(db.queries), db.log_file)
+        obs = await probe.observe(list(db.queries))
+        if not db.log_file:
+            return obs
+        logged, problem = await asyncio.to_thread(ctx.probes.files.pg_log, db.log_file)
+        return replace(obs, statements=obs.statements + logged, log_problem=problem)
 
     def evaluate(self, obs: DbObservation, ctx: Context) -> Outcome:
         db = ctx.config.database

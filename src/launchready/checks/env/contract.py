@@ -74,10 +74,8 @@ from launchready.envcontract.declarations import (
     ProjectDeclarations,
     is_template_name,
     lint_dotenv,
-    read_declarations,
-    read_env_text,
 )
-from launchready.envcontract.envfiles import from_environ, load_env_file
+from launchready.envcontract.envfiles import from_environ
 from launchready.envcontract.facts import (
     EnvRead,
     EnvSnapshot,
@@ -87,10 +85,10 @@ from launchready.envcontract.facts import (
     SourceScan,
 )
 from launchready.envcontract.platforms import provided_by, read_by_library
-from launchready.envcontract.scan import scan_tree
 from launchready.errors import ProbeError
 from launchready.grammar import plural
 from launchready.model import Finding, Location, Severity, Table
+from launchready.probes.project import ProjectFiles
 
 PRODUCTION_NAMES = frozenset({"production", "prod", "live"})
 DEVELOPMENT_NAMES = frozenset({"development", "dev", "local", "test"})
@@ -539,7 +537,8 @@ def evaluate_contract(obs: EnvObservation) -> Outcome:
 
 
 def environment_source(config: Config, *, env_file: str | Path | None = None,
-                       environ: Mapping[str, str] | None = None) -> EnvSnapshot | None:
+                       environ: Mapping[str, str] | None = None,
+                       files: ProjectFiles | None = None) -> EnvSnapshot | None:
     """The environment under judgement, from an explicitly named source only.
 
     ``env_file`` (e.g. ``--env-file``) wins over ``[env] environment_file``; ``environ`` is
@@ -554,7 +553,7 @@ def environment_source(config: Config, *, env_file: str | Path | None = None,
         # an absolute path (from --env-file) is labelled by its name, so targets and
         # fingerprints do not depend on where the checkout lives
         label = Path(named).name if Path(named).is_absolute() else str(named)
-        return load_env_file(config.base_dir / named, label)
+        return (files or ProjectFiles()).env_file(config.base_dir / named, label)
     if environ is not None:
         return from_environ(environ, "shell environment (--from-shell)")
     return None
@@ -598,17 +597,19 @@ class EnvContractChecks(CheckFamily[EnvObservation]):
         cfg = ctx.config.env
         base = ctx.config.base_dir
         environment = self.environment or ctx.config.app.environment
-        target = environment_source(ctx.config, env_file=self.env_file, environ=self.environ)
+        files = ctx.probes.files
+        target = environment_source(ctx.config, env_file=self.env_file, environ=self.environ,
+                                    files=files)
         preview: EnvSnapshot | None = None
         skipped: list[Skipped] = []
         if (target is not None and cfg and cfg.preview_file
                 and env_class(environment) == EnvClass.PRODUCTION):
             try:
-                preview = load_env_file(base / cfg.preview_file, cfg.preview_file)
+                preview = files.env_file(base / cfg.preview_file, cfg.preview_file)
             except ProbeError as exc:
                 skipped.append(Skipped(item=cfg.preview_file, reason=f"{exc}; ENV003 not judged"))
         roots = self.roots(ctx)
-        declarations = read_declarations(base, [r for r in roots if r.is_dir()])
+        declarations = files.declarations(base, [r for r in roots if r.is_dir()])
         is_template = False
         issues: tuple[EnvFileIssue, ...] = ()
         named = self.env_file or (cfg.environment_file if cfg else None)
@@ -620,10 +621,10 @@ class EnvContractChecks(CheckFamily[EnvObservation]):
                 rel = target.label
             is_template = is_template_name(path.name) or rel in declarations.files
             if rel not in declarations.files:
-                text = read_env_text(path)
+                text = files.env_text(path)
                 if isinstance(text, str) and text.lstrip()[:1] not in ("{", "["):
                     issues = lint_dotenv(text, target.label)
-        code = scan_tree(roots, base)
+        code = files.source_scan(roots, base)
         return EnvObservation(
             environment=environment, target=target, target_is_template=is_template,
             target_issues=issues, required=tuple(cfg.required) if cfg else (),

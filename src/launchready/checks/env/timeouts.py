@@ -48,7 +48,6 @@ from launchready.checks.base import CheckFamily, Context, Outcome, make_finding
 from launchready.checks.catalog import meta
 from launchready.envcontract.facts import HttpCall, SourceScan
 from launchready.envcontract.runtime import BROWSER
-from launchready.envcontract.scan import scan_tree
 from launchready.model import Finding, Location, Severity, Table
 
 FIXES = {
@@ -130,7 +129,7 @@ class OutboundTimeoutChecks(CheckFamily[SourceScan]):
         base = ctx.config.base_dir
         configured = ctx.config.env.source_paths if ctx.config.env else (".",)
         roots = tuple((base / p).resolve() for p in (self.source_paths or tuple(configured)))
-        return await asyncio.to_thread(scan_tree, roots, base)
+        return await asyncio.to_thread(ctx.probes.files.source_scan, roots, base)
 
     def evaluate(self, obs: SourceScan, ctx: Context) -> Outcome:
         return evaluate_timeouts(obs)

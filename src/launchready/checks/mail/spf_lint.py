@@ -44,7 +44,7 @@ from launchready.checks.base import CheckFamily, Context, Outcome, make_finding
 from launchready.checks.catalog import meta
 from launchready.checks.mail.common import NO_DOMAINS, could_not_check, mail_domains
 from launchready.email.dmarc import organizational_domain
-from launchready.email.spf import MAX_DNS_LOOKUPS, MAX_VOID_LOOKUPS
+from launchready.email.spf import MAX_DNS_LOOKUPS, MAX_MX_NAMES, MAX_VOID_LOOKUPS
 from launchready.email.spf_parse import (
     MacroString,
     Mechanism,
@@ -62,7 +62,6 @@ from launchready.probes.dns import DnsAnswer, DnsProbe, DnsStatus
 __all__ = ["SpfChecks", "SpfGraph", "SpfProblem", "SpfWalk", "gather_graph", "walk"]
 
 RULES = ("MAIL001", "MAIL002", "MAIL003", "MAIL004", "MAIL005", "MAIL006", "MAIL007")
-MAX_MX_NAMES = 10
 MAX_RECORD_BYTES = 512   # RFC 7208 §3.4: keep the answer within one 512-byte UDP message
 MAX_DEPTH = MAX_DNS_LOOKUPS + 2   # deeper than this is over the limit whatever else happens
 MAX_NAMES = 60           # a bound on names fetched per domain, so DNS time stays bounded

@@ -39,7 +39,7 @@ import asyncio
 import json
 import re
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -48,7 +48,7 @@ from launchready.checks.catalog import meta
 from launchready.config.expect import Expectation, ResponseFacts, check
 from launchready.config.models import PerfConfig, PerfEndpoint, SmokeStep
 from launchready.errors import LaunchreadyError
-from launchready.model import ErrorReason, Finding, Measurement, Table
+from launchready.model import ErrorReason, Finding, Measurement, OutputFile, Table
 from launchready.perf import baseline as perf_baseline
 from launchready.perf.load import (
     INTERRUPT,
@@ -100,8 +100,6 @@ class PerfObservation:
     refused: str | None = None  # nothing ran: safety rule, resolution or login failed
     baseline: perf_baseline.Baseline | None = None
     baseline_error: str | None = None
-    saved_baseline: str | None = None
-    notes: tuple[str, ...] = field(default=())
 
 
 def base_url_of(ctx: Context) -> str | None:
@@ -306,7 +304,7 @@ class PerfChecks(CheckFamily[PerfObservation]):
         base_error: str | None = None
         if perf.baseline:
             try:
-                base_file = perf_baseline.load(perf.baseline)
+                base_file = ctx.probes.files.perf_baseline(perf.baseline)
             except perf_baseline.BaselineError as exc:
                 base_error = str(exc)
         try:
@@ -324,19 +322,8 @@ class PerfChecks(CheckFamily[PerfObservation]):
                 for ep in perf.endpoints]
         burst = await self._burst(ctx, perf, endpoint, base, prefix, headers, stop) \
             if perf.burst else None
-        notes: list[str] = []
-        saved = None
-        if perf.save_baseline:
-            partial = [r.name for r in runs if r.result is None or r.result.interrupted]
-            if partial:
-                notes.append("perf baseline not saved: partial run for " + ", ".join(partial))
-            else:
-                perf_baseline.save(perf.save_baseline,
-                                   {r.name: _stats(r.result) for r in runs if r.result})
-                saved = perf.save_baseline
         return PerfObservation(base_url=base, endpoints=tuple(runs), burst=burst,
-                               baseline=base_file, baseline_error=base_error,
-                               saved_baseline=saved, notes=tuple(notes))
+                               baseline=base_file, baseline_error=base_error)
 
     async def _measure(self, ctx: Context, perf: PerfConfig, endpoint: Endpoint, base: str,
                        prefix: str, ep: PerfEndpoint, headers: Mapping[str, str],
@@ -460,14 +447,27 @@ class PerfChecks(CheckFamily[PerfObservation]):
                             f"{c.baseline_p95_ms:,.1f} ms" if c.baseline_p95_ms else "—",
                             f"p95 {c.change_text} vs baseline", f"±{c.threshold_ms:,.1f} ms",
                             c.verdict) for c in comparisons)))
-        if obs.notes or obs.saved_baseline:
-            notes = [*obs.notes]
-            if obs.saved_baseline:
-                notes.append(f"perf baseline saved to {obs.saved_baseline}")
-            tables.append(Table(title="Perf notes", columns=(),
-                                rows=tuple((n,) for n in notes)))
+        saved = _baseline_file(obs, perf, ctx)
+        if perf.save_baseline:
+            partial = [r.name for r in obs.endpoints if r.result is None or r.result.interrupted]
+            note = (f"perf baseline saved to {perf.save_baseline}" if saved else
+                    "perf baseline not saved: partial run for " + ", ".join(partial))
+            tables.append(Table(title="Perf notes", columns=(), rows=((note,),)))
         return Outcome(findings=tuple(findings), measurements=tuple(measurements),
-                       tables=tuple(tables), errors=errors, reasons=reasons)
+                       tables=tuple(tables), errors=errors, reasons=reasons,
+                       output_files=saved)
+
+
+def _baseline_file(obs: PerfObservation, perf: PerfConfig, ctx: Context
+                   ) -> tuple[OutputFile, ...]:
+    """``[perf] save_baseline`` (``--save-baseline``) as a file for the pipeline to write: the
+    p95s of this run, only when every endpoint ran to the end."""
+    runs = obs.endpoints
+    if not perf.save_baseline or any(r.result is None or r.result.interrupted for r in runs):
+        return ()
+    stats = {r.name: _stats(r.result) for r in runs if r.result is not None}
+    return (OutputFile(path=perf.save_baseline, text=perf_baseline.dump(stats, now=ctx.now),
+                       what="perf baseline", key="perf.save_baseline"),)
 
 
 _COLUMNS = ("endpoint", "model", "requests", "errors", "timeouts", "late", "dropped", "p50",

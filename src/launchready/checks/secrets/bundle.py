@@ -113,6 +113,10 @@ class BundleSecrets(CheckFamily[BundleObservations]):
                 tables.append(table)
         scanned_any = any(s.scanned for s in obs.scans)
         errs = {"SEC003": "; ".join(errors[:3])} if errors and not scanned_any else {}
+        cut = [c for scan in obs.scans for c in scan.incomplete]
+        if cut:
+            # a prefix that holds no secret says nothing about the rest: never a pass
+            errs["SEC003"] = "incomplete: " + "; ".join(cut[:3])
         if errors and scanned_any:
             tables.append(Table(title="Bundle fetch problems", columns=("problem",),
                                 rows=tuple((e,) for e in errors[:20])))

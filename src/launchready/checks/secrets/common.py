@@ -29,11 +29,12 @@ def secret_finding(rule_id: str, *, where: str, match: Match, line: int | None =
                    column: int | None = None, impact: str, fix_extra: str = "",
                    detail: str = "", severity: Severity | None = None,
                    location_path: str | None = None, attribution: str | None = None,
-                   occurrence: int = 0) -> Finding:
+                   occurrence: int = 0, place: str | None = None) -> Finding:
     """One finding for one secret value at one place.
 
     ``occurrence`` numbers the second and later places of one value in one file, so each
-    has its own fingerprint (the first keeps the fingerprint it always had).
+    has its own fingerprint (the first keeps the fingerprint it always had). ``place``
+    replaces the catalog title where it would be wrong ("Secret in an untracked file").
     """
     rule = match.rule
     shown_line = match.line if line is None else line
@@ -47,7 +48,8 @@ def secret_finding(rule_id: str, *, where: str, match: Match, line: int | None =
     fix = f"{rule.rotation} {fix_extra}".strip()
     finding = make_finding(
         meta(rule_id), target=target, evidence=evidence, impact=impact, fix=fix,
-        severity=severity, title=f"{meta(rule_id).title}: {rule.title}", detail_key=rule.id,
+        severity=severity, title=f"{place or meta(rule_id).title}: {rule.title}",
+        detail_key=rule.id,
         location=Location(path=location_path or where, line=shown_line or None,
                           column=column if column is not None else match.column or None))
     return dataclasses.replace(

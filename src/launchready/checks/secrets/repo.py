@@ -40,6 +40,7 @@ import asyncio
 import fnmatch
 import os
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -118,19 +119,27 @@ class RepoSecrets(CheckFamily[RepoObservations]):
         if self.staged:
             return RepoObservations(tree=self._staged(targets, scanner, ctx), history=None,
                                     ignore=_gitleaksignore(targets))
-        tree = scan_tree(targets, scanner, excludes=excludes)
         want_history = self.history if self.history is not None else (
             ctx.config.secrets.history if ctx.config.secrets else False)
-        history = None
-        if want_history:
-            top = next((r for r in (repo_root(t) for t in targets) if r is not None), None)
-            history = (scan_history(top, scanner, since=self.since, excludes=excludes)
-                       if top is not None else
-                       HistoryScan(hits=(), commits=0, complete=False,
-                                   reason="not a git repository: no history to scan"))
         missing = tuple(safe_path(str(t)) for t in targets if not os.path.lexists(t))
-        return RepoObservations(tree=tree, history=history, missing=missing,
-                                ignore=_gitleaksignore(targets))
+        ignore = _gitleaksignore(targets)
+        if not want_history:
+            return RepoObservations(tree=scan_tree(targets, scanner, excludes=excludes),
+                                    history=None, missing=missing, ignore=ignore)
+        top = next((r for r in (repo_root(t) for t in targets) if r is not None), None)
+        if top is None:
+            return RepoObservations(
+                tree=scan_tree(targets, scanner, excludes=excludes),
+                history=HistoryScan(hits=(), commits=0, complete=False,
+                                    reason="not a git repository: no history to scan"),
+                missing=missing, ignore=ignore)
+        # the history is mostly git computing diffs in its own processes: let it run while
+        # this thread reads the working tree
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            later = pool.submit(scan_history, top, scanner, since=self.since, excludes=excludes)
+            tree = scan_tree(targets, scanner, excludes=excludes)
+            history = later.result()
+        return RepoObservations(tree=tree, history=history, missing=missing, ignore=ignore)
 
     @staticmethod
     def _staged(targets: list[Path], scanner: Scanner, ctx: Context) -> TreeScan:
@@ -145,6 +154,7 @@ class RepoSecrets(CheckFamily[RepoObservations]):
     def evaluate(self, obs: RepoObservations, ctx: Context) -> Outcome:
         findings: list[Finding] = []
         in_tree: set[tuple[str, str, str]] = set()
+        in_index = set(obs.tree.tracked)
         allowed = 0
         seen: Counter[tuple[str, str, str, str]] = Counter()
 
@@ -153,6 +163,7 @@ class RepoSecrets(CheckFamily[RepoObservations]):
             return seen[(rid, path, rule, value)] - 1
 
         for fh in obs.tree.files:
+            untracked = obs.tree.git and fh.path not in in_index
             for m in fh.matches:
                 in_tree.add((m.rule.id, fh.path, m.hash))
                 if m.ignored_for("SEC001"):
@@ -164,8 +175,13 @@ class RepoSecrets(CheckFamily[RepoObservations]):
                     "SEC001", where=fh.path, match=m,
                     occurrence=occurrence("SEC001", fh.path, m.rule.id, m.hash),
                     severity=Severity.CRITICAL if m.rule.live else Severity.HIGH,
-                    impact=f"Anyone who can read the repository can use this "
-                           f"{m.rule.provider} credential."))
+                    place="Secret in an untracked file git does not ignore" if untracked
+                    else None,
+                    impact=(f"The file is not ignored: the next `git add -A` puts this "
+                            f"{m.rule.provider} credential into the repository for anyone "
+                            f"who can read it." if untracked else
+                            f"Anyone who can read the repository can use this "
+                            f"{m.rule.provider} credential.")))
         errors: dict[str, str] = {}
         skipped: dict[str, str] = {}
         if obs.missing:

@@ -190,13 +190,17 @@ def judge_flow(flow: FlowResult) -> Outcome:
         reason = f"could not connect: {flow.unreachable}"
         return Outcome(tables=(_table(flow),), errors=dict.fromkeys(RULES, reason))
     findings: list[Finding] = []
+    errors: dict[str, str] = {}
     for step in flow.steps:
-        if step.failed:
+        if step.unjudged:
+            # the tool could not read the whole answer: not a finding about the app
+            errors["SMOKE001" if step.role is Role.LOGIN else "SMOKE002"] = \
+                f"step {step.name!r}: {step.failures[0].seen}"
+        elif step.failed:
             findings.append(_login_finding(step) if step.role is Role.LOGIN
                             else _step_finding(step))
         if step.ran and step.slow:
             findings.append(_slow_finding(step))
-    errors: dict[str, str] = {}
     logout = next((s for s in flow.steps if s.role is Role.LOGOUT), None)
     if flow.replay is None:
         errors["SMOKE003"] = f"not checked: {flow.replay_skipped or 'no replay'}"

@@ -49,22 +49,11 @@ from dataclasses import dataclass
 
 from launchready.checks.base import CheckFamily, Context, Outcome, make_finding
 from launchready.checks.catalog import meta
-from launchready.checks.web._surface import (
-    MAX_ASSETS,
-    Page,
-    SessionOptions,
-    cache_directives,
-    failure_reason,
-    fetch_page,
-    fixes,
-    is_fingerprinted,
-    page_url,
-    path_of,
-    same_origin,
-    seconds,
-    shown,
-    site_url,
-)
+from launchready.checks.web._fixes import fixes, shown
+from launchready.checks.web._headers import cache_directives, seconds
+from launchready.checks.web._html import MAX_ASSETS, Page, failure_reason, fetch_page
+from launchready.checks.web._session import SessionOptions
+from launchready.checks.web._urls import is_fingerprinted, page_url, path_of, same_origin, site_url
 from launchready.model import Finding
 from launchready.probes.http import HttpResponse
 

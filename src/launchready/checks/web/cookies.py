@@ -32,21 +32,11 @@ from dataclasses import dataclass
 
 from launchready.checks.base import CheckFamily, Context, Outcome, make_finding
 from launchready.checks.catalog import meta
-from launchready.checks.web._surface import (
-    JsonLogin,
-    Page,
-    SetCookie,
-    failure_reason,
-    fetch_page,
-    fixes,
-    json_login,
-    login_base,
-    page_url,
-    parse_set_cookie,
-    path_of,
-    shown,
-    smoke_session,
-)
+from launchready.checks.web._fixes import fixes, shown
+from launchready.checks.web._headers import SetCookie, parse_set_cookie
+from launchready.checks.web._html import Page, failure_reason, fetch_page
+from launchready.checks.web._session import JsonLogin, json_login, login_base, smoke_session
+from launchready.checks.web._urls import page_url, path_of
 from launchready.model import Finding
 from launchready.probes.http import HttpResponse
 

@@ -31,14 +31,9 @@ from dataclasses import dataclass
 
 from launchready.checks.base import CheckFamily, Context, Outcome, make_finding
 from launchready.checks.catalog import meta
-from launchready.checks.web._surface import (
-    SessionOptions,
-    fixes,
-    page_url,
-    path_of,
-    shown,
-    site_url,
-)
+from launchready.checks.web._fixes import fixes, shown
+from launchready.checks.web._session import SessionOptions
+from launchready.checks.web._urls import page_url, path_of, site_url
 from launchready.model import Finding
 from launchready.probes.http import HttpResponse
 

@@ -39,7 +39,8 @@ from dataclasses import dataclass
 
 from launchready.checks.base import CheckFamily, Context, Outcome, make_finding
 from launchready.checks.catalog import meta
-from launchready.checks.web._surface import fixes, page_url, path_of, shown, site_url
+from launchready.checks.web._fixes import fixes, shown
+from launchready.checks.web._urls import page_url, path_of, site_url
 from launchready.model import Finding, Severity
 from launchready.probes.http import HttpResponse
 

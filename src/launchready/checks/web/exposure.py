@@ -51,19 +51,9 @@ from urllib.parse import unquote, urljoin, urlsplit
 
 from launchready.checks.base import CheckFamily, Context, Outcome, make_finding
 from launchready.checks.catalog import meta
-from launchready.checks.web._surface import (
-    MAX_ASSETS,
-    Page,
-    failure_reason,
-    fetch_page,
-    fixes,
-    is_html,
-    page_url,
-    path_of,
-    same_origin,
-    shown,
-    site_url,
-)
+from launchready.checks.web._fixes import fixes, shown
+from launchready.checks.web._html import MAX_ASSETS, Page, failure_reason, fetch_page, is_html
+from launchready.checks.web._urls import page_url, path_of, same_origin, site_url
 from launchready.grammar import plural
 from launchready.model import Finding, Severity
 from launchready.probes.http import HttpResponse

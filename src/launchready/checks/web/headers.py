@@ -33,7 +33,9 @@ from dataclasses import dataclass
 
 from launchready.checks.base import CheckFamily, Context, Outcome, make_finding
 from launchready.checks.catalog import meta
-from launchready.checks.web._surface import Page, fetch_page, fixes, page_url, shown
+from launchready.checks.web._fixes import fixes, shown
+from launchready.checks.web._html import Page, fetch_page
+from launchready.checks.web._urls import page_url
 from launchready.model import Finding
 
 #: Referrer Policy §3 (W3C): the valid tokens; an unknown token is ignored by browsers

@@ -615,6 +615,12 @@ def _errors(obs: MatrixObservation, rule_ids: Sequence[str]) -> dict[str, str]:
     add("TLS008", [r for r in https_failed if Role.CANONICAL in r.start.roles])
     add("TLS006", [r for r in obs.rows if r.start.scheme == "https"
                    and _connect_failure(r.chain.hops[0]) in ("timeout", "dns", "unreachable")])
+    page = _canonical_page(obs)
+    if page is not None and page[0].truncated and not page[1].insecure:
+        # what was not read may hold the http:// subresource: no pass from a prefix
+        errors.setdefault("TLS008", f"incomplete: {page[0].url} is longer than the "
+                                    f"{len(page[0].body) >> 20} MiB read; its start has no "
+                                    "mixed content")
     return errors
 
 
