@@ -111,6 +111,10 @@ def test_outputs_and_baseline(cert_zoo: CertZoo, tmp_path: Path) -> None:
     assert "<html" in (tmp_path / "r.html").read_text()
     # every format has a file: the terminal gets the one-line verdict, not the whole report
     assert proc.stdout.splitlines() == ["score 75/100 · 1 critical · ran 4/4 · plan 1 fix"]
+    to_stdout = run("audit", "-q", "--only", "TLS001", "--format", "json", "-o", "-",
+                    "--format", "md", "-o", "r.md", cwd=tmp_path)
+    assert json.loads(to_stdout.stdout)["coverage"]["ran"] == 1  # `-o -` is standard output
+    assert not (tmp_path / "-").exists() and (tmp_path / "r.md").is_file()
     again = run("audit", "-q", "--only", "TLS001,TLS002,TLS003,TLS004", "--baseline",
                 "base.json", "--format", "json", cwd=tmp_path)
     assert again.returncode == 0

@@ -15,6 +15,7 @@ from launchready.urls import mask_credentials
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INCOMPLETE = 0, 1, 2, 3
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
+STDOUT = "-"  # `-o -`: that format goes to standard output
 _EXTENSIONS = {".json": Format.JSON, ".html": Format.HTML, ".htm": Format.HTML,
                ".md": Format.MD, ".sarif": Format.SARIF, ".xml": Format.JUNIT,
                ".txt": Format.TERMINAL}
@@ -25,7 +26,8 @@ def _outputs(args: argparse.Namespace) -> list[tuple[Format, str | None]]:
     outputs: list[str] = list(args.outputs)
     pairs: list[tuple[Format, str | None]] = []
     for i, fmt in enumerate(formats):
-        pairs.append((fmt, outputs[i] if i < len(outputs) else None))
+        path = outputs[i] if i < len(outputs) else None
+        pairs.append((fmt, None if path == STDOUT else path))
     for extra in outputs[len(formats):]:
         guessed = _EXTENSIONS.get(Path(extra).suffix.lower())
         if guessed is None:
@@ -42,6 +44,8 @@ def _color(args: argparse.Namespace) -> bool:
 def check_outputs(args: argparse.Namespace) -> None:
     """Fail before any work when an ``-o FILE`` cannot be written (missing directory...)."""
     for path in getattr(args, "outputs", []) or []:
+        if path == STDOUT:
+            continue
         target = Path(path)
         parent = target.parent if str(target.parent) else Path(".")
         if target.is_dir():
