@@ -89,12 +89,13 @@ def test_open_model_shows_a_two_second_freeze_in_p99() -> None:
             await freezer
         # Then latency counted from the scheduled send time carries the stall: with 1 % of
         # 250 requests above p99, p99 is the latency of a request scheduled ~0.05 s into the
-        # freeze, i.e. just under 2 s; the first one scheduled in it waited the full 2 s
+        # freeze, i.e. just under 2 s; the first one scheduled in it waited the full 2 s less how
+    # far into the freeze its slot fell (under one send interval, 20 ms at 50/s)
         summary = result.histogram.summary()
         assert result.errors == 0
         assert result.completed == 250
         assert summary.p99_ms >= 1900
-        assert summary.max_ms >= 2000
+        assert summary.max_ms >= 2000 - 20
         assert summary.p50_ms < 100
         assert result.late > 0  # the requests queued behind the stall went out late
 
