@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import ipaddress
 import os
 import time
 import traceback
@@ -45,6 +44,7 @@ from launchready.model import (
 )
 from launchready.probes import Probes
 from launchready.rank import rank, score, summarize
+from launchready.urls import is_ip
 
 ProgressHook = Callable[[str, int, int], None]  # (what finished, done, total)
 
@@ -136,7 +136,7 @@ def _preflights(ctx: Context) -> Preflight:
 
     async def web() -> str | None:
         host = urlsplit(config.app.canonical).hostname if config.app.canonical else None
-        if not host or _is_ip(host) or any(h == host for h, _ in
+        if not host or is_ip(host) or any(h == host for h, _ in
                                            config.network.resolve_map()):
             return None
         if not config.network.resolver:
@@ -151,14 +151,6 @@ def _preflights(ctx: Context) -> Preflight:
         return await asyncio.shield(tasks[kind])
 
     return check
-
-
-def _is_ip(host: str) -> bool:
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return True
 
 
 async def _run_family(family: CheckFamily[Any], ctx: Context, timeout: float,

@@ -8,6 +8,7 @@ the command line, the config or a redirect can be printed, logged or put in a re
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import re
 from urllib.parse import urlsplit
@@ -56,3 +57,12 @@ class MaskingFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         return mask_credentials(super().format(record))
+
+
+def is_ip(host: str) -> bool:
+    """True for an IPv4 or IPv6 address literal (no lookup needed), False for a name."""
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True

@@ -50,6 +50,7 @@ from launchready.perf.wire import (
     client_ssl_context,
     connect,
 )
+from launchready.urls import is_ip
 
 Model = Literal["closed", "open"]
 #: how often the watchdog looks at deadlines and the stop token (bounds Ctrl-C latency)
@@ -184,17 +185,9 @@ async def resolve_endpoint(url: str, *, resolve: Mapping[tuple[str, int], str] |
         raise LoadRefused(f"{url!r} has an invalid port") from None
     address = (resolve or {}).get((host, port))
     if address is None:
-        address = host if _is_ip(host) else await _lookup(host, port, timeout)
+        address = host if is_ip(host) else await _lookup(host, port, timeout)
     ctx = client_ssl_context(ca_bundle) if parts.scheme == "https" else None
     return Endpoint(scheme=parts.scheme, host=host, port=port, address=address, ssl_context=ctx)
-
-
-def _is_ip(host: str) -> bool:
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return True
 
 
 async def _lookup(host: str, port: int, timeout: float) -> str:
