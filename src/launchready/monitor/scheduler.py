@@ -173,6 +173,7 @@ class Scheduler:
     _canary_at: float | None = None  # monotonic time of the last canary probe
     _network_gone: bool = False
     _heard: set[str] = field(default_factory=set)  # locations the leader has had results from
+    lead_since: float | None = None  # monotonic time this node became the leader
     _gone: set[str] = field(default_factory=set)  # locations announced offline
 
     def __post_init__(self) -> None:
@@ -369,9 +370,15 @@ class Scheduler:
                          quorum=self.monitor.quorum, failure_threshold=p.failure_threshold,
                          success_threshold=p.success_threshold)
         messages: list[Message] = []
+        # a location is heard only from results written while this node led: right after
+        # a takeover (or a restart of every node) the window still holds results of nodes
+        # that are on their way back, and a silence there is no news
+        settled = (self.lead_since is not None
+                   and time.monotonic() - self.lead_since >= window)
         for loc, seen in verdict.seen.items():
             if seen is not Seen.OFFLINE:
-                self._heard.add(loc)
+                if settled:
+                    self._heard.add(loc)
                 self._gone.discard(loc)
             elif loc in self._heard and loc not in self._gone and loc != self.location:
                 self._gone.add(loc)
