@@ -27,10 +27,10 @@ system-deps:
 	bash scripts/system-deps.sh
 
 lint: $(VENV)/.dev
-	$(BIN)/ruff check src tests $(wildcard bench)
+	$(BIN)/ruff check src tests $(wildcard bench) scripts/github_action.py
 
 typecheck: $(VENV)/.dev
-	$(BIN)/mypy --strict src/launchready
+	$(BIN)/mypy --strict src/launchready scripts/github_action.py
 
 unit: $(VENV)/.dev
 	$(BIN)/python -m pytest -W error

@@ -49,9 +49,6 @@ def _python_tools() -> None:
 def main() -> int:
     _apt()
     _python_tools()
-    # the perf engine uses uvloop when the project's optional `fast` extra is installed
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "-e", f"{ROOT}[fast]"],
-                   check=False)
     env = {**os.environ, "PATH": f"{TOOLS / 'bin'}:{os.environ.get('PATH', '')}:/usr/sbin"}
     runs = [
         ("web audit vs testssl.sh", ["bench/web_bench.py"], env),

@@ -463,3 +463,29 @@ def test_workspace_lockfile_above_the_project_installs_at_the_workspace_root(
     (tmp_path / "package-lock.json").unlink()
     plan = detect_plan(web, None)
     assert plan is not None and plan.install_dir == "." and plan.notes
+
+
+def test_a_machine_program_this_user_may_not_run_is_an_incomplete_run(
+        tmp_path: Path, build: Callable[..., tuple[int, dict[str, object]]]) -> None:
+    # Given a build command naming an interpreter of this machine that this user cannot execute
+    # (as for a Python under another user's home)
+    locked = tmp_path / "machine" / "python"
+    locked.parent.mkdir()
+    locked.write_text("#!/bin/sh\nexit 0\n")
+    locked.chmod(0o644)
+    repo = make_repo(tmp_path / "locked", "alembic_app", {},
+                     config=f'[build]\ncommand = "{locked} build.py"\n'
+                            'rollback = "heroku rollback"\nmigrations = []\n')
+    code, report = build(repo)
+    # Then the check says it could not build, and finds nothing about the project
+    assert rules(report) == set()
+    checks = {c["id"]: c for c in report["checks"]}  # type: ignore[index,union-attr]
+    assert "cannot be run by this user" in checks["DEPLOY001"]["error"]
+    assert code == 3
+    # a script the project committed without its executable bit fails on the platform too
+    repo = make_repo(tmp_path / "nobit", "alembic_app", {"build.sh": "#!/bin/sh\nexit 0\n"},
+                     config='[build]\ncommand = "./build.sh"\n'
+                            'rollback = "heroku rollback"\nmigrations = []\n')
+    (repo / "build.sh").chmod(0o644)
+    code, report = build(repo)
+    assert rules(report) == {"DEPLOY001"}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import sqlite3
 from pathlib import Path
 
@@ -20,7 +21,7 @@ from launchready.probes.db import (
     read_only_problem,
     where_columns,
 )
-from launchready.probes.project import ProjectFiles
+from launchready.probes.files import ProjectFiles
 from launchready.report import Format, render
 from pgharness import PgServer
 
@@ -263,3 +264,9 @@ def test_pg_wrong_password_never_shown(pg_app: PgServer) -> None:
     text = "".join(render(report, fmt) for fmt in Format)
     assert "Wr0ng-Secret-Pw" not in text
     assert {c.status for c in report.checks} == {CheckStatus.ERROR}
+
+
+def test_a_fifo_named_as_the_log_is_refused_not_opened(tmp_path: Path) -> None:
+    fifo = tmp_path / "pg.log"
+    os.mkfifo(fifo)
+    assert ProjectFiles().pg_log(str(fifo)) == ((), f"{fifo} is not a regular file")

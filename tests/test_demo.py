@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import shlex
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from launchready.demo.run import run_demo
+from launchready.demo.webapp import build_command, make_web_repo
 from launchready.model import CheckStatus, Severity
 
 
@@ -19,6 +23,25 @@ def test_demo_command_writes_the_report(tmp_path: Path) -> None:
     html = (tmp_path / "launchready-report.html").read_text(encoding="utf-8")
     assert "Acme Dashboard" in html
     assert "Content-Security-Policy" in html
+
+
+def test_demo_build_runs_when_this_user_cannot_start_this_python_by_its_path(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given a Python whose path this user cannot execute (as an interpreter under another
+    # user's home, started with root's capabilities kept for that one exec)
+    locked = tmp_path / "python"
+    locked.write_text("")
+    locked.chmod(0o644)
+    monkeypatch.setattr(sys, "executable", str(locked))
+    repo = make_web_repo(tmp_path / "web", fixed=True)
+    # When the demo's build command runs in its repository
+    command = build_command()
+    proc = subprocess.run(["/bin/sh", "-c", command], cwd=repo, capture_output=True, text=True,
+                          timeout=60, check=False)
+    # Then it starts a Python this user can run, and builds
+    assert shlex.split(command)[0] != str(locked)
+    assert proc.returncode == 0, proc.stderr
+    assert (repo / "dist" / "assets" / "app.js").is_file()
 
 
 #: every deliberate flaw of the demo and the rule that must catch it

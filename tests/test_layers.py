@@ -52,7 +52,7 @@ def test_the_rule_sees_a_local_import(tmp_path: Path) -> None:
 
 
 #: the readers of the project's files: the env, db and perf families reach them only through
-#: ``Context.probes.files`` (``probes/project.py``)
+#: ``Context.probes.files`` (``probes/files.py``)
 READERS = {"launchready.envcontract.envfiles.load_env_file", "launchready.envcontract.scan",
            "launchready.envcontract.scan.scan_tree", "launchready.perf.baseline.load",
            "launchready.envcontract.declarations.read_declarations",

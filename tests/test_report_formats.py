@@ -47,6 +47,7 @@ GOLDEN_NAMES = {
     Format.JSON: "report.json",
     Format.SARIF: "report.sarif",
     Format.JUNIT: "report.junit.xml",
+    Format.CODECLIMATE: "report.codeclimate.json",
 }
 
 TOP_KEYS = [
@@ -123,7 +124,8 @@ def _with_findings(*findings: Finding) -> Report:
 
 
 def test_format_values_are_the_cli_names() -> None:
-    assert [f.value for f in Format] == ["terminal", "md", "html", "json", "sarif", "junit"]
+    assert [f.value for f in Format] == ["terminal", "md", "html", "json", "sarif", "junit",
+                                         "codeclimate"]
 
 
 @pytest.mark.parametrize("fmt", list(Format), ids=str)

@@ -120,7 +120,7 @@ async def arun_report(config: Config, args: argparse.Namespace, *,
                       probes: Probes | None = None,
                       environ: Mapping[str, str] | None = None) -> Report:
     """Run the audit of an already prepared ``config`` (see :func:`network_overrides`) with
-    the common selection and baseline options."""
+    the common selection and baseline options, then write the files its checks produced."""
     report = await arun_audit(config, selection=selection_for(args, selection),
                               suppress=_suppressions(config, args), families=families,
                               probes=probes, progress=_progress(args), environ=environ)

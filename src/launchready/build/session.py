@@ -34,8 +34,9 @@ MAX_MASKED_LOG = 32 << 20
 DOTENV_READERS = ("Vite", "Next.js", "Nuxt", "Astro", "SvelteKit", "Remix", "Create React App")
 _ERROR_LINE = re.compile(r"error|failed|cannot|could not|not found|missing|enoent|exception",
                          re.I)
-#: the shell's exit code for a command it cannot find
+#: the shell's exit codes for a command it cannot find, and for one it may not execute
 _NOT_FOUND = 127
+_NOT_EXECUTABLE = 126
 _FRAME = re.compile(r"^\s+at |^\s+File \"|^\s*\^+\s*$")
 #: what package managers print when the registry cannot be reached
 _NETWORK = re.compile(r"E(?:AI_AGAIN|NOTFOUND|CONNREFUSED|CONNRESET|TIMEDOUT|NETUNREACH)\b|"
@@ -64,8 +65,9 @@ class BuildRun:
     output_dir: Path | None = None
     #: the install could not reach its package registry (the tool could not look; no finding)
     unreachable: str | None = None
-    #: the program a failed phase starts with is not on this machine's PATH (no finding either;
-    #: a project binary missing from the clean install is a finding)
+    #: the program a failed phase starts with is not on this machine's PATH, or is a program of
+    #: this machine this user may not run (no finding either; a project binary missing from the
+    #: clean install, or committed without its executable bit, is a finding)
     missing_tool: str | None = None
 
     @property
@@ -164,15 +166,23 @@ async def _phases(plan: BuildPlan, where: Path, production: Mapping[str, str], l
     return done
 
 
-def _missing_tool(failed: PhaseResult | None) -> str | None:
-    if failed is None or failed.returncode != _NOT_FOUND:
+def _missing_tool(failed: PhaseResult | None, checkout: Path) -> str | None:
+    if failed is None or failed.returncode not in (_NOT_FOUND, _NOT_EXECUTABLE):
         return None
     try:
         words = shlex.split(failed.command)
     except ValueError:  # unbalanced quotes: the shell said so already
         return None
     first = words[0] if words else ""
-    return first if first and shutil.which(first) is None else None
+    if not first:
+        return None
+    if failed.returncode == _NOT_FOUND:
+        return first if shutil.which(first) is None else None
+    # a program of this machine (absolute, outside the checkout) this user may not run; a
+    # committed script without its executable bit fails on the platform too
+    path = Path(first)
+    inside = path.is_absolute() and path.resolve().is_relative_to(checkout.resolve())
+    return first if path.is_absolute() and not inside and not os.access(path, os.X_OK) else None
 
 
 def new_log(root: Path) -> Path:
@@ -250,7 +260,7 @@ async def _session(*, repo: GitRepo, project: Path, plan: BuildPlan,
         yield BuildRun(plan=plan, commit=commit, phases=tuple(phases), log=log, log_tail=tail,
                        failed_phase=failed, needed_files=tuple(needed), checkout=where,
                        unreachable=unreachable.group(0) if unreachable else None,
-                       missing_tool=_missing_tool(failed),
+                       missing_tool=_missing_tool(failed, dest),
                        output_dir=output if output is not None and output.exists() else None)
     finally:
         if clone is not None and not clone.done():

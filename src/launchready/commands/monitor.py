@@ -197,7 +197,7 @@ def _daemon(config: Config, args: argparse.Namespace, location: str | None) -> i
                           web=not args.no_web, location=location)
         await serve(monitor, stop)
 
-    # the daemon runs on uvloop when the optional `fast` extra is installed
+    # the daemon runs on uvloop where it is installed (a default dependency off Windows)
     with asyncio.Runner(loop_factory=fast_loop_factory()) as runner:
         runner.run(main())
     return 0

@@ -1,4 +1,4 @@
-"""``launchready secrets [PATH...] [--history] [--since REV] [--bundle DIR_OR_URL]``.
+"""``launchready secrets [PATH...] [--history] [--since REV] [--bundle DIR_OR_URL] [--staged]``.
 
 Scans files (SEC001, SEC006), git history (SEC002) and built bundles or live pages (SEC003).
 Works without a config file when given paths. A PATH that does not exist is a usage error
@@ -18,6 +18,7 @@ from launchready.checks.secrets.repo import RepoSecrets
 from launchready.config.models import Config
 from launchready.errors import UsageError
 from launchready.pipeline import load_command_config, run_command
+from launchready.probes.git import repo_root
 from launchready.secrets.redact import safe_path
 
 IDS = RepoSecrets.rule_ids + BundleSecrets.rule_ids
@@ -33,10 +34,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="scan only history added after REV (implies --history)")
     parser.add_argument("--bundle", action="append", default=[], metavar="DIR_OR_URL",
                         help="built frontend directory or live URL to scan (repeatable)")
+    parser.add_argument("--staged", action="store_true",
+                        help="scan only the lines the next commit adds, read from the git "
+                             "index (for pre-commit hooks)")
 
 
 def families_for(args: argparse.Namespace, config: Config) -> list[CheckFamily[Any]]:
     """The configured check families for these arguments."""
+    if getattr(args, "staged", False):
+        if args.history or args.since or args.bundle:
+            raise UsageError("--staged scans the git index only; drop --history, --since "
+                             "and --bundle")
+        if repo_root(args.paths[0] if args.paths else ".") is None:
+            raise UsageError("--staged: not inside a git repository")
+        return [RepoSecrets(paths=list(args.paths) or ["."], history=False, staged=True)]
     paths = list(args.paths) or (None if config.secrets else ["."])
     history = True if (args.history or args.since) else (None if config.secrets else False)
     fams: list[CheckFamily[Any]] = [RepoSecrets(paths=paths, history=history,

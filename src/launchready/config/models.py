@@ -585,10 +585,6 @@ class MaintenanceWindow(_Model):
         return self
 
 
-# well-known public anycast resolvers on three networks, answering TCP on 53
-DEFAULT_CANARIES = ("1.1.1.1:53", "8.8.8.8:53", "9.9.9.9:53")
-
-
 def _canary(value: str) -> str:
     host, sep, port = value.rpartition(":")
     if not sep or not host.strip("[]") or not port.isdigit() or not 0 < int(port) < 65536:
@@ -615,7 +611,7 @@ class MonitorConfig(_Model):
     heartbeat_interval: str = "60s"
     # HOST:PORT reached by TCP connect to tell "the monitor lost its network" from "every
     # target is down"; [] never declares the monitor offline
-    canaries: list[str] = Field(default_factory=lambda: list(DEFAULT_CANARIES))
+    canaries: list[str] = Field(default_factory=list)
     maintenance: list[MaintenanceWindow] = Field(default_factory=list)
     checks: list[MonitorCheck] = Field(default_factory=list)
     alerts: list[AlertRoute] = Field(default_factory=list)

@@ -10,7 +10,9 @@ tagged ``v1.0.0`` with ``[build] rollback`` recorded in the config.
 
 from __future__ import annotations
 
+import os
 import shlex
+import shutil
 import sys
 from pathlib import Path
 
@@ -79,8 +81,15 @@ ROLLBACK = "git revert --no-edit BAD_COMMIT && git push"
 
 
 def build_command() -> str:
-    """The demo's ``[build] command``: this Python running the repository's build script."""
-    return f"{shlex.quote(sys.executable)} build.py"
+    """The demo's ``[build] command``: this Python running the repository's build script, or
+    the ``python3`` on PATH when this user cannot start this Python by its path."""
+    python = sys.executable
+    if not os.access(python, os.X_OK):
+        # an interpreter under another user's home, started through a path this user cannot
+        # traverse (setpriv keeps root's capabilities for that one exec): the build's shell
+        # cannot start it, any Python 3 runs the build script
+        python = shutil.which("python3") or shutil.which("python") or python
+    return f"{shlex.quote(python)} build.py"
 
 
 def _git(path: Path, *args: str) -> None:

@@ -219,6 +219,8 @@ def _templates(canonical: str | None) -> list[str]:
         '#   { name = "auth flow", flow = "smoke" },',
         "# ]",
         '# alerts = [{ url = "${SLACK_ALERT_URL}" }]',
+        "# evidence that the monitor's own network is gone (else every failure counts as DOWN)",
+        '# canaries = ["1.1.1.1:53", "8.8.8.8:53", "9.9.9.9:53"]',
         "",
         "# [handover]  # who owns what — names and places, never credentials",
         '# owners = { dns = "Sam", hosting = "Sam", email = "Alex" }',

@@ -92,13 +92,13 @@ INTERRUPT = StopToken()
 
 
 def fast_loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
-    """uvloop's event loop factory when the optional ``uvloop`` is installed, else None.
+    """uvloop's event loop factory where ``uvloop`` is installed, else None.
 
     Pass it to ``asyncio.Runner(loop_factory=...)``; None means the default loop. uvloop
     roughly halves the engine's CPU per request (see ``bench/perf_bench.py``).
     """
     try:
-        import uvloop  # noqa: PLC0415 - optional dependency
+        import uvloop  # noqa: PLC0415 - not installed on Windows and non-CPython
     except ImportError:
         return None
     factory: Callable[[], asyncio.AbstractEventLoop] = uvloop.new_event_loop

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from launchready.probes.project import ProjectFiles
+from launchready.probes.files import ProjectFiles
 
 if TYPE_CHECKING:
     # the probe modules pull in aiohttp, dnspython and cryptography: `launchready.probes.git`

@@ -16,15 +16,32 @@ env file             1 MiB
 CA bundle            4 MiB
 e-mail message       25 MiB
 ==================  ==========
+
+:class:`ProjectFiles` is the files probe on ``Context.probes.files``: the door through which
+the env, db and perf families read the checkout (env files and templates, the source tree, the
+slow-query log, the perf baseline), so a test can hand in another reader and those families
+hold no file I/O of their own. Its readers live beside the formats they parse
+(``envcontract``, ``perf.baseline``, ``probes.db``) and read capped through
+:func:`read_capped`; every method is synchronous, for a family's worker thread.
 """
 
 from __future__ import annotations
 
 import os
 import stat
+from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from launchready.errors import ProbeError
+
+if TYPE_CHECKING:
+    # the readers pull in tree-sitter grammars and python-dotenv: a run without env checks
+    # must not pay for them
+    from launchready.envcontract.declarations import ProjectDeclarations
+    from launchready.envcontract.facts import EnvSnapshot, Skipped, SourceScan
+    from launchready.perf.baseline import Baseline
+    from launchready.probes.db import StatementStat
 
 CONFIG_LIMIT = 1 << 20
 FINDINGS_BASELINE_LIMIT = 16 << 20
@@ -91,3 +108,51 @@ def read_capped(path: str | Path, *, limit: int, what: str) -> bytes:
         raise UnreadableFile(f"{shown} cannot be read: {exc.strerror}") from None
     finally:
         os.close(fd)
+
+
+class ProjectFiles:
+    """Reads of the checkout's files; stateless, one per run."""
+
+    def env_file(self, path: Path, label: str | None = None) -> EnvSnapshot:
+        """A dotenv file or platform JSON export; ProbeError when it cannot be read."""
+        from launchready.envcontract.envfiles import load_env_file  # noqa: PLC0415 - see above
+
+        return load_env_file(path, label)
+
+    def env_text(self, path: Path) -> str | Skipped:
+        """The text of an env file, or why it was not read."""
+        from launchready.envcontract.declarations import read_env_text  # noqa: PLC0415
+
+        return read_env_text(path)
+
+    def declarations(self, base: Path, extra: Iterable[Path] = ()) -> ProjectDeclarations:
+        """The variables the project's templates (``.env.example`` …) declare."""
+        from launchready.envcontract.declarations import read_declarations  # noqa: PLC0415
+
+        return read_declarations(base, extra)
+
+    def source_scan(self, roots: Sequence[Path], base: Path | None = None) -> SourceScan:
+        """What the Python and JS/TS source under ``roots`` reads and calls (never run)."""
+        from launchready.envcontract.scan import scan_tree  # noqa: PLC0415
+
+        return scan_tree(roots, base)
+
+    def pg_log(self, path: str) -> tuple[tuple[StatementStat, ...], str | None]:
+        """Statement durations of a PostgreSQL log (``log_min_duration_statement``), read line
+        by line, and why the log could not be read (None when it could)."""
+        from launchready.probes.db import parse_pg_log  # noqa: PLC0415
+
+        try:
+            # streamed, so a large log costs no memory; a FIFO or device is never opened
+            if not stat.S_ISREG(os.stat(path).st_mode):
+                return (), f"{path} is not a regular file"
+            with Path(path).open(encoding="utf-8", errors="replace") as fh:
+                return parse_pg_log(fh), None
+        except OSError as exc:
+            return (), f"cannot read {path}: {exc.strerror}"
+
+    def perf_baseline(self, path: str) -> Baseline:
+        """A perf baseline file; BaselineError when it cannot be used."""
+        from launchready.perf.baseline import load  # noqa: PLC0415
+
+        return load(path)

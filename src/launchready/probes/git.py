@@ -152,9 +152,14 @@ class GitRepo:
         return {"GIT_DIR": str(self.view), "GIT_WORK_TREE": str(self.top)}
 
     def run(self, args: Sequence[str], *, timeout: float = 120.0,
-            check: bool = True) -> bytes:
-        """Like :func:`run_git`, in the work tree, through the private git dir."""
-        return run_git(self.top, args, timeout=timeout, check=check, env=self._env)
+            check: bool = True, index_file: str | None = None) -> bytes:
+        """Like :func:`run_git`, in the work tree, through the private git dir.
+
+        ``index_file`` reads that index instead of the repository's (``GIT_INDEX_FILE``: in a
+        pre-commit hook of ``git commit -a`` or ``git commit PATH`` it is a temporary file).
+        """
+        env = self._env if index_file is None else {**self._env, "GIT_INDEX_FILE": index_file}
+        return run_git(self.top, args, timeout=timeout, check=check, env=env)
 
     def stream(self, args: Sequence[str]) -> AbstractContextManager[IO[bytes]]:
         """Like :func:`stream_git`, through the private git dir."""

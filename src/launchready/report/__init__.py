@@ -11,7 +11,7 @@ import enum
 from typing import assert_never
 
 from launchready.model import Report
-from launchready.report import html, json_out, junit, markdown, sarif, terminal
+from launchready.report import codeclimate, html, json_out, junit, markdown, sarif, terminal
 
 __all__ = ["Format", "render"]
 
@@ -25,6 +25,7 @@ class Format(enum.StrEnum):
     JSON = "json"
     SARIF = "sarif"
     JUNIT = "junit"
+    CODECLIMATE = "codeclimate"
 
 
 def render(report: Report, fmt: Format, *, color: bool = False, width: int = 100,
@@ -44,5 +45,7 @@ def render(report: Report, fmt: Format, *, color: bool = False, width: int = 100
             return sarif.render(report)
         case Format.JUNIT:
             return junit.render(report)
+        case Format.CODECLIMATE:
+            return codeclimate.render(report)
         case _:
             assert_never(fmt)

@@ -141,7 +141,9 @@ class CleanBuildChecks(CheckFamily[BuildObservations]):
             reason = (f"the install could not reach its package registry ({run.unreachable}); "
                       f"see {run.log}")
         elif failed is not None and run.missing_tool:
-            reason = f"`{run.missing_tool}` is not installed on this machine; see {run.log}"
+            what = ("cannot be run by this user" if failed.returncode == 126  # sh: not executable
+                    else "is not installed on this machine")
+            reason = f"`{run.missing_tool}` {what}; see {run.log}"
         if reason is not None:
             # the machine could not build: that says nothing about the product
             return Outcome(tables=tuple(tables), errors=dict.fromkeys(self.rule_ids, reason))

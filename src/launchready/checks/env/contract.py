@@ -88,7 +88,7 @@ from launchready.envcontract.platforms import provided_by, read_by_library
 from launchready.errors import ProbeError
 from launchready.grammar import plural
 from launchready.model import Finding, Location, Severity, Table
-from launchready.probes.project import ProjectFiles
+from launchready.probes.files import ProjectFiles
 
 PRODUCTION_NAMES = frozenset({"production", "prod", "live"})
 DEVELOPMENT_NAMES = frozenset({"development", "dev", "local", "test"})

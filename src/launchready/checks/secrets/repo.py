@@ -29,6 +29,9 @@ line in a commit that a later commit removed (SEC002).
 
 A shallow or single-branch clone or any git error is reported as "incomplete history" (check
 status error), never as a clean history.
+
+``launchready secrets --staged`` (the pre-commit hook) scans only the lines the next commit
+adds, read from the git index; history is not looked at there (SEC002 is skipped).
 """
 
 from __future__ import annotations
@@ -45,11 +48,12 @@ from launchready.checks.base import CheckFamily, Context, Outcome, make_finding
 from launchready.checks.catalog import meta
 from launchready.checks.secrets.common import PURGE, secret_finding, skipped_table
 from launchready.model import Finding, Location, Severity, Table
-from launchready.probes.git import repo_root
+from launchready.probes.git import GitError, repo_root
 from launchready.secrets.allow import Excludes, GitleaksIgnore
 from launchready.secrets.history import HistoryScan, scan_history
 from launchready.secrets.redact import safe_path
 from launchready.secrets.scanner import Scanner
+from launchready.secrets.staged import scan_staged
 from launchready.secrets.tree import TreeScan, read_capped, scan_tree
 
 ENV_TEMPLATES = (".env.example", ".env.sample", ".env.template", ".env.dist", ".env.defaults",
@@ -84,10 +88,12 @@ class RepoSecrets(CheckFamily[RepoObservations]):
     network = False
 
     def __init__(self, *, paths: list[str] | None = None, history: bool | None = None,
-                 since: str | None = None) -> None:
+                 since: str | None = None, staged: bool = False) -> None:
         self.paths = paths
         self.history = history
         self.since = since
+        #: scan only the lines the next commit adds (the git index), not the working tree
+        self.staged = staged
 
     def skip_reason(self, ctx: Context) -> str | None:
         if self.paths is None and ctx.config.secrets is None:
@@ -110,6 +116,9 @@ class RepoSecrets(CheckFamily[RepoObservations]):
         conf = ctx.config.secrets
         excludes = Excludes(user=tuple(conf.exclude), defaults=conf.exclude_defaults) \
             if conf is not None else Excludes()
+        if self.staged:
+            return RepoObservations(tree=self._staged(targets, scanner, ctx), history=None,
+                                    ignore=_gitleaksignore(targets))
         want_history = self.history if self.history is not None else (
             ctx.config.secrets.history if ctx.config.secrets else False)
         missing = tuple(safe_path(str(t)) for t in targets if not os.path.lexists(t))
@@ -131,6 +140,16 @@ class RepoSecrets(CheckFamily[RepoObservations]):
             tree = scan_tree(targets, scanner, excludes=excludes)
             history = later.result()
         return RepoObservations(tree=tree, history=history, missing=missing, ignore=ignore)
+
+    @staticmethod
+    def _staged(targets: list[Path], scanner: Scanner, ctx: Context) -> TreeScan:
+        top = repo_root(targets[0])
+        if top is None:
+            raise GitError(f"{safe_path(str(targets[0]))} is not inside a git repository")
+        spec = [rel for rel in (os.path.relpath(t.resolve(), top.resolve()) for t in targets)
+                if rel != "."]
+        return scan_staged(top, scanner, pathspec=spec,
+                           index_file=ctx.environ.get("GIT_INDEX_FILE"))
 
     def evaluate(self, obs: RepoObservations, ctx: Context) -> Outcome:
         findings: list[Finding] = []
@@ -219,6 +238,9 @@ class RepoSecrets(CheckFamily[RepoObservations]):
         not_scanned = skipped_table("Files not scanned for secrets", obs.tree.skipped)
         if not_scanned is not None:
             tables.append(not_scanned)
+        if self.staged:
+            skipped = {**skipped,
+                       "SEC002": "history not scanned: --staged reads only the git index"}
         return Outcome(findings=tuple(findings), tables=tuple(tables), errors=errors,
                        skipped=skipped)
 
