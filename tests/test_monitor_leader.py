@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import psycopg
+from aiohttp import web
 
 from launchready.commands import monitor as monitor_command
 from launchready.config.models import Config
@@ -26,6 +28,23 @@ def _database(postgres: PgServer, name: str) -> str:
     postgres.psql(f"DROP DATABASE IF EXISTS {name}")
     postgres.psql(f"CREATE DATABASE {name}")
     return postgres.url(name)
+
+
+def _sent(url: str, prefix: str) -> list[str]:
+    """Titles of the messages delivered (the outbox rows: a digest groups several)."""
+    with psycopg.connect(url) as conn:
+        rows = conn.execute("SELECT title FROM outbox WHERE status = 'sent' AND title LIKE %s "
+                            "ORDER BY id", (prefix + "%",)).fetchall()
+    return [t for (t,) in rows]
+
+
+async def _wait_sent(url: str, prefix: str, timeout: float) -> list[str]:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not (titles := await asyncio.to_thread(_sent, url, prefix)):
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"no {prefix} delivered within {timeout}s")
+        await asyncio.sleep(0.1)
+    return titles
 
 
 def _config(url: str, port: int, hook_port: int) -> Config:
@@ -69,7 +88,7 @@ def test_three_locations_one_leader_one_down_one_recovery(tmp_path: Path,
                 first = leaders()[0]
                 await asyncio.sleep(1.5)
                 target.status = 500
-                await wait_for(lambda: hook.titles("[DOWN]") != [], timeout=15)
+                await _wait_sent(url, "[DOWN]", 15)
                 await asyncio.sleep(2.0)  # the other nodes saw it fail too: still one DOWN
                 # the leader leaves (a clean stop gives the lease up); another takes over
                 await nodes[first].stop(2.0)
@@ -77,27 +96,29 @@ def test_three_locations_one_leader_one_down_one_recovery(tmp_path: Path,
                 second = leaders()[0]
                 await asyncio.sleep(2.0)
                 target.status = 200
-                await wait_for(lambda: hook.titles("[RECOVERED]") != [], timeout=15)
+                await _wait_sent(url, "[RECOVERED]", 15)
                 await asyncio.sleep(2.0)
                 store = nodes[second].store
                 assert store is not None
                 live = await current_leader(store, datetime.now(UTC))
                 printed = await monitor_command.status(config)
+                titles = await asyncio.to_thread(_sent, url, "[")
                 return {"printed": printed, "first": first, "second": second, "live": live,
-                        "downs": hook.titles("[DOWN]"), "ups": hook.titles("[RECOVERED]")}
+                        "titles": titles, "delivered": len(hook.delivered)}
 
     out = asyncio.run(scenario())
     assert out["first"] != out["second"]
+    # the first leader's location is not announced: the new leader had not heard it yet
+    assert out["titles"] == ["[DOWN] api", "[RECOVERED] api"], out["titles"]
+    assert out["delivered"] == 2
     assert out["live"] is not None and out["second"] in out["live"].holder
     printed = "\n".join(out["printed"])
     assert f"leader: {out['live'].holder}" in printed
     assert f"node {out['first']}: not running" in printed
     assert all(f"node {loc}: {out['live'].holder.split()[0]}" in printed
                for loc in LOCATIONS if loc != out["first"])
-    assert len(out["downs"]) == 1, out["downs"]
-    assert len(out["ups"]) == 1, out["ups"]
     with psycopg.connect(url) as conn:
-        by_location = dict(conn.execute(
+        by_location: dict[str, int] = dict(conn.execute(
             "SELECT location, COUNT(*) FROM results GROUP BY location").fetchall())
         incidents = conn.execute("SELECT COUNT(*), COUNT(ended) FROM incidents").fetchone()
         sent = conn.execute("SELECT COUNT(*) FROM outbox WHERE status = 'sent'").fetchone()
@@ -108,3 +129,82 @@ def test_three_locations_one_leader_one_down_one_recovery(tmp_path: Path,
     # stopped cleanly: every writer lease and the leader lease were given up
     assert {k for (k,) in lease_rows} <= {f"lease:{LEADER_LEASE}"} | {
         f"lease:writer:{loc}" for loc in LOCATIONS}
+
+
+@contextlib.asynccontextmanager
+async def _targets(count: int) -> AsyncIterator[tuple[list[Target], int]]:
+    """``count`` switchable targets on 127.0.0.1, 127.0.0.2... sharing one port, so each
+    location's node can be pointed at its own with ``--resolve``."""
+    targets = [Target() for _ in range(count)]
+    runners: list[web.AppRunner] = []
+    port = 0
+    try:
+        for i, target in enumerate(targets):
+            app = web.Application()
+            app.router.add_get("/health", target.handle)
+            runner = web.AppRunner(app, access_log=None)
+            await runner.setup()
+            runners.append(runner)
+            await web.TCPSite(runner, f"127.0.0.{i + 1}", port).start()
+            port = port or int(runner.addresses[0][1])
+        yield targets, port
+    finally:
+        for runner in runners:
+            await runner.cleanup()
+
+
+def test_quorum_one_location_alone_raises_nothing_and_a_dead_node_is_announced(
+        postgres: PgServer) -> None:
+    url = _database(postgres, "monitor_quorum")
+    hook = Hook()
+
+    async def scenario() -> dict[str, list[str]]:
+        async with _targets(3) as (targets, port), webhook(hook) as hook_port:
+            base = _config(url, port, hook_port).model_dump(mode="json")
+            base["monitor"]["checks"][0]["url"] = f"http://api.test:{port}/health"
+            # probed from two locations only; the leader (the first node) decides it anyway
+            base["monitor"]["checks"].append({**base["monitor"]["checks"][0], "name": "inner",
+                                              "locations": ["us-east", "ap-south"]})
+            for route in base["monitor"]["alerts"]:
+                route["url"] = f"json://127.0.0.1:{hook_port}/hook"
+            nodes: dict[str, Monitor] = {}
+            async with contextlib.AsyncExitStack() as stack:
+                for i, loc in enumerate(LOCATIONS):
+                    cfg = Config.model_validate({**base, "network": {
+                        **base["network"], "resolve": [f"api.test:{port}:127.0.0.{i + 1}"]}})
+                    nodes[loc] = Monitor(config=cfg, web=False, location=loc)
+                    await nodes[loc].start()
+                    stack.push_async_callback(nodes[loc].stop, 2.0)
+                leader = next(loc for loc, n in nodes.items()
+                              if n.leadership is not None and n.leadership.leading)
+                assert leader == "eu-west"  # started first, it took the free lease
+                others = [loc for loc in LOCATIONS if loc != leader]
+                await asyncio.sleep(2.5)
+                # the target fails as seen from one location only: no quorum, no alert
+                targets[LOCATIONS.index(others[0])].status = 500
+                await asyncio.sleep(4.0)
+                alone = await asyncio.to_thread(_sent, url, "[DOWN]")
+                # a second location sees it fail: 2 of 3, DOWN
+                targets[LOCATIONS.index(leader)].status = 500
+                await _wait_sent(url, "[DOWN]", 10)
+                for target in targets:
+                    target.status = 200
+                await _wait_sent(url, "[RECOVERED]", 10)
+                # a node that stops reporting is announced once and left out of the count
+                await nodes[others[1]].stop(2.0)
+                await _wait_sent(url, "[LOCATION OFFLINE]", 10)
+                await asyncio.sleep(2.0)
+                return {"alone": alone, "titles": await asyncio.to_thread(_sent, url, "["),
+                        "dead": [others[1]]}
+
+    out = asyncio.run(scenario())
+    assert out["alone"] == []
+    kinds = sorted(t.split("]")[0] + "]" for t in out["titles"])
+    assert kinds == ["[DOWN]", "[LOCATION OFFLINE]", "[RECOVERED]"], out["titles"]
+    assert f"[LOCATION OFFLINE] {out['dead'][0]}" in out["titles"]
+    with psycopg.connect(url) as conn:
+        inner = conn.execute("SELECT state FROM states WHERE check_name = 'inner'").fetchone()
+        probed = conn.execute("SELECT DISTINCT location FROM results "
+                              "WHERE check_name = 'inner'").fetchall()
+    assert inner == ("up",)  # decided by eu-west from the others' results
+    assert {loc for (loc,) in probed} == {"us-east", "ap-south"}

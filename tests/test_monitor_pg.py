@@ -69,3 +69,28 @@ def test_pg_connection_lost_is_reconnected_and_writes_resume(postgres: PgServer)
             await store.close()
 
     assert asyncio.run(scenario()) == ["r1", "r2"]
+
+
+def test_pg_retention_folds_old_results_into_rollups(postgres: PgServer) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from launchready.monitor.store import Commit, ResultRow, open_store
+
+    url = _database(postgres, "monitor_prune")
+
+    async def scenario() -> tuple[int, int]:
+        store = await open_store(url)
+        try:
+            old = datetime.now(UTC) - timedelta(days=3)
+            for i in range(3):
+                await store.commit(Commit(result=ResultRow(
+                    check="api", at=old + timedelta(minutes=i), ok=i != 1, latency_ms=5.0)))
+            await store.prune(datetime.now(UTC), raw_retention=timedelta(hours=48),
+                              retention=timedelta(days=30))
+            return len(await store.results("api")), 0
+        finally:
+            await store.close()
+
+    assert asyncio.run(scenario())[0] == 0
+    with psycopg.connect(url) as conn:
+        assert conn.execute("SELECT SUM(runs), SUM(failures) FROM rollups").fetchone() == (3, 1)

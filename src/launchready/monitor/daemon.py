@@ -148,6 +148,7 @@ class Monitor:
         if self.writer is not None:
             await self.writer.flush()  # this node's own results first: they count too
         stored = await self.store.load()
+        self.scheduler.lead_since = time.monotonic()
         # the nodes kept running: nothing "recovered while the monitor was away"
         self.scheduler.statuses.update(
             {name: replace(s, resumed=False) for name, s in stored.items()})

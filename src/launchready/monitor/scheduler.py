@@ -20,7 +20,7 @@ import math
 import random
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -38,9 +38,10 @@ from launchready.monitor.probes import (
     run_http,
     run_tcp,
 )
+from launchready.monitor.quorum import Seen, decide
 from launchready.monitor.state import Event, EventKind, Observation, Status, advance
 from launchready.monitor.state import monitor_offline as all_offline
-from launchready.monitor.store import Commit, Message, ResultRow
+from launchready.monitor.store import Commit, Message, ResultRow, StoreError
 from launchready.monitor.timing import CheckTiming, timing
 from launchready.monitor.writer import Writer, fmt
 from launchready.probes.dns import DnsProbe
@@ -95,10 +96,12 @@ class Runner:
     policy: AddressPolicy
     session: aiohttp.ClientSession | None = None
     probe: GuardedHttpProbe | None = None
+    here: bool = True  # probed from this node's location (else only decided, by the leader)
 
 
 def build_runners(config: Config, location: str | None = None) -> dict[str, Runner]:
-    """A runner per check (per check probed from ``location``, when given). HTTP checks of
+    """A runner per check (``here`` False for a check not probed from ``location``, when
+    given: the leader still decides it from the other locations' results). HTTP checks of
     one address policy share one session: a run never reuses a connection and the shared
     session has no connection limit, so sharing changes nothing but the memory (10,000
     sessions were most of the daemon's footprint)."""
@@ -110,6 +113,8 @@ def build_runners(config: Config, location: str | None = None) -> dict[str, Runn
     runners: dict[str, Runner] = {}
     for chk in mon.checks:
         if location is not None and location not in mon.check_locations(chk):
+            runners[chk.name] = Runner(check=chk, timing=timing(chk, mon), here=False,
+                                       policy=AddressPolicy.build(allow_private=False))
             continue
         allow = chk.allow_private if chk.allow_private is not None else mon.allow_private
         policy = AddressPolicy.build(allow_private=allow, networks=chk.allow_networks)
@@ -167,6 +172,9 @@ class Scheduler:
     _canary_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     _canary_at: float | None = None  # monotonic time of the last canary probe
     _network_gone: bool = False
+    _heard: set[str] = field(default_factory=set)  # locations the leader has had results from
+    lead_since: float | None = None  # monotonic time this node became the leader
+    _gone: set[str] = field(default_factory=set)  # locations announced offline
 
     def __post_init__(self) -> None:
         self._dns = DnsProbe(resolver=self.config.network.resolver)
@@ -199,13 +207,18 @@ class Scheduler:
 
     async def round(self) -> dict[str, Outcome]:
         """Every check once, concurrently, each observed."""
-        outcomes = await asyncio.gather(*(self._run(r) for r in self.runners.values()))
-        for runner, outcome in zip(self.runners.values(), outcomes, strict=True):
+        here = [r for r in self.runners.values() if r.here]
+        outcomes = await asyncio.gather(*(self._run(r) for r in here))
+        for runner, outcome in zip(here, outcomes, strict=True):
             self._latest[runner.check.name] = (outcome.ok, outcome.network)
         offline = await self._is_offline()
-        for runner, outcome in zip(self.runners.values(), outcomes, strict=True):
-            self._observe(runner, outcome, offline)
-        return {r.check.name: o for r, o in zip(self.runners.values(), outcomes, strict=True)}
+        for runner, outcome in zip(here, outcomes, strict=True):
+            await self._observe(runner, outcome, offline)
+        if self.leads():
+            for runner in self.runners.values():
+                if not runner.here:
+                    await self._observe(runner, None, offline)
+        return {r.check.name: o for r, o in zip(here, outcomes, strict=True)}
 
     async def _run(self, runner: Runner) -> Outcome:
         chk, t = runner.check, runner.timing
@@ -247,6 +260,11 @@ class Scheduler:
                     self._idle.discard(me)
             if self.on_schedule is not None:
                 self.on_schedule(due, time.monotonic())
+            if not runner.here:
+                if self.leads():
+                    await self._observe(runner, None, self.offline)
+                slot = max(slot + 1, math.floor((time.monotonic() - t0) / t.interval) + 1)
+                continue
             try:
                 outcome = await self._run(runner)
             except asyncio.CancelledError:
@@ -257,7 +275,7 @@ class Scheduler:
                         location=self.location)))
                 raise
             self._latest[runner.check.name] = (outcome.ok, outcome.network)
-            self._observe(runner, outcome, await self._is_offline())
+            await self._observe(runner, outcome, await self._is_offline())
             self.last_round = time.monotonic()
             # next slot strictly in the future: an overrun skips slots, never bursts
             slot = max(slot + 1, math.floor((time.monotonic() - t0) / t.interval) + 1)
@@ -275,13 +293,16 @@ class Scheduler:
                 self._canary_at = time.monotonic()
         return self._network_gone
 
-    def _observe(self, runner: Runner, outcome: Outcome, offline: bool) -> None:
+    async def _observe(self, runner: Runner, outcome: Outcome | None, offline: bool) -> None:
+        """Judge one run (``outcome`` None: a check the leader decides without probing it)."""
         chk = runner.check
         now = self.clock()
         was_offline = self.offline
         self.offline = offline
         messages: list[Message] = []
-        if self.offline and not was_offline:
+        if outcome is None:
+            outcome = Outcome(ok=False, cause="")
+        elif self.offline and not was_offline:
             log.error("monitor offline: every check failed at the network level and no "
                       "canary answers; results are stored as unknown until the network "
                       "returns")
@@ -297,7 +318,12 @@ class Scheduler:
                           maintenance=in_maintenance(self.monitor, chk.name, now),
                           offline=self.offline and not outcome.ok)
         before = self.statuses.get(chk.name, Status())
-        after, events = advance(before, obs, runner.timing.policy)
+        decided, policy = obs, runner.timing.policy
+        if self.monitor.several_locations and self.leads():
+            decided, notices = await self._quorum(runner, obs, here=runner.here)
+            policy = replace(policy, failure_threshold=1, success_threshold=1)
+            messages += notices
+        after, events = advance(before, decided, policy)
         self.statuses[chk.name] = after
         opened: tuple[datetime, str] | None = None
         closed: tuple[datetime, bool] | None = None
@@ -315,7 +341,7 @@ class Scheduler:
             messages += self._broadcast(key, title, body)
         ok: bool | None = None if obs.offline else outcome.ok
         result = ResultRow(check=chk.name, at=now, ok=ok, latency_ms=outcome.latency_ms,
-                           cause=outcome.cause, location=self.location)
+                           cause=outcome.cause, location=self.location) if runner.here else None
         if not self.leads():
             # the leader's states, incidents and alerts are the ones: this node's result only
             self.writer.put(Commit(result=result, mono=time.monotonic()))
@@ -323,6 +349,50 @@ class Scheduler:
         self.writer.put(Commit(result=result, check=chk.name, status=after, opened=opened,
                                closed=closed, messages=tuple(messages),
                                mono=time.monotonic()))
+
+    async def _quorum(self, runner: Runner, obs: Observation,
+                      here: bool) -> tuple[Observation, list[Message]]:
+        """The leader's observation of a check over every location (quorum rule), and a
+        notice for each location that went offline after it had been heard from."""
+        chk, t = runner.check, runner.timing
+        p = t.policy
+        window = t.interval * max(p.failure_threshold, p.success_threshold) + t.jitter \
+            + t.timeout
+        try:
+            runs = await self.writer.store.recent_by_location(
+                chk.name, obs.at - timedelta(seconds=window))
+        except StoreError as exc:
+            log.warning("cannot read the other locations' results: %s", exc)
+            runs = {}
+        if here:  # this run is not written yet; unknown while this location is offline
+            runs.setdefault(self.location, []).insert(0, None if obs.offline else obs.ok)
+        verdict = decide(runs, locations=self.monitor.check_locations(chk),
+                         quorum=self.monitor.quorum, failure_threshold=p.failure_threshold,
+                         success_threshold=p.success_threshold)
+        messages: list[Message] = []
+        # a location is heard only from results written while this node led: right after
+        # a takeover (or a restart of every node) the window still holds results of nodes
+        # that are on their way back, and a silence there is no news
+        settled = (self.lead_since is not None
+                   and time.monotonic() - self.lead_since >= window)
+        for loc, seen in verdict.seen.items():
+            if seen is not Seen.OFFLINE:
+                if settled:
+                    self._heard.add(loc)
+                self._gone.discard(loc)
+            elif loc in self._heard and loc not in self._gone and loc != self.location:
+                self._gone.add(loc)
+                log.error("location %s offline: no result from it for %.0fs", loc, window)
+                messages += self._broadcast(
+                    f"location-offline:{loc}:{obs.at.timestamp():.0f}",
+                    f"[LOCATION OFFLINE] {loc}",
+                    f"No result has come from the monitor node in {loc} since "
+                    f"{fmt(obs.at - timedelta(seconds=window))}. It is left out of the "
+                    f"quorum until it reports again; its gap is unknown, not downtime.")
+        cause = verdict.cause if verdict.ok is not False or not obs.cause else \
+            f"{verdict.cause}; here: {obs.cause}"
+        return replace(obs, ok=bool(verdict.ok), cause=cause or obs.cause,
+                       offline=verdict.ok is None), messages
 
     def _broadcast(self, key: str, title: str, body: str) -> list[Message]:
         return [Message(dedupe=f"{key}:{i}", route=i, title=title, body=body)

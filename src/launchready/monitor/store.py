@@ -287,7 +287,9 @@ class Store:
             self._conn = None
 
     def _sql(self, sql: str) -> str:
-        return sql.replace("?", "%s") if self.dialect == "postgresql" else sql
+        # a literal % (the modulo of the hourly roll-up) is doubled for psycopg
+        return (sql.replace("%", "%%").replace("?", "%s") if self.dialect == "postgresql"
+                else sql)
 
     def _x(self, sql: str, params: Sequence[Any] = ()) -> Any:
         if self._conn is None and self._opened and self.dialect == "postgresql":
@@ -616,6 +618,19 @@ class Store:
                     for a, o, lat, c, loc in rows]
 
         return await self._run(work)
+
+    async def recent_by_location(self, check: str,
+                                 since: datetime) -> dict[str, list[bool | None]]:
+        """Each location's results of ``check`` since ``since``, newest first (None: unknown)."""
+        def work() -> dict[str, list[bool | None]]:
+            rows = self._rx("SELECT location, ok FROM results WHERE check_name = ? AND at >= ? "
+                            "ORDER BY at DESC, id DESC", (check, since.timestamp())).fetchall()
+            out: dict[str, list[bool | None]] = {}
+            for location, ok in rows:
+                out.setdefault(location, []).append(None if ok is None else bool(ok))
+            return out
+
+        return await self._read(work)
 
     async def series(self, check: str, since: datetime) -> list[LatencyPoint]:
         """Results of one check since ``since``, oldest first (unknown results left out)."""
