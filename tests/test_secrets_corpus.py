@@ -8,7 +8,6 @@ The positives are generated here, from random values of the shapes real secrets 
 
 from __future__ import annotations
 
-import hashlib
 import os
 from pathlib import Path
 
@@ -17,31 +16,20 @@ import pytest
 from launchready.checks.secrets.common import secret_finding
 from launchready.model import Severity
 from launchready.secrets.redact import value_hash
-from launchready.secrets.rules import RULES
+from launchready.secrets.rules import ALNUM, RULES, noise
 from launchready.secrets.scanner import Scanner
 
 CLEAN = Path(__file__).parent / "data" / "secrets_corpus" / "clean"
 SCANNER = Scanner()
-_ALNUM = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-
-
-def _noise(n: int, seed: str, alphabet: str = _ALNUM) -> str:
-    out: list[str] = []
-    counter = 0
-    while len(out) < n:
-        block = hashlib.sha256(f"{seed}:{counter}".encode()).digest()
-        out.extend(alphabet[b % len(alphabet)] for b in block)
-        counter += 1
-    return "".join(out[:n])
 
 
 #: value shapes of generated credentials: ``openssl rand -base64 32``, hex, alphanumeric and a
 #: password with symbols
 SHAPES = {
-    "base64": lambda seed: _noise(43, seed, _ALNUM + "+/") + "=",
-    "hex": lambda seed: _noise(40, seed, "0123456789abcdef"),
-    "alnum": lambda seed: _noise(24, seed),
-    "password": lambda seed: _noise(18, seed, _ALNUM + "-_!@^*."),
+    "base64": lambda seed: noise(43, seed, ALNUM + "+/") + "=",
+    "hex": lambda seed: noise(40, seed, "0123456789abcdef"),
+    "alnum": lambda seed: noise(24, seed),
+    "password": lambda seed: noise(18, seed, ALNUM + "-_!@^*."),
 }
 
 #: (file name, line template) — every way a literal gets assigned to a secret-named key
@@ -93,7 +81,7 @@ def _generic_positives() -> list[tuple[str, str, str, str]]:
                 value = value.replace("!", "9").replace("^", "k")
             out.append((f"{i:02d}-{shape}", path, template.format(v=value), value))
     # one secret split across literals joined with +
-    a, b = _noise(16, "cat-a"), _noise(16, "cat-b")
+    a, b = noise(16, "cat-a"), noise(16, "cat-b")
     out.append(("concat", "src/keys.ts", f'const apiKey = "{a}" + "{b}";', a + b))
     return out
 
@@ -118,15 +106,15 @@ LOCAL = [
     ("ci-service", ".github/workflows/ci.yml",
      "          DATABASE_URL: postgres://postgres:postgres@localhost:5432/test"),
     ("setup-script", "scripts/setup.sh",
-     'psql "postgres://app:' + _noise(12, "local") + '@127.0.0.1:5432/app" -c "select 1"'),
+     'psql "postgres://app:' + noise(12, "local") + '@127.0.0.1:5432/app" -c "select 1"'),
     ("commented", "docker-compose.override.yml",
-     "      # REDIS_URL: redis://default:" + _noise(16, "redis") + "@redis:6379/0"),
+     "      # REDIS_URL: redis://default:" + noise(16, "redis") + "@redis:6379/0"),
     ("placeholder", "deploy/prod.env",
      "DATABASE_URL=postgres://admin:admin@db.acme-prod.net:5432/app"),
     ("well-known", "deploy/staging.env",
      "RABBITMQ_URL=amqp://guest:guest@mq.acme-staging.net:5672/"),
     ("notebook", "README.md",
-     "    http://127.0.0.1:8888/?token=" + _noise(48, "nb", "0123456789abcdef")),
+     "    http://127.0.0.1:8888/?token=" + noise(48, "nb", "0123456789abcdef")),
 ]
 
 
@@ -172,7 +160,7 @@ def test_local_defaults_are_low_with_the_reason(label: str, path: str, line: str
 
 @pytest.mark.parametrize("line", [
     "SENTRY_DSN=https://1234abcd:5678ef@sentry.example.com/30",
-    "see https://deploy:" + _noise(12, "doc") + "@registry.example.org/v2/",
+    "see https://deploy:" + noise(12, "doc") + "@registry.example.org/v2/",
     "DATABASE_URL=postgres://postgres:changethis@db.acme-prod.net:5432/app",
 ], ids=["sentry-doc", "registry-doc", "placeholder-password"])
 def test_documentation_hosts_and_placeholders_are_no_finding(line: str) -> None:
@@ -180,7 +168,7 @@ def test_documentation_hosts_and_placeholders_are_no_finding(line: str) -> None:
 
 
 def test_firebase_web_config_key_is_low() -> None:
-    key = "AI" + "za" + _noise(35, "firebase")
+    key = "AI" + "za" + noise(35, "firebase")
     text = (f'const firebaseConfig = {{\n  apiKey: "{key}",\n'
             '  authDomain: "acme-dash.firebaseapp.com",\n};\n')
     (m,) = SCANNER.scan(text.encode(), "src/firebase.ts")
@@ -188,7 +176,7 @@ def test_firebase_web_config_key_is_low() -> None:
 
 
 def test_generic_values_in_documentation_are_low() -> None:
-    line = 'Set `"token": "' + _noise(24, "docs") + '"` in the request body.'
+    line = 'Set `"token": "' + noise(24, "docs") + '"` in the request body.'
     (m,) = SCANNER.scan(line.encode(), "docs/api/webhooks.mdx")
     assert m.rule.id == "generic-secret" and m.note.startswith("in documentation")
     (m,) = SCANNER.scan(line.encode(), "src/webhooks.ts")

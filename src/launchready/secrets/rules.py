@@ -28,8 +28,8 @@ from launchready.secrets.values import shannon_entropy
 _B62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
 
-_ALNUM = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-_B64 = _ALNUM + "+/"
+ALNUM = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+_B64 = ALNUM + "+/"
 _HEX = "0123456789abcdef"
 
 
@@ -37,7 +37,7 @@ def _cat(*parts: str) -> str:
     return "".join(parts)
 
 
-def _noise(n: int, seed: str, alphabet: str = _ALNUM) -> str:
+def noise(n: int, seed: str, alphabet: str = ALNUM) -> str:
     """``n`` deterministic random-looking characters (example values that are no one's key)."""
     out: list[str] = []
     counter = 0
@@ -269,8 +269,8 @@ RULES: tuple[Rule, ...] = (
         group=1, keywords=("aws",), min_entropy=4.0,
         rotation="AWS: create a new access key pair for the IAM user, deploy it, deactivate "
                  "and delete the old pair; check CloudTrail for calls made with it.",
-        tp=("AWS_SECRET_ACCESS_KEY=" + _noise(40, "aws1", _B64),
-            'aws_secret_key: "' + _noise(40, "aws2", _B64) + '"'),
+        tp=("AWS_SECRET_ACCESS_KEY=" + noise(40, "aws1", _B64),
+            'aws_secret_key: "' + noise(40, "aws2", _B64) + '"'),
         fp=("AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
             "aws_secret_access_key = ${AWS_SECRET_ACCESS_KEY}",
             "AWS_SECRET_ACCESS_KEY=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"),
@@ -292,7 +292,7 @@ RULES: tuple[Rule, ...] = (
         keywords=("github_pat_",), min_entropy=4.0, show_prefix=11,
         rotation="GitHub: Settings > Developer settings > Fine-grained tokens > revoke it, "
                  "create a replacement limited to the repositories it needs.",
-        tp=(_cat("github", "_pat_", _noise(22, "ghf1"), "_", _noise(59, "ghf2")),),
+        tp=(_cat("github", "_pat_", noise(22, "ghf1"), "_", noise(59, "ghf2")),),
         fp=("github_pat_" + "a" * 22 + "_" + "b" * 59, "github_pat_<your-token>"),
     ),
     Rule(
@@ -304,10 +304,10 @@ RULES: tuple[Rule, ...] = (
         min_entropy=3.5, show_prefix=6,
         rotation="GitLab: User settings > Access tokens > revoke the token, create a new one "
                  "with the minimum scopes and expiry; check the audit events.",
-        tp=(_cat("GITLAB_TOKEN=", "glpat", "-", _noise(20, "gl")),
-            _cat("CI_JOB_TOKEN: ", "glcbt", "-64_", _noise(20, "glcbt")),
-            _cat("runner_token = '", "GR1348", "941", _noise(20, "glrr"), "'"),
-            _cat("gitlab_oauth_secret=", "gloas", "-", _noise(64, "gloas"))),
+        tp=(_cat("GITLAB_TOKEN=", "glpat", "-", noise(20, "gl")),
+            _cat("CI_JOB_TOKEN: ", "glcbt", "-64_", noise(20, "glcbt")),
+            _cat("runner_token = '", "GR1348", "941", noise(20, "glrr"), "'"),
+            _cat("gitlab_oauth_secret=", "gloas", "-", noise(64, "gloas"))),
         fp=("glpat-xxxxxxxxxxxxxxxxxxxx", "glpat-" + "A" * 20),
     ),
     Rule(
@@ -317,7 +317,7 @@ RULES: tuple[Rule, ...] = (
         validate=_slack_ok, show_prefix=5,
         rotation="Slack: api.slack.com/apps > your app > OAuth & Permissions > revoke tokens, "
                  "reinstall the app to issue new ones; check the workspace access logs.",
-        tp=(_cat("SLACK_BOT_TOKEN=", "xox", "b-2401763528-5830126487913-", _noise(24, "slk")),
+        tp=(_cat("SLACK_BOT_TOKEN=", "xox", "b-2401763528-5830126487913-", noise(24, "slk")),
             _cat("xox", "p-1234509876-2345610987-3456721098-", "a3f9c2e7b1d84f6a9c0e5b7d2f1a8c3e")),
         fp=("xoxb-your-token-here", "xoxb-123456-xxxxxxxxxxxx",
             "xoxp-1234567890-1234567890-1234567890-####"),
@@ -330,7 +330,7 @@ RULES: tuple[Rule, ...] = (
         rotation="Slack: api.slack.com/apps > Incoming Webhooks > remove the webhook and add a "
                  "new one; anyone with the URL can post to the channel.",
         tp=(_cat("https://hooks.slack", ".com/services/", "T04AB7CD9/B05EF8GH1/",
-                 _noise(24, "slkhook")),),
+                 noise(24, "slkhook")),),
         fp=("https://hooks.slack.com/services/T00000000/B00000000/XXXXXXXXXXXXXXXXXXXXXXXX",
             "https://hooks.slack.com/services/your-webhook"),
     ),
@@ -380,7 +380,7 @@ RULES: tuple[Rule, ...] = (
         keywords=("sg.",), min_entropy=4.0, show_prefix=3,
         rotation="SendGrid: Settings > API Keys > delete the key, create a new restricted key "
                  "(Mail Send only) and check Activity for mail you did not send.",
-        tp=(_cat("SENDGRID_API_KEY=", "SG", ".", _noise(22, "sg1"), ".", _noise(43, "sg2")),),
+        tp=(_cat("SENDGRID_API_KEY=", "SG", ".", noise(22, "sg1"), ".", noise(43, "sg2")),),
         fp=("SG.xxxxxxxxxxxxxxxxxxxxxx.xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
             "SG.table.column"),
     ),
@@ -420,7 +420,7 @@ RULES: tuple[Rule, ...] = (
         min_entropy=4.0, show_prefix=8,
         rotation="OpenAI: platform.openai.com > API keys > revoke the key, create a new "
                  "project-scoped key, and check Usage for spend you did not make.",
-        tp=(_cat("OPENAI_API_KEY=", "sk", "-proj-", _noise(48, "oai")),
+        tp=(_cat("OPENAI_API_KEY=", "sk", "-proj-", noise(48, "oai")),
             _cat("sk", "-Qk3Lm8Rz2Vx7Nw4Tb9Yc", "T3Blbk", "FJHd6Jf0Gs5Ae2Ku7Tw3Qi")),
         fp=("sk-proj-your-key-goes-here-xxxxxxxxxxxxxxxxxxxxxxxx", "sk-1234"),
     ),
@@ -430,9 +430,9 @@ RULES: tuple[Rule, ...] = (
         group=1, keywords=("sk-ant-",), min_entropy=4.0, show_prefix=7,
         rotation="Anthropic: console.anthropic.com > Settings > API keys > disable and delete "
                  "the key, create a new one, and check Usage.",
-        tp=(_cat("ANTHROPIC_API_KEY=", "sk-", "ant-api03-", _noise(93, "ant"), "AA"),),
+        tp=(_cat("ANTHROPIC_API_KEY=", "sk-", "ant-api03-", noise(93, "ant"), "AA"),),
         fp=("sk-ant-api03-xxxxxxxx", "sk-ant-api03-<your-key>",
-            _cat("sk-", "ant-api03-", _noise(93, "ant"), "Qz")),
+            _cat("sk-", "ant-api03-", noise(93, "ant"), "Qz")),
     ),
     Rule(
         id="google-api-key", title="Google API key", provider="google",
@@ -441,7 +441,7 @@ RULES: tuple[Rule, ...] = (
         context=_firebase_context,
         rotation="Google Cloud: APIs & Services > Credentials > regenerate the key, then "
                  "restrict it (HTTP referrers or IPs, and the APIs it may call).",
-        tp=(_cat("GOOGLE_API_KEY=", "AI", "za", _noise(35, "gapi")),),
+        tp=(_cat("GOOGLE_API_KEY=", "AI", "za", noise(35, "gapi")),),
         fp=("AIzaxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "AIzaSy-short"),
     ),
     Rule(
@@ -462,7 +462,7 @@ RULES: tuple[Rule, ...] = (
         rotation="Azure: Storage account > Security + networking > Access keys > rotate the "
                  "key that leaked (use the other key meanwhile); prefer SAS or managed identity.",
         tp=(_cat("DefaultEndpointsProtocol=https;AccountName=acme;AccountKey=",
-                 _noise(86, "azure", _B64), "==;"),),
+                 noise(86, "azure", _B64), "==;"),),
         fp=("AccountKey=" + "A" * 86 + "==", "AccountKey=<storage-key>"),
     ),
     Rule(
@@ -481,7 +481,7 @@ RULES: tuple[Rule, ...] = (
         show_prefix=5,
         rotation="PyPI: Account settings > API tokens > remove the token, create a "
                  "project-scoped one (or use trusted publishing), check recent releases.",
-        tp=(_cat("password = ", "pypi-", "AgEIcHlwaS5vcmc", _noise(60, "pypi")),),
+        tp=(_cat("password = ", "pypi-", "AgEIcHlwaS5vcmc", noise(60, "pypi")),),
         fp=("pypi-AgEIcHlwaS5vcmc", "pypi-token-goes-here"),
     ),
     Rule(
@@ -550,9 +550,9 @@ RULES: tuple[Rule, ...] = (
         rotation="Slack: api.slack.com/apps > your app > Basic Information > App-Level Tokens "
                  "(or Your App Configuration Tokens) > revoke the token and generate a new one.",
         tp=(_cat("SLACK_APP_TOKEN=", "xapp", "-1-A05QK3LM8RZ-5830126487913-",
-                 _noise(64, "xapp", _HEX)),
-            _cat("xoxe", ".xoxp-1-", _noise(163, "xoxe1")),
-            _cat("refresh: ", "xoxe", "-1-", _noise(146, "xoxe2"))),
+                 noise(64, "xapp", _HEX)),
+            _cat("xoxe", ".xoxp-1-", noise(163, "xoxe1")),
+            _cat("refresh: ", "xoxe", "-1-", noise(146, "xoxe2"))),
         fp=("xapp-1-XXXXXXXX-0000000000-xxxx", "xoxe-1-short"),
     ),
     Rule(
@@ -561,7 +561,7 @@ RULES: tuple[Rule, ...] = (
         keywords=("whsec_",), min_entropy=3.5, show_prefix=6,
         rotation="Stripe: Dashboard > Developers > Webhooks > your endpoint > Roll secret; "
                  "update STRIPE_WEBHOOK_SECRET, then let the old secret expire.",
-        tp=(_cat("STRIPE_WEBHOOK_SECRET=", "whsec", "_", _noise(32, "whsec")),),
+        tp=(_cat("STRIPE_WEBHOOK_SECRET=", "whsec", "_", noise(32, "whsec")),),
         fp=("whsec_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "whsec_..."),
     ),
     Rule(
@@ -574,10 +574,10 @@ RULES: tuple[Rule, ...] = (
         tp=(_cat("SUPABASE_SERVICE_ROLE_KEY=", "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9", ".",
                  base64.urlsafe_b64encode(b'{"iss":"supabase","ref":"qzkvlmrtwxnbcyhd",'
                                           b'"role":"service_role","iat":1700000000}')
-                 .decode().rstrip("="), ".", _noise(43, "sbjwt")),),
+                 .decode().rstrip("="), ".", noise(43, "sbjwt")),),
         fp=(_cat("NEXT_PUBLIC_SUPABASE_ANON_KEY=", "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9", ".",
                  base64.urlsafe_b64encode(b'{"iss":"supabase","role":"anon"}')
-                 .decode().rstrip("="), ".", _noise(43, "sbanon")),),
+                 .decode().rstrip("="), ".", noise(43, "sbanon")),),
     ),
     Rule(
         id="supabase-secret-key", title="Supabase access token or secret key",
@@ -586,10 +586,10 @@ RULES: tuple[Rule, ...] = (
         keywords=("sbp_", "sb_secret_"), min_entropy=3.5, show_prefix=4,
         rotation="Supabase: Account > Access Tokens (sbp_) or Project Settings > API Keys "
                  "(sb_secret_) > revoke the key and create a new one.",
-        tp=(_cat("SUPABASE_ACCESS_TOKEN=", "sb", "p_", _noise(40, "sbp", _HEX)),
-            _cat("SUPABASE_SECRET_KEY=", "sb_", "secret_", _noise(32, "sbsec"))),
+        tp=(_cat("SUPABASE_ACCESS_TOKEN=", "sb", "p_", noise(40, "sbp", _HEX)),
+            _cat("SUPABASE_SECRET_KEY=", "sb_", "secret_", noise(32, "sbsec"))),
         fp=("sbp_0000000000000000000000000000000000000000", "sb_secret_xxxxxxxxxxxxxxxxxxxxxxxx",
-            _cat("sb_", "publishable_", _noise(32, "sbpub"))),
+            _cat("sb_", "publishable_", noise(32, "sbpub"))),
     ),
     Rule(
         id="resend-api-key", title="Resend API key", provider="resend",
@@ -597,7 +597,7 @@ RULES: tuple[Rule, ...] = (
         keywords=("re_",), min_entropy=3.5, show_prefix=3,
         rotation="Resend: Dashboard > API Keys > delete the key, create a new one limited to "
                  "sending from your domain, and check Emails for messages you did not send.",
-        tp=(_cat("RESEND_API_KEY=", "re", "_", _noise(8, "rs1"), "_", _noise(24, "rs2")),),
+        tp=(_cat("RESEND_API_KEY=", "re", "_", noise(8, "rs1"), "_", noise(24, "rs2")),),
         fp=("re_xxxxxxxx_xxxxxxxxxxxxxxxxxxxxxxxx", "store_settings_for_the_current_user"),
     ),
     Rule(
@@ -606,7 +606,7 @@ RULES: tuple[Rule, ...] = (
         keywords=tuple(f"-us{i}" for i in range(1, 10)), min_entropy=3.0,
         rotation="Mailchimp: Profile > Extras > API keys > disable the key and create a new "
                  "one; check the account's recent campaigns and audience exports.",
-        tp=(_cat("MAILCHIMP_API_KEY=", _noise(32, "mc", _HEX), "-us21"),),
+        tp=(_cat("MAILCHIMP_API_KEY=", noise(32, "mc", _HEX), "-us21"),),
         fp=("MAILCHIMP_API_KEY=00000000000000000000000000000000-us21", "lang=en-us1"),
     ),
     Rule(
@@ -617,8 +617,8 @@ RULES: tuple[Rule, ...] = (
         rotation="Sentry: Settings > Auth Tokens (or Organization Tokens) > revoke the token "
                  "and create a new one with only the scopes the release step needs.",
         tp=(_cat("SENTRY_AUTH_TOKEN=", "sntry", "s_", "eyJpYXQiOjE3MDAwMDAwMDAsInVybCI6",
-                 _noise(40, "sntrys", _B64), "_", _noise(43, "sntrys2", _B64)),
-            _cat("sntry", "u_", _noise(64, "sntryu", _HEX))),
+                 noise(40, "sntrys", _B64), "_", noise(43, "sntrys2", _B64)),
+            _cat("sntry", "u_", noise(64, "sntryu", _HEX))),
         fp=("sntryu_" + "0" * 64, "SENTRY_DSN=https://abc@o123.ingest.sentry.io/456"),
     ),
     Rule(
@@ -628,7 +628,7 @@ RULES: tuple[Rule, ...] = (
         group=1, keywords=("vercel",), min_entropy=3.5,
         rotation="Vercel: Account Settings > Tokens > delete the token and create a new one "
                  "scoped to the team and with an expiry.",
-        tp=(_cat("VERCEL_TOKEN=", _noise(24, "vercel")),),
+        tp=(_cat("VERCEL_TOKEN=", noise(24, "vercel")),),
         fp=("VERCEL_TOKEN=${{ secrets.VERCEL_TOKEN }}", "VERCEL_ORG_ID=team_abc"),
     ),
     Rule(
@@ -637,7 +637,7 @@ RULES: tuple[Rule, ...] = (
         keywords=("nfp_",), min_entropy=3.5, show_prefix=4,
         rotation="Netlify: User settings > Applications > Personal access tokens > revoke "
                  "the token and create a new one with an expiry.",
-        tp=(_cat("NETLIFY_AUTH_TOKEN=", "nf", "p_", _noise(36, "nfp")),),
+        tp=(_cat("NETLIFY_AUTH_TOKEN=", "nf", "p_", noise(36, "nfp")),),
         fp=("nfp_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",),
     ),
     Rule(
@@ -646,8 +646,8 @@ RULES: tuple[Rule, ...] = (
         keywords=("fo1_", "fm1a_", "fm1r_", "fm2_"), min_entropy=3.5, show_prefix=4,
         rotation="Fly.io: `fly tokens list` then `fly tokens revoke ID` (or Dashboard > "
                  "Tokens); create a deploy token scoped to the one app that needs it.",
-        tp=(_cat("FLY_API_TOKEN=", "fo", "1_", _noise(43, "fly")),
-            _cat("FLY_API_TOKEN=FlyV1 ", "fm", "2_", _noise(120, "fly2", _B64))),
+        tp=(_cat("FLY_API_TOKEN=", "fo", "1_", noise(43, "fly")),
+            _cat("FLY_API_TOKEN=FlyV1 ", "fm", "2_", noise(120, "fly2", _B64))),
         fp=("fo1_" + "x" * 43,),
     ),
     Rule(
@@ -655,7 +655,7 @@ RULES: tuple[Rule, ...] = (
         pattern=r"\b(rnd_[A-Za-z0-9]{32})\b", group=1,
         keywords=("rnd_",), min_entropy=3.5, show_prefix=4,
         rotation="Render: Account Settings > API Keys > revoke the key and create a new one.",
-        tp=(_cat("RENDER_API_KEY=", "rn", "d_", _noise(32, "render")),),
+        tp=(_cat("RENDER_API_KEY=", "rn", "d_", noise(32, "render")),),
         fp=("rnd_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "rnd_value = random()"),
     ),
     Rule(
@@ -665,8 +665,8 @@ RULES: tuple[Rule, ...] = (
         group=1, keywords=("cloudflare", "cf_api", "cf_token", "cf_key"), min_entropy=3.5,
         rotation="Cloudflare: My Profile > API Tokens > roll or delete the token and create "
                  "one limited to the zones and permissions it needs; check the audit log.",
-        tp=(_cat("CLOUDFLARE_API_TOKEN=", _noise(40, "cf", _ALNUM + "_-")),
-            _cat("CF_API_TOKEN: '", _noise(40, "cf2"), "'")),
+        tp=(_cat("CLOUDFLARE_API_TOKEN=", noise(40, "cf", ALNUM + "_-")),
+            _cat("CF_API_TOKEN: '", noise(40, "cf2"), "'")),
         fp=("CLOUDFLARE_API_TOKEN=${{ secrets.CLOUDFLARE_API_TOKEN }}",
             "CLOUDFLARE_ACCOUNT_ID=0000000000000000000000000000000000000000"),
     ),
@@ -677,7 +677,7 @@ RULES: tuple[Rule, ...] = (
         min_entropy=3.5, show_prefix=6,
         rotation="Doppler: Project > Access (service tokens) or Account > Tokens > revoke the "
                  "token and issue a new one; every secret it could read must be rotated too.",
-        tp=(_cat("DOPPLER_TOKEN=", "dp", ".st.", _noise(43, "doppler")),),
+        tp=(_cat("DOPPLER_TOKEN=", "dp", ".st.", noise(43, "doppler")),),
         fp=("dp.st.xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",),
     ),
     Rule(
@@ -686,7 +686,7 @@ RULES: tuple[Rule, ...] = (
         keywords=("lin_api_", "lin_oauth_"), min_entropy=3.5, show_prefix=8,
         rotation="Linear: Settings > Account > Security & access > API keys > revoke the key "
                  "and create a new one.",
-        tp=(_cat("LINEAR_API_KEY=", "lin", "_api_", _noise(40, "linear")),),
+        tp=(_cat("LINEAR_API_KEY=", "lin", "_api_", noise(40, "linear")),),
         fp=("lin_api_" + "x" * 40,),
     ),
     Rule(
@@ -695,8 +695,8 @@ RULES: tuple[Rule, ...] = (
         keywords=("ntn_", "secret_"), min_entropy=3.5, show_prefix=4,
         rotation="Notion: Settings > Connections > Develop or manage integrations > your "
                  "integration > refresh the internal integration secret.",
-        tp=(_cat("NOTION_TOKEN=", "nt", "n_", "48213759064", _noise(35, "notion")),
-            _cat("NOTION_API_KEY=", "sec", "ret_", _noise(43, "notion2"))),
+        tp=(_cat("NOTION_TOKEN=", "nt", "n_", "48213759064", noise(35, "notion")),
+            _cat("NOTION_API_KEY=", "sec", "ret_", noise(43, "notion2"))),
         fp=("secret_key_base_for_the_test_environment_only", "ntn_xxxxxxxx"),
     ),
     Rule(
@@ -715,7 +715,7 @@ RULES: tuple[Rule, ...] = (
         keywords=("shpat_", "shpca_", "shppa_", "shpss_"), min_entropy=3.0, show_prefix=6,
         rotation="Shopify: Settings > Apps and sales channels > Develop apps > your app > API "
                  "credentials > rotate the token or secret; reinstall if required.",
-        tp=(_cat("SHOPIFY_ACCESS_TOKEN=", "shp", "at_", _noise(32, "shop", _HEX)),),
+        tp=(_cat("SHOPIFY_ACCESS_TOKEN=", "shp", "at_", noise(32, "shop", _HEX)),),
         fp=("shpat_00000000000000000000000000000000",),
     ),
     Rule(
@@ -726,7 +726,7 @@ RULES: tuple[Rule, ...] = (
         group=1, keywords=("eaaa", "sq0atp-", "sq0csp-"), min_entropy=3.5, show_prefix=4,
         rotation="Square: Developer Dashboard > your application > Credentials > replace the "
                  "access token or application secret; check Payments for activity.",
-        tp=(_cat("SQUARE_ACCESS_TOKEN=", "EAAA", _noise(60, "square", _ALNUM + "-_")),),
+        tp=(_cat("SQUARE_ACCESS_TOKEN=", "EAAA", noise(60, "square", ALNUM + "-_")),),
         fp=("EAAA" + "x" * 60,),
     ),
     Rule(
@@ -735,8 +735,8 @@ RULES: tuple[Rule, ...] = (
         keywords=("access_token$",), min_entropy=3.5, show_prefix=24,
         rotation="PayPal/Braintree: Control Panel > Settings > API > revoke the access token "
                  "and generate a new one; check transactions for activity.",
-        tp=(_cat("access_token", "$production$", _noise(16, "bt1", _ALNUM[:10] + _ALNUM[36:]),
-                 "$", _noise(32, "bt2", _HEX)),),
+        tp=(_cat("access_token", "$production$", noise(16, "bt1", ALNUM[:10] + ALNUM[36:]),
+                 "$", noise(32, "bt2", _HEX)),),
         fp=("access_token$production$xxxxxxxxxxxxxxxx$" + "0" * 32,),
     ),
     Rule(
@@ -759,8 +759,8 @@ RULES: tuple[Rule, ...] = (
         group=1, keywords=("algolia",), min_entropy=3.0,
         rotation="Algolia: Settings > API Keys > regenerate the Admin API key (or delete the "
                  "write key) and keep only search-only keys in front-end code.",
-        tp=(_cat("ALGOLIA_ADMIN_KEY=", _noise(32, "algolia", _HEX)),),
-        fp=(_cat("NEXT_PUBLIC_ALGOLIA_SEARCH_KEY=", _noise(32, "algs", _HEX)),),
+        tp=(_cat("ALGOLIA_ADMIN_KEY=", noise(32, "algolia", _HEX)),),
+        fp=(_cat("NEXT_PUBLIC_ALGOLIA_SEARCH_KEY=", noise(32, "algs", _HEX)),),
     ),
     Rule(
         id="mapbox-secret-token", title="Mapbox secret token", provider="mapbox",
@@ -768,9 +768,9 @@ RULES: tuple[Rule, ...] = (
         keywords=("sk.eyj",), min_entropy=3.5, show_prefix=6,
         rotation="Mapbox: Account > Tokens > delete the secret token and create a new one; "
                  "public pk. tokens belong in front-end code, sk. tokens never.",
-        tp=(_cat("MAPBOX_SECRET_TOKEN=", "sk", ".eyJ", _noise(60, "mbx"), ".",
-                 _noise(22, "mbx2")),),
-        fp=(_cat("pk", ".eyJ", _noise(60, "mbxp"), ".", _noise(22, "mbxp2")),),
+        tp=(_cat("MAPBOX_SECRET_TOKEN=", "sk", ".eyJ", noise(60, "mbx"), ".",
+                 noise(22, "mbx2")),),
+        fp=(_cat("pk", ".eyJ", noise(60, "mbxp"), ".", noise(22, "mbxp2")),),
     ),
     Rule(
         id="datadog-api-key", title="Datadog API or application key", provider="datadog",
@@ -779,7 +779,7 @@ RULES: tuple[Rule, ...] = (
         group=1, keywords=("datadog", "dd_api", "dd_app", "dd-api"), min_entropy=3.0,
         rotation="Datadog: Organization Settings > API Keys (or Application Keys) > revoke "
                  "the key and create a new one.",
-        tp=(_cat("DD_API_KEY=", _noise(32, "dd", _HEX)),),
+        tp=(_cat("DD_API_KEY=", noise(32, "dd", _HEX)),),
         fp=("DD_API_KEY=" + "0" * 32, "DD_API_KEY=${DD_API_KEY}"),
     ),
     Rule(
@@ -788,8 +788,8 @@ RULES: tuple[Rule, ...] = (
         keywords=("nrak-", "nral"), min_entropy=3.0, show_prefix=5,
         rotation="New Relic: API keys page > delete the user or ingest key and create a new "
                  "one; update every agent that used a license key.",
-        tp=(_cat("NEW_RELIC_API_KEY=", "NRAK", "-", _noise(27, "nr", _ALNUM[:36])),
-            _cat("license_key: ", _noise(36, "nrl", _HEX), "NR", "AL")),
+        tp=(_cat("NEW_RELIC_API_KEY=", "NRAK", "-", noise(27, "nr", ALNUM[:36])),
+            _cat("license_key: ", noise(36, "nrl", _HEX), "NR", "AL")),
         fp=("NRAK-XXXXXXXXXXXXXXXXXXXXXXXXXXX",),
     ),
     Rule(
@@ -798,7 +798,7 @@ RULES: tuple[Rule, ...] = (
         keywords=("hf_",), min_entropy=3.5, show_prefix=3,
         rotation="Hugging Face: Settings > Access Tokens > invalidate and refresh the token, "
                  "or delete it and create a fine-grained one.",
-        tp=(_cat("HF_TOKEN=", "hf", "_", _noise(34, "hf", _ALNUM[10:])),),
+        tp=(_cat("HF_TOKEN=", "hf", "_", noise(34, "hf", ALNUM[10:])),),
         fp=("hf_hub_download_cache_directory_name", "hf_" + "x" * 34),
     ),
     Rule(
@@ -807,7 +807,7 @@ RULES: tuple[Rule, ...] = (
         keywords=("r8_",), min_entropy=3.5, show_prefix=3,
         rotation="Replicate: Account settings > API tokens > delete the token and create a "
                  "new one; check Predictions for runs you did not start.",
-        tp=(_cat("REPLICATE_API_TOKEN=", "r8", "_", _noise(37, "r8")),),
+        tp=(_cat("REPLICATE_API_TOKEN=", "r8", "_", noise(37, "r8")),),
         fp=("r8_" + "x" * 37,),
     ),
     Rule(
@@ -815,8 +815,8 @@ RULES: tuple[Rule, ...] = (
         pattern=r"\b(PMAK-[a-f0-9]{24}-[a-f0-9]{34})\b", group=1,
         keywords=("pmak-",), min_entropy=3.0, show_prefix=5,
         rotation="Postman: Settings > API keys > revoke the key and generate a new one.",
-        tp=(_cat("POSTMAN_API_KEY=", "PMAK", "-", _noise(24, "pm", _HEX), "-",
-                 _noise(34, "pm2", _HEX)),),
+        tp=(_cat("POSTMAN_API_KEY=", "PMAK", "-", noise(24, "pm", _HEX), "-",
+                 noise(34, "pm2", _HEX)),),
         fp=("PMAK-" + "0" * 24 + "-" + "0" * 34,),
     ),
     Rule(
@@ -830,21 +830,21 @@ RULES: tuple[Rule, ...] = (
                  "environment variable or secret store instead of the file.",
         tp=(_cat("SESSION_SECRET=", "f9Kq2Lz7Wm4Rx8Vt3Nb6Yc1"),
             _cat('db_password: "', "Xr7Bn4Yc6Hd1Jf5G", '"'),
-            _cat("NEXTAUTH_SECRET=", _noise(43, "nextauth", _B64), "="),
-            _cat('var apiToken string = "', _noise(24, "gotok"), '"'),
-            _cat('const sessionSecret: string = "', _noise(24, "tssec"), '";'),
-            _cat('val clientSecret: String = "', _noise(28, "ktsec"), '"'),
-            _cat('System.setProperty("db.password", "', _noise(16, "jprop"), '");'),
-            _cat('token = os.getenv("API_TOKEN", "', _noise(32, "pydef"), '")'),
-            _cat("DEPLOY_TOKEN ?= ", _noise(30, "mk")),
-            _cat("$config['secret'] .= '", _noise(20, "php"), "';"),
-            _cat("<password>", _noise(18, "xml"), "</password>"),
-            _cat('{\\"awsSecretKey\\":\\"', _noise(40, "esc", _B64), '\\"}'),
-            _cat("credentials: '", _noise(24, "cred"), "'"),
-            _cat('creds = "', _noise(20, "creds"), '"'),
-            _cat("private-key: ", _noise(32, "pk")),
-            _cat('auth = "', _noise(26, "npmauth"), '"'),
-            _cat('apiKey: "', _noise(14, "cat1"), '" + "', _noise(14, "cat2"), '",')),
+            _cat("NEXTAUTH_SECRET=", noise(43, "nextauth", _B64), "="),
+            _cat('var apiToken string = "', noise(24, "gotok"), '"'),
+            _cat('const sessionSecret: string = "', noise(24, "tssec"), '";'),
+            _cat('val clientSecret: String = "', noise(28, "ktsec"), '"'),
+            _cat('System.setProperty("db.password", "', noise(16, "jprop"), '");'),
+            _cat('token = os.getenv("API_TOKEN", "', noise(32, "pydef"), '")'),
+            _cat("DEPLOY_TOKEN ?= ", noise(30, "mk")),
+            _cat("$config['secret'] .= '", noise(20, "php"), "';"),
+            _cat("<password>", noise(18, "xml"), "</password>"),
+            _cat('{\\"awsSecretKey\\":\\"', noise(40, "esc", _B64), '\\"}'),
+            _cat("credentials: '", noise(24, "cred"), "'"),
+            _cat('creds = "', noise(20, "creds"), '"'),
+            _cat("private-key: ", noise(32, "pk")),
+            _cat('auth = "', noise(26, "npmauth"), '"'),
+            _cat('apiKey: "', noise(14, "cat1"), '" + "', noise(14, "cat2"), '",')),
         fp=("password = os.environ['PASSWORD']", "token: ${{ secrets.GITHUB_TOKEN }}",
             "SECRET_KEY=changeme", "password=hunter2", "api_key = config.api_key",
             "token_type: bearer_token_value", "password: <your-password>",
@@ -857,7 +857,7 @@ RULES: tuple[Rule, ...] = (
             'LLM_SECRET_NAME = "NEXUS-GPT4-API-KEY"',
             "secret_length = X25519.secret_length",
             "FIRST_SUPERUSER_PASSWORD=changethis",
-            'if (password === "' + _noise(16, "cmp") + '") {',
+            'if (password === "' + noise(16, "cmp") + '") {',
             "<artifactId>spring-security-oauth2-authorization-server</artifactId>",
             'const authHeader = "Authorization";',
             "SECRET_KEY: ${{ secrets.SECRET_KEY }}",
