@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import glob
+import ipaddress
 import os
 import shutil
 import socket
@@ -36,15 +37,43 @@ def _free_port() -> int:
 
 @dataclass
 class PgServer:
-    """A running server; ``url(db, user, password)`` builds connection URLs."""
+    """A running server; ``url(db, user, password)`` builds connection URLs; ``stop()`` and
+    ``start()`` take it down and bring it back on the same port and data."""
 
     port: int
     bindir: Path
+    argv: list[str] | None = None
+    proc: subprocess.Popen[bytes] | None = None
 
-    def url(self, db: str = "postgres", user: str = "postgres", password: str | None = None
-            ) -> str:
+    def url(self, db: str = "postgres", user: str = "postgres", password: str | None = None,
+            host: str = "127.0.0.1") -> str:
         auth = f"{user}:{password}@" if password else f"{user}@"
-        return f"postgresql://{auth}127.0.0.1:{self.port}/{db}"
+        return f"postgresql://{auth}{host}:{self.port}/{db}"
+
+    def stop(self) -> None:
+        """Stop the server (fast shutdown: clients are disconnected)."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+    def start(self) -> None:
+        """Start the server again and wait until it accepts connections."""
+        assert self.argv is not None
+        self.proc = subprocess.Popen(self.argv, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 30
+        while True:
+            probe = subprocess.run([str(self.bindir / "pg_isready"), "-h", "127.0.0.1", "-p",
+                                    str(self.port)], capture_output=True, check=False)
+            if probe.returncode == 0:
+                return
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                pytest.fail("PostgreSQL did not start")
+            time.sleep(0.1)
 
     def psql(self, sql: str, db: str = "postgres") -> str:
         """Run SQL as the superuser; return stdout."""
@@ -58,8 +87,9 @@ class PgServer:
 
 
 @contextlib.contextmanager
-def start_postgres() -> Iterator[PgServer]:
-    """Start a throwaway cluster; stop and delete it afterwards."""
+def start_postgres(listen: tuple[str, ...] = ("127.0.0.1",)) -> Iterator[PgServer]:
+    """Start a throwaway cluster listening on ``listen`` (clients of any address there are
+    trusted); stop and delete it afterwards."""
     bindir = _bindir()
     if bindir is None:
         pytest.fail("PostgreSQL server binaries not found; run `make test` (installs postgresql)")
@@ -73,30 +103,21 @@ def start_postgres() -> Iterator[PgServer]:
     subprocess.run([*prefix, str(bindir / "initdb"), "-D", str(data), "-U", "postgres",
                     "--auth=trust", "-E", "UTF8", "--no-sync"],
                    check=True, capture_output=True, timeout=120)
-    proc = subprocess.Popen(
-        [*prefix, str(bindir / "postgres"), "-D", str(data), "-p", str(port), "-k", str(root),
-         "-c", "listen_addresses=127.0.0.1", "-c", "shared_preload_libraries=pg_stat_statements",
-         "-c", "fsync=off", "-c", "log_min_messages=warning"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    server = PgServer(port=port, bindir=bindir)
+    with (data / "pg_hba.conf").open("a") as hba:
+        for address in listen:
+            if address != "127.0.0.1":  # a namespace's peer of ``address`` (a /30)
+                hba.write(f"host all all {ipaddress.ip_interface(address + '/30').network} "
+                          "trust\n")
+    argv = [*prefix, str(bindir / "postgres"), "-D", str(data), "-p", str(port), "-k",
+            str(root), "-c", f"listen_addresses={','.join(listen)}",
+            "-c", "shared_preload_libraries=pg_stat_statements",
+            "-c", "fsync=off", "-c", "log_min_messages=warning"]
+    server = PgServer(port=port, bindir=bindir, argv=argv)
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            probe = subprocess.run([str(bindir / "pg_isready"), "-h", "127.0.0.1", "-p",
-                                    str(port)], capture_output=True, check=False)
-            if probe.returncode == 0:
-                break
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail("PostgreSQL did not start")
-            time.sleep(0.1)
+        server.start()
         yield server
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        server.stop()
         shutil.rmtree(root, ignore_errors=True)
 
 

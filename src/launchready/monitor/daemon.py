@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import json
 import logging
 import os
 import time
@@ -34,7 +35,7 @@ from launchready.monitor.guard import AddressPolicy
 from launchready.monitor.leader import Leadership
 from launchready.monitor.notify import Outbox, load_transports
 from launchready.monitor.probes import Outcome, guarded_session, utcnow
-from launchready.monitor.scheduler import Scheduler, build_runners, close_runners
+from launchready.monitor.scheduler import GONE_KEY, Scheduler, build_runners, close_runners
 from launchready.monitor.state import Status
 from launchready.monitor.store import BOUNDS_MS, Store, StoreError
 from launchready.monitor.views import CheckView, LatencyPoint, StatusSnapshot
@@ -148,6 +149,8 @@ class Monitor:
         if self.writer is not None:
             await self.writer.flush()  # this node's own results first: they count too
         stored = await self.store.load()
+        gone = await self.store.get_meta(GONE_KEY)
+        self.scheduler.gone = set(json.loads(gone)) if gone else set()
         self.scheduler.lead_since = time.monotonic()
         # the nodes kept running: nothing "recovered while the monitor was away"
         self.scheduler.statuses.update(

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -41,28 +42,39 @@ class Leadership:
     alive: Callable[[int], bool]
     # awaited when this node becomes the leader, before it decides anything
     on_gain: Callable[[], Awaitable[None]] | None = None
-    leading: bool = False
+    _leading: bool = False
+    _until: float = 0.0  # monotonic time the lease this node holds runs out
+
+    @property
+    def leading(self) -> bool:
+        """Whether this node decides and sends: it holds the lease and the lease has not run
+        out by its own clock (a renewal stuck on an unreachable store must not leave it
+        leading beside the node that took the expired lease)."""
+        return self._leading and time.monotonic() < self._until
 
     async def attempt(self) -> bool:
-        """Take or renew the lease once; a store error keeps the node as it was until the
-        lease it holds runs out (then another node may have it: it stops leading)."""
+        """Take or renew the lease once; a store error ends this node's leadership (another
+        node may take the lease once it runs out)."""
+        began = time.monotonic()
         try:
             lease = await self.store.take_lease(
                 LEADER_LEASE, holder=f"{self.holder} ({self.location})", token=self.token,
                 now=self.clock(), ttl=self.ttl, alive=self.alive)
         except StoreError as exc:
             log.warning("could not renew the leader lease: %s", exc)
-            self.leading = False
+            self._leading = False
             return False
         mine = lease.token == self.token
-        if mine and not self.leading:
+        if mine:
+            self._until = began + self.ttl
+        if mine and not self._leading:
             if self.on_gain is not None:
                 await self.on_gain()
             log.warning("this node (%s) now leads: it decides and sends the alerts",
                         self.location)
-        elif self.leading and not mine:
+        elif self._leading and not mine:
             log.warning("leadership went to %s; this node only probes now", lease.holder)
-        self.leading = mine
+        self._leading = mine
         return mine
 
     async def keep(self, stop: asyncio.Event) -> None:
@@ -78,7 +90,7 @@ class Leadership:
         if self.leading and self.store.is_open:
             with contextlib.suppress(StoreError):
                 await self.store.release_lease(LEADER_LEASE, token=self.token)
-        self.leading = False
+        self._leading = False
 
 
 async def current_leader(store: Store, now: datetime) -> Lease | None:

@@ -15,6 +15,7 @@ check failing at the network level **and** no canary answering
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import math
 import random
@@ -38,7 +39,7 @@ from launchready.monitor.probes import (
     run_http,
     run_tcp,
 )
-from launchready.monitor.quorum import Seen, decide
+from launchready.monitor.quorum import Seen, Verdict, decide
 from launchready.monitor.state import Event, EventKind, Observation, Status, advance
 from launchready.monitor.state import monitor_offline as all_offline
 from launchready.monitor.store import Commit, Message, ResultRow, StoreError
@@ -49,6 +50,7 @@ from launchready.probes.trust import ssl_context
 
 log = logging.getLogger("launchready.monitor")
 CANARY_EVERY_S = 1.0  # canaries are asked at most this often while every check fails
+GONE_KEY = "locations:offline"  # meta row: the locations announced offline and not back
 STAGGER_S = 0.01  # first runs of successive checks start this far apart (at most)
 
 
@@ -172,9 +174,10 @@ class Scheduler:
     _canary_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     _canary_at: float | None = None  # monotonic time of the last canary probe
     _network_gone: bool = False
-    _heard: set[str] = field(default_factory=set)  # locations the leader has had results from
     lead_since: float | None = None  # monotonic time this node became the leader
-    _gone: set[str] = field(default_factory=set)  # locations announced offline
+    gone: set[str] = field(default_factory=set)  # locations announced offline (and not back)
+    # monotonic time a check last had a known result of each location in its window
+    _alive: dict[str, float] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._dns = DnsProbe(resolver=self.config.network.resolver)
@@ -362,37 +365,65 @@ class Scheduler:
             runs = await self.writer.store.recent_by_location(
                 chk.name, obs.at - timedelta(seconds=window))
         except StoreError as exc:
+            # without the other locations' results nothing can be decided: this node's own
+            # result alone must not make a DOWN (nor a recovery)
             log.warning("cannot read the other locations' results: %s", exc)
-            runs = {}
+            return replace(obs, offline=True), []
         if here:  # this run is not written yet; unknown while this location is offline
             runs.setdefault(self.location, []).insert(0, None if obs.offline else obs.ok)
         verdict = decide(runs, locations=self.monitor.check_locations(chk),
                          quorum=self.monitor.quorum, failure_threshold=p.failure_threshold,
                          success_threshold=p.success_threshold)
-        messages: list[Message] = []
-        # a location is heard only from results written while this node led: right after
-        # a takeover (or a restart of every node) the window still holds results of nodes
-        # that are on their way back, and a silence there is no news
-        settled = (self.lead_since is not None
-                   and time.monotonic() - self.lead_since >= window)
-        for loc, seen in verdict.seen.items():
-            if seen is not Seen.OFFLINE:
-                if settled:
-                    self._heard.add(loc)
-                self._gone.discard(loc)
-            elif loc in self._heard and loc not in self._gone and loc != self.location:
-                self._gone.add(loc)
-                log.error("location %s offline: no result from it for %.0fs", loc, window)
-                messages += self._broadcast(
-                    f"location-offline:{loc}:{obs.at.timestamp():.0f}",
-                    f"[LOCATION OFFLINE] {loc}",
-                    f"No result has come from the monitor node in {loc} since "
-                    f"{fmt(obs.at - timedelta(seconds=window))}. It is left out of the "
-                    f"quorum until it reports again; its gap is unknown, not downtime.")
+        return self._judged(obs, verdict), await self._location_notices(verdict, obs, window)
+
+    @staticmethod
+    def _judged(obs: Observation, verdict: Verdict) -> Observation:
         cause = verdict.cause if verdict.ok is not False or not obs.cause else \
             f"{verdict.cause}; here: {obs.cause}"
         return replace(obs, ok=bool(verdict.ok), cause=cause or obs.cause,
-                       offline=verdict.ok is None), messages
+                       offline=verdict.ok is None)
+
+    async def _location_notices(self, verdict: Verdict, obs: Observation,
+                                window: float) -> list[Message]:
+        """One notice when a location goes offline, one when it is back. A location is
+        offline when no check has had a known result of it in its window for a whole window
+        (one check's window alone says little: its runs are spread over the interval). A
+        location is announced only after this node has led for a window, so the silence
+        of nodes on their way back after a take-over or a restart of every node is no news,
+        while a node that died during the take-over is still announced."""
+        mono = time.monotonic()
+        settled = self.lead_since is not None and mono - self.lead_since >= window
+        messages: list[Message] = []
+        for loc, seen in verdict.seen.items():
+            if seen is not Seen.OFFLINE:
+                self._alive[loc] = mono
+                if loc in self.gone:
+                    self.gone.discard(loc)
+                    log.warning("location %s is back", loc)
+                    messages += self._broadcast(
+                        f"location-back:{loc}:{obs.at.timestamp():.0f}",
+                        f"[LOCATION BACK] {loc}",
+                        f"The monitor node in {loc} reports again at {fmt(obs.at)}; it "
+                        f"counts in the quorum again.")
+                continue
+            silent = mono - self._alive.get(loc, self.lead_since or mono)
+            if not settled or loc in self.gone or loc == self.location or silent < window:
+                continue
+            self.gone.add(loc)
+            log.error("location %s offline: no known result from it for %.0fs", loc, window)
+            messages += self._broadcast(
+                f"location-offline:{loc}:{obs.at.timestamp():.0f}",
+                f"[LOCATION OFFLINE] {loc}",
+                f"No known result has come from the monitor node in {loc} since "
+                f"{fmt(obs.at - timedelta(seconds=window + silent))} (the node is silent or "
+                f"has lost its own network). It is left out of the quorum until it reports "
+                f"again; its gap is unknown, not downtime.")
+        if messages:  # a new leader continues from this list: no notice twice
+            try:
+                await self.writer.store.put_meta(GONE_KEY, json.dumps(sorted(self.gone)))
+            except StoreError as exc:
+                log.warning("cannot store the offline locations: %s", exc)
+        return messages
 
     def _broadcast(self, key: str, title: str, body: str) -> list[Message]:
         return [Message(dedupe=f"{key}:{i}", route=i, title=title, body=body)

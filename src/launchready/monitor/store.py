@@ -270,9 +270,7 @@ class Store:
                 conn.execute("PRAGMA query_only = 1")
                 self._read_conn = conn
             else:
-                import psycopg  # noqa: PLC0415
-
-                self._read_conn = psycopg.connect(self.url, autocommit=True, connect_timeout=5)
+                self._read_conn = _pg_connect(self.url, 5)
         return self._read_conn.execute(self._sql(sql), tuple(params))
 
     def _drop_if_broken(self) -> None:
@@ -293,9 +291,7 @@ class Store:
 
     def _x(self, sql: str, params: Sequence[Any] = ()) -> Any:
         if self._conn is None and self._opened and self.dialect == "postgresql":
-            import psycopg  # noqa: PLC0415
-
-            self._conn = psycopg.connect(self.url, autocommit=True, connect_timeout=5)
+            self._conn = _pg_connect(self.url, 5)
         if self._conn is None:
             raise StoreError("the store is closed")
         return self._conn.execute(self._sql(sql), tuple(params))
@@ -323,9 +319,7 @@ class Store:
             conn.execute("PRAGMA synchronous = NORMAL")
             self._conn = conn
         else:
-            import psycopg  # noqa: PLC0415
-
-            self._conn = psycopg.connect(self.url, autocommit=True, connect_timeout=10)
+            self._conn = _pg_connect(self.url, 10)
         self._migrate()
         self._opened = True
 
@@ -688,6 +682,20 @@ class Store:
                                   histogram_bounds_ms=BOUNDS_MS, histograms=tuple(hists))
 
         return await self._read(work)
+
+
+PG_DEAD_LINK_S = 10  # a PostgreSQL round trip unanswered this long: the link is gone
+
+
+def _pg_connect(url: str, timeout: int) -> Any:
+    """A PostgreSQL connection that notices a dead link: without TCP keepalives and a user
+    timeout, a query sent just before the network to the server went away waits for the
+    kernel's retransmissions (about 15 minutes) and the node's writes with it."""
+    import psycopg  # noqa: PLC0415
+
+    return psycopg.connect(url, autocommit=True, connect_timeout=timeout, keepalives=1,
+                           keepalives_idle=5, keepalives_interval=2, keepalives_count=3,
+                           tcp_user_timeout=PG_DEAD_LINK_S * 1000)
 
 
 def _clean(text: str) -> str:
