@@ -44,6 +44,7 @@ from launchready.monitor.state import Event, EventKind, Observation, Status, adv
 from launchready.monitor.state import monitor_offline as all_offline
 from launchready.monitor.store import Commit, Message, ResultRow, StoreError
 from launchready.monitor.timing import CheckTiming, timing
+from launchready.monitor.views import CheckState
 from launchready.monitor.writer import Writer, fmt
 from launchready.probes.dns import DnsProbe
 from launchready.probes.trust import ssl_context
@@ -52,6 +53,7 @@ log = logging.getLogger("launchready.monitor")
 CANARY_EVERY_S = 1.0  # canaries are asked at most this often while every check fails
 GONE_KEY = "locations:offline"  # meta row: the locations announced offline and not back
 STAGGER_S = 0.01  # first runs of successive checks start this far apart (at most)
+FOLLOW_S = 1.0  # the leader looks at the other locations' new results this often
 
 
 def _span(delta: timedelta) -> str:
@@ -183,6 +185,30 @@ class Scheduler:
         self._dns = DnsProbe(resolver=self.config.network.resolver)
         self._canaries = Canaries(addresses=tuple(self.monitor.canaries))
 
+    async def _follow(self) -> None:
+        """The leader's second look: every ``FOLLOW_S`` it reads the results the other
+        locations wrote since the last look and decides again each check whose news goes
+        against its state (a failure while it is up, a success while it is down). Without
+        it a quorum completed by another location's run waits for the leader's own next run
+        of the check: up to one interval more before the alert."""
+        last: int | None = None
+        while not self._stop.is_set():
+            await asyncio.sleep(FOLLOW_S)
+            if not self.leads():
+                last = None  # a new term starts from what is there then
+                continue
+            try:
+                last, news = await self.writer.store.results_after(last, self.location)
+            except StoreError as exc:
+                log.warning("cannot read the other locations' new results: %s", exc)
+                continue
+            for name, ok in news.items():
+                runner = self.runners.get(name)
+                state = self.statuses.get(name, Status()).state
+                if runner is None or ok is (state is not CheckState.DOWN):
+                    continue
+                await self._observe(runner, None, self.offline, probed=False)
+
     def start(self) -> None:
         """One task per check, their first slots spread over the interval: 10,000 checks
         at 30 s become 333 runs a second, not 10,000 within the first jitter window; a few
@@ -190,6 +216,8 @@ class Scheduler:
         # hear the canaries while the network presumably works: only a canary heard once
         # can later testify that the network is gone
         self.tasks.append(asyncio.create_task(self._canaries.learn(), name="canaries"))
+        if self.monitor.several_locations:
+            self.tasks.append(asyncio.create_task(self._follow(), name="follow"))
         began, count = time.monotonic(), len(self.runners)
         for index, runner in enumerate(self.runners.values()):
             phase = index * min(STAGGER_S, runner.timing.interval / count)
@@ -296,8 +324,10 @@ class Scheduler:
                 self._canary_at = time.monotonic()
         return self._network_gone
 
-    async def _observe(self, runner: Runner, outcome: Outcome | None, offline: bool) -> None:
-        """Judge one run (``outcome`` None: a check the leader decides without probing it)."""
+    async def _observe(self, runner: Runner, outcome: Outcome | None, offline: bool,
+                       probed: bool = True) -> None:
+        """Judge one run (``outcome`` None: a check the leader decides without probing it
+        now: not probed here, or ``probed`` False when other locations' results came in)."""
         chk = runner.check
         now = self.clock()
         was_offline = self.offline
@@ -320,12 +350,14 @@ class Scheduler:
                           slow=outcome.slow,
                           maintenance=in_maintenance(self.monitor, chk.name, now),
                           offline=self.offline and not outcome.ok)
-        before = self.statuses.get(chk.name, Status())
         decided, policy = obs, runner.timing.policy
         if self.monitor.several_locations and self.leads():
-            decided, notices = await self._quorum(runner, obs, here=runner.here)
+            decided, notices = await self._quorum(runner, obs, here=runner.here and probed)
             policy = replace(policy, failure_threshold=1, success_threshold=1)
             messages += notices
+        # read after the quorum's await: a decision on another location's news may run
+        # beside this one, and each must advance from the other's state, not both from one
+        before = self.statuses.get(chk.name, Status())
         after, events = advance(before, decided, policy)
         self.statuses[chk.name] = after
         opened: tuple[datetime, str] | None = None
@@ -344,7 +376,8 @@ class Scheduler:
             messages += self._broadcast(key, title, body)
         ok: bool | None = None if obs.offline else outcome.ok
         result = ResultRow(check=chk.name, at=now, ok=ok, latency_ms=outcome.latency_ms,
-                           cause=outcome.cause, location=self.location) if runner.here else None
+                           cause=outcome.cause, location=self.location) \
+            if runner.here and probed else None
         if not self.leads():
             # the leader's states, incidents and alerts are the ones: this node's result only
             self.writer.put(Commit(result=result, mono=time.monotonic()))

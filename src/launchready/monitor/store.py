@@ -626,6 +626,23 @@ class Store:
 
         return await self._read(work)
 
+    async def results_after(self, after: int | None,
+                            location: str) -> tuple[int, dict[str, bool]]:
+        """The known results of other locations than ``location`` written after row id
+        ``after``: (the newest id, each check's newest ok). ``after`` None: only the newest
+        id, nothing else (a follower starts from now)."""
+        def work() -> tuple[int, dict[str, bool]]:
+            if after is None:
+                row = self._rx("SELECT MAX(id) FROM results").fetchone()
+                return (int(row[0]) if row and row[0] is not None else 0), {}
+            rows = self._rx("SELECT id, check_name, ok FROM results WHERE id > ? AND "
+                            "location <> ? AND ok IS NOT NULL ORDER BY id",
+                            (after, location)).fetchall()
+            news = {name: bool(ok) for _, name, ok in rows}
+            return (int(rows[-1][0]) if rows else after), news
+
+        return await self._read(work)
+
     async def series(self, check: str, since: datetime) -> list[LatencyPoint]:
         """Results of one check since ``since``, oldest first (unknown results left out)."""
         def work() -> list[LatencyPoint]:
