@@ -17,7 +17,9 @@ from launchready.commands import monitor as monitor_command
 from launchready.config.models import Config
 from launchready.monitor.daemon import Monitor
 from launchready.monitor.leader import LEADER_LEASE, current_leader
+from launchready.monitor.metrics import render_metrics
 from launchready.monitor.store import Lease, lease_free
+from launchready.monitor.web import public_status, render_status_page, status_json
 from pgharness import PgServer
 from test_monitor_support import Hook, Target, target_server, wait_for, webhook
 
@@ -47,11 +49,12 @@ async def _wait_sent(url: str, prefix: str, timeout: float) -> list[str]:
     return titles
 
 
-def _config(url: str, port: int, hook_port: int) -> Config:
+def _config(url: str, port: int, hook_port: int, public: bool = False) -> Config:
     return Config.model_validate({"monitor": {
         "interval": "1s", "failure_threshold": 2, "success_threshold": 2, "database": url,
         "allow_private": True, "canaries": [], "locations": LOCATIONS, "leader_lease": "3s",
-        "checks": [{"name": "api", "url": f"http://127.0.0.1:{port}/health"}],
+        "checks": [{"name": "api", "url": f"http://127.0.0.1:{port}/health",
+                    "public": public}],
         "alerts": [{"url": f"json://127.0.0.1:{hook_port}/hook", "name": "hook"}]}})
 
 
@@ -211,3 +214,69 @@ def test_quorum_one_location_alone_raises_nothing_and_a_dead_node_is_announced(
                               "WHERE check_name = 'inner'").fetchall()
     assert inner == ("up",)  # decided by eu-west from the others' results
     assert {loc for (loc,) in probed} == {"us-east", "ap-south"}
+
+
+def test_views_show_each_check_per_location_and_the_leader(postgres: PgServer) -> None:
+    url = _database(postgres, "monitor_views")
+    target, hook = Target(), Hook()
+
+    async def scenario() -> dict[str, Any]:
+        async with target_server(target) as port, webhook(hook) as hook_port:
+            config = _config(url, port, hook_port, public=True)
+            nodes = {loc: Monitor(config=config, web=False, location=loc) for loc in LOCATIONS}
+            async with contextlib.AsyncExitStack() as stack:
+                for node in nodes.values():
+                    await node.start()
+                    stack.push_async_callback(node.stop, 2.0)
+                lead = next(loc for loc, n in nodes.items()
+                            if n.leadership is not None and n.leadership.leading)
+                target.status = 500
+                await _wait_sent(url, "[DOWN]", 15)
+                await asyncio.sleep(1.5)  # every location has a failed result by now
+                # a node that does not lead shows the whole picture from the store too
+                other = next(loc for loc in LOCATIONS if loc != lead)
+                now = datetime.now(UTC)
+                snap = await nodes[other].snapshot(now)
+                public = public_status(snap, {}, now)
+                return {"lead": lead, "metrics": render_metrics(snap),
+                        "json": status_json(public), "page": render_status_page(public),
+                        "printed": await monitor_command.status(config)}
+
+    out = asyncio.run(scenario())
+    lead = out["lead"]
+    data = out["json"]
+    assert data["leader"] == lead
+    (check,) = data["checks"]
+    assert check["state"] == "down"
+    assert [(e["location"], e["state"]) for e in check["locations"]] == [
+        (loc, "failing") for loc in sorted(LOCATIONS)]
+    for loc in LOCATIONS:
+        assert f'launchready_check_location_up{{check="api",location="{loc}"}} 0' \
+            in out["metrics"]
+    assert f'launchready_monitor_leader{{location="{lead}"}} 1' in out["metrics"]
+    assert f"alerts sent from {lead}" in out["page"]
+    assert "Seen from " + " · ".join(f"{loc}: failing" for loc in sorted(LOCATIONS)) \
+        in out["page"]
+    printed = "\n".join(out["printed"])
+    assert all(f"from {loc} failing" in printed for loc in LOCATIONS), printed
+
+
+def test_a_single_node_shows_no_location_views(tmp_path: Path) -> None:
+    config = Config.model_validate({"monitor": {
+        "database": f"sqlite:///{tmp_path / 'm.db'}", "canaries": [],
+        "checks": [{"name": "api", "url": "http://127.0.0.1:9/health", "public": True}]}})
+
+    async def scenario() -> tuple[str, dict[str, object]]:
+        node = Monitor(config=config, web=False)
+        await node.open()
+        try:
+            now = datetime.now(UTC)
+            snap = await node.snapshot(now)
+            return render_metrics(snap), status_json(public_status(snap, {}, now))
+        finally:
+            await node.close()
+
+    metrics, data = asyncio.run(scenario())
+    assert "location" not in metrics and "leader" not in metrics
+    assert "leader" not in data
+    assert all("locations" not in c for c in data["checks"])  # type: ignore[attr-defined]

@@ -32,7 +32,7 @@ import aiohttp
 from launchready.config.models import Config, MonitorConfig, monitor_duration
 from launchready.errors import ConfigError
 from launchready.monitor.guard import AddressPolicy
-from launchready.monitor.leader import Leadership
+from launchready.monitor.leader import Leadership, current_leader, leader_location
 from launchready.monitor.notify import Outbox, load_transports
 from launchready.monitor.probes import Outcome, guarded_session, utcnow
 from launchready.monitor.scheduler import GONE_KEY, Scheduler, build_runners, close_runners
@@ -106,7 +106,8 @@ class Monitor:
         handed_in = self.store is not None
         if self.store is None:
             self.store = Store(url=self.database or mon.database,
-                               public={c.name: c.public for c in mon.checks})
+                               public={c.name: c.public for c in mon.checks},
+                               several_locations=mon.several_locations)
         self.writer = Writer(store=self.store, routes=len(mon.alerts), clock=self.clock,
                              group_window=self.group_window,
                              lease=writer_lease(self.location, mon.several_locations))
@@ -270,11 +271,20 @@ class Monitor:
             return self._memory_snapshot(now, note)
         self.store.state_note = note
         try:
-            return await asyncio.wait_for(self.store.snapshot(now), timeout=SNAPSHOT_WAIT_S)
+            return await asyncio.wait_for(self._stored_snapshot(self.store, now),
+                                          timeout=SNAPSHOT_WAIT_S)
         except TimeoutError:
             # the read itself is stuck: answer from memory within the page's own deadline
             return self._memory_snapshot(
                 now, note if note != "ok" else "degraded: storage slow (reads are waiting)")
+
+    async def _stored_snapshot(self, store: Store, now: datetime) -> StatusSnapshot:
+        """The store's snapshot and, with several locations, where the leader runs."""
+        snap = await store.snapshot(now)
+        if not self.monitor.several_locations:
+            return snap
+        lease = await current_leader(store, now)
+        return replace(snap, leader=leader_location(lease) if lease is not None else None)
 
     def _memory_snapshot(self, now: datetime, note: str) -> StatusSnapshot:
         statuses = self.statuses

@@ -58,7 +58,7 @@ class Leadership:
         began = time.monotonic()
         try:
             lease = await self.store.take_lease(
-                LEADER_LEASE, holder=f"{self.holder} ({self.location})", token=self.token,
+                LEADER_LEASE, holder=leader_holder(self.holder, self.location), token=self.token,
                 now=self.clock(), ttl=self.ttl, alive=self.alive)
         except StoreError as exc:
             log.warning("could not renew the leader lease: %s", exc)
@@ -91,6 +91,16 @@ class Leadership:
             with contextlib.suppress(StoreError):
                 await self.store.release_lease(LEADER_LEASE, token=self.token)
         self._leading = False
+
+
+def leader_holder(holder: str, location: str) -> str:
+    """The leader lease's holder text: the node's ``pid@host`` and its location."""
+    return f"{holder} ({location})"
+
+
+def leader_location(lease: Lease) -> str:
+    """The location of the node holding the leader lease (read back from its holder text)."""
+    return lease.holder.rpartition(" (")[2].removesuffix(")")
 
 
 async def current_leader(store: Store, now: datetime) -> Lease | None:

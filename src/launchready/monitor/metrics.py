@@ -138,6 +138,28 @@ def _latency(snapshot: StatusSnapshot, names: set[str]) -> _Family:
     return family
 
 
+def _locations(snapshot: StatusSnapshot, names: set[str]) -> list[_Family]:
+    """Several locations: each check's newest result per location, and where the leader is."""
+    seen = _Family(
+        "launchready_check_location_up",
+        "gauge",
+        "1 when the check's newest result from the location succeeded, 0 when it failed; "
+        "absent while unknown.",
+    )
+    for result in snapshot.locations:
+        if result.check in names and result.ok is not None:
+            seen.sample(1 if result.ok else 0, (("check", result.check),
+                                                 ("location", result.location)))
+    leader = _Family(
+        "launchready_monitor_leader",
+        "gauge",
+        "1 for the location whose node leads (decides and sends the alerts).",
+    )
+    if snapshot.leader is not None:
+        leader.sample(1, (("location", snapshot.leader),))
+    return [seen, leader]
+
+
 def render_metrics(snapshot: StatusSnapshot) -> str:
     """Every check in ``snapshot`` as Prometheus text exposition format 0.0.4."""
     notes: list[str] = []
@@ -173,6 +195,9 @@ def render_metrics(snapshot: StatusSnapshot) -> str:
             if ratio is not None:
                 uptime.sample(ratio, (*label, ("window", window)))
 
+    families = [runs, failures, up, state, uptime, _latency(snapshot, {c.name for c in checks})]
+    if snapshot.locations or snapshot.leader is not None:
+        families += _locations(snapshot, {c.name for c in checks})
     healthy = _Family(
         "launchready_monitor_healthy",
         "gauge",
@@ -180,15 +205,7 @@ def render_metrics(snapshot: StatusSnapshot) -> str:
     )
     healthy.sample(1 if snapshot.monitor_state == "ok" else 0)
 
-    families = (
-        runs,
-        failures,
-        up,
-        state,
-        uptime,
-        _latency(snapshot, {c.name for c in checks}),
-        healthy,
-    )
+    families.append(healthy)
     lines = [f"# {_comment_text(note)}" for note in notes]
     for family in families:
         lines.extend(family.lines)

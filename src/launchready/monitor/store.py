@@ -38,6 +38,7 @@ from launchready.monitor.views import (
     CheckView,
     IncidentView,
     LatencyPoint,
+    LocationResult,
     StatusSnapshot,
 )
 
@@ -198,6 +199,7 @@ class Store:
 
     url: str
     public: dict[str, bool] = field(default_factory=dict)  # check name -> on the status page
+    several_locations: bool = False  # snapshots carry each check's result per location
     _conn: _Conn | None = field(default=None, repr=False)
     _pool: ThreadPoolExecutor = field(
         default_factory=lambda: ThreadPoolExecutor(max_workers=1,
@@ -696,7 +698,17 @@ class Store:
                              "FROM incidents ORDER BY started DESC LIMIT 50").fetchall()]
             return StatusSnapshot(generated_at=now, checks=tuple(views),
                                   incidents=tuple(incidents), monitor_state=self.state_note,
-                                  histogram_bounds_ms=BOUNDS_MS, histograms=tuple(hists))
+                                  histogram_bounds_ms=BOUNDS_MS, histograms=tuple(hists),
+                                  locations=per_location() if self.several_locations else ())
+
+        def per_location() -> tuple[LocationResult, ...]:
+            rows = self._rx("SELECT r.check_name, r.location, r.ok, r.at FROM results r JOIN "
+                            "(SELECT check_name, location, MAX(id) AS id FROM results WHERE "
+                            "location <> '' AND at >= ? GROUP BY check_name, location) n "
+                            "ON r.id = n.id ORDER BY r.check_name, r.location",
+                            ((now - timedelta(days=1)).timestamp(),)).fetchall()
+            return tuple(LocationResult(check=c, location=loc, ok=None if o is None else bool(o),
+                                        at=_dt(a) or now) for c, loc, o, a in rows)
 
         return await self._read(work)
 
@@ -722,9 +734,10 @@ def _clean(text: str) -> str:
     return re.sub(r"(\w+://)[^@\s/]+@", r"\1***@", text)[:300]
 
 
-async def open_store(url: str, *, public: dict[str, bool] | None = None) -> Store:
+async def open_store(url: str, *, public: dict[str, bool] | None = None,
+                     several_locations: bool = False) -> Store:
     """Open (and migrate) the store at ``url``."""
-    store = Store(url=url, public=dict(public or {}))
+    store = Store(url=url, public=dict(public or {}), several_locations=several_locations)
     try:
         return await store.open()
     except StoreError:

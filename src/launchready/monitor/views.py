@@ -60,6 +60,16 @@ class IncidentView:
 
 
 @dataclass(frozen=True, kw_only=True)
+class LocationResult:
+    """The newest result of one check from one location (several locations only)."""
+
+    check: str
+    location: str
+    ok: bool | None  # None: unknown (that node had lost its own network)
+    at: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
 class StatusSnapshot:
     """Everything the status page shows at one moment."""
 
@@ -71,6 +81,10 @@ class StatusSnapshot:
                                               10000)
     # per check: cumulative counts per bound (+Inf last), and the sum of latencies in ms
     histograms: tuple[tuple[str, tuple[int, ...], float], ...] = ()
+    # several locations only: each check's newest result per location, and where the node
+    # that leads runs (None: no live leader)
+    locations: tuple[LocationResult, ...] = ()
+    leader: str | None = None
 
 
 class StatusSource(Protocol):

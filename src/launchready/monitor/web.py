@@ -41,6 +41,7 @@ from launchready.monitor.views import (
     CheckView,
     IncidentView,
     LatencyPoint,
+    LocationResult,
     StatusSnapshot,
     StatusSource,
 )
@@ -199,6 +200,8 @@ class _Check:
     chart: _Chart
     buckets: tuple[_Bucket, ...]
     incidents: tuple[_Incident, ...]
+    # several locations: (location, "up" | "failing" | "unknown", newest result ISO time)
+    locations: tuple[tuple[str, str, str], ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -211,6 +214,7 @@ class PublicStatus:
     monitor_ok: bool
     monitor_state: str  # scrubbed
     checks: tuple[_Check, ...]
+    leader: str | None = None  # several locations: where the leading node runs
 
 
 def _nice_top(value: float) -> float:
@@ -302,6 +306,11 @@ def _incident(incident: IncidentView, now: datetime, private: Sequence[str]) -> 
     )
 
 
+def _seen(result: LocationResult) -> tuple[str, str, str]:
+    seen = "unknown" if result.ok is None else "up" if result.ok else "failing"
+    return visible(result.location), seen, _iso(result.at)
+
+
 def _check(
     index: int,
     check: CheckView,
@@ -309,6 +318,7 @@ def _check(
     incidents: Sequence[IncidentView],
     now: datetime,
     private: Sequence[str],
+    locations: Sequence[LocationResult] = (),
 ) -> _Check:
     buckets = _bucketize(points, now)
     latency = check.last_latency_ms
@@ -333,6 +343,7 @@ def _check(
         chart=_chart(buckets),
         buckets=buckets,
         incidents=tuple(_incident(i, now, private) for i in ordered),
+        locations=tuple(_seen(r) for r in locations),
     )
 
 
@@ -378,9 +389,11 @@ def public_status(
                 [i for i in snapshot.incidents if i.check == check.name],
                 now,
                 private,
+                [r for r in snapshot.locations if r.check == check.name],
             )
             for index, check in enumerate(public, start=1)
         ),
+        leader=visible(snapshot.leader) if snapshot.leader is not None else None,
     )
 
 
@@ -398,38 +411,48 @@ def render_status_page(status: PublicStatus) -> str:
     )
 
 
+def _check_json(check: _Check, several: bool) -> dict[str, object]:
+    entry: dict[str, object] = {
+        "name": check.name,
+        "state": check.state,
+        "since": check.since_iso,
+        "uptime": {window.replace(" ", ""): ratio for window, _, ratio in check.uptime},
+        "last_latency_ms": check.last_latency_ms,
+        "latency_24h": [
+            {"start": _iso(b.start), "max_ms": b.max_ms, "failed": b.failed}
+            for b in check.buckets
+            if b.max_ms is not None or b.failed
+        ],
+        "incidents": [
+            {
+                "started": incident.started_iso,
+                "ended": incident.ended_iso,
+                "duration_s": round(incident.duration_s),
+                "cause": incident.cause,
+                "recovered_while_offline": incident.recovered_while_offline,
+            }
+            for incident in check.incidents
+        ],
+    }
+    if several:
+        entry["locations"] = [{"location": loc, "state": seen, "at": at}
+                              for loc, seen, at in check.locations]
+    return entry
+
+
 def status_json(status: PublicStatus) -> dict[str, object]:
-    """``/api/status.json``: the page's data, with ratios as 0..1 and times as ISO 8601 UTC."""
-    return {
+    """``/api/status.json``: the page's data, with ratios as 0..1 and times as ISO 8601 UTC.
+    With several locations it adds ``leader`` and each check's ``locations``."""
+    several = status.leader is not None or any(check.locations for check in status.checks)
+    data: dict[str, object] = {
         "generated_at": _iso(status.generated_at),
         "overall": {"status": status.overall, "text": status.overall_text},
         "monitor": {"ok": status.monitor_ok, "state": status.monitor_state},
-        "checks": [
-            {
-                "name": check.name,
-                "state": check.state,
-                "since": check.since_iso,
-                "uptime": {window.replace(" ", ""): ratio for window, _, ratio in check.uptime},
-                "last_latency_ms": check.last_latency_ms,
-                "latency_24h": [
-                    {"start": _iso(b.start), "max_ms": b.max_ms, "failed": b.failed}
-                    for b in check.buckets
-                    if b.max_ms is not None or b.failed
-                ],
-                "incidents": [
-                    {
-                        "started": incident.started_iso,
-                        "ended": incident.ended_iso,
-                        "duration_s": round(incident.duration_s),
-                        "cause": incident.cause,
-                        "recovered_while_offline": incident.recovered_while_offline,
-                    }
-                    for incident in check.incidents
-                ],
-            }
-            for check in status.checks
-        ],
+        "checks": [_check_json(check, several) for check in status.checks],
     }
+    if several:
+        data["leader"] = status.leader
+    return data
 
 
 async def _public(source: StatusSource, now: datetime) -> PublicStatus:
