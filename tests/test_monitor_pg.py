@@ -94,3 +94,42 @@ def test_pg_retention_folds_old_results_into_rollups(postgres: PgServer) -> None
     assert asyncio.run(scenario())[0] == 0
     with psycopg.connect(url) as conn:
         assert conn.execute("SELECT SUM(runs), SUM(failures) FROM rollups").fetchone() == (3, 1)
+
+
+def test_pg_two_claimers_never_get_the_same_outbox_row(postgres: PgServer) -> None:
+    from datetime import UTC, datetime
+
+    from launchready.monitor.store import open_store
+
+    url = _database(postgres, "monitor_claims")
+    now = datetime.now(UTC).timestamp()
+
+    async def scenario() -> tuple[list[int], set[int], set[int], set[int], set[int]]:
+        one, two = await open_store(url), await open_store(url)
+        try:
+            with psycopg.connect(url, autocommit=True) as conn:
+                ids = sorted(int(conn.execute(
+                    "INSERT INTO outbox (dedupe, route, title, body, created, next_at) "
+                    "VALUES (%s, 0, 't', 'b', %s, %s) RETURNING id",
+                    (f"d{i}", now, now)).fetchone()[0]) for i in range(300))  # type: ignore[index]
+            # both ask for every row at once, each through its own connection and thread
+            first, second = await asyncio.gather(one.claim(ids, "a"), two.claim(ids, "b"))
+            with psycopg.connect(url, autocommit=True) as conn:
+                conn.execute("UPDATE outbox SET status = 'pending', claimed_by = NULL")
+            # another claimer is in the middle of claiming the first 100: they are skipped
+            # at once, not waited for
+            with psycopg.connect(url) as holder:
+                holder.execute("SELECT id FROM outbox WHERE id = ANY(%s) FOR UPDATE",
+                               (ids[:100],))
+                skipped = await asyncio.wait_for(one.claim(ids, "a"), timeout=10)
+            later = await two.claim(ids, "b")
+            return ids, first, second, skipped, later
+        finally:
+            await one.close()
+            await two.close()
+
+    ids, first, second, skipped, later = asyncio.run(scenario())
+    assert not first & second
+    assert first | second == set(ids)
+    assert skipped == set(ids[100:])
+    assert later == set(ids[:100])

@@ -484,8 +484,21 @@ class Store:
         return await self._run(work)
 
     async def claim(self, ids: Sequence[int], claimer: str) -> set[int]:
-        """Claim pending rows for sending (compare-and-set: a row another process claimed
-        first is not returned). Claimed rows are no longer due until settled."""
+        """Claim pending rows for sending: a row another process claimed first (or is
+        claiming right now) is not returned. Claimed rows are no longer due until settled.
+        On PostgreSQL one statement locks the still-pending rows ``FOR UPDATE SKIP LOCKED``,
+        so two claimers never wait on each other nor get the same row; on SQLite (one
+        writer) each row is a compare-and-set."""
+        def locked() -> set[int]:
+            rows = self._x("UPDATE outbox SET status = 'sending', claimed_by = ? WHERE id IN "
+                           "(SELECT id FROM outbox WHERE id = ANY(?) AND status = 'pending' "
+                           "FOR UPDATE SKIP LOCKED) RETURNING id",
+                           (claimer, list(ids))).fetchall()
+            return {int(row[0]) for row in rows}
+
+        if self.dialect == "postgresql":
+            return await self._run(lambda: self._tx(locked))
+
         def work() -> set[int]:
             got: set[int] = set()
             for item_id in ids:
