@@ -10,6 +10,7 @@ import signal
 import sys
 import textwrap
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import psycopg
@@ -45,13 +46,16 @@ def _config(path: Path, url: str, port: int, hook_port: int) -> Path:
 
 
 async def _node(cfg: Path, location: str, log: list[str],
-                drains: list[asyncio.Future[None]]) -> asyncio.subprocess.Process:
+                drains: list[asyncio.Future[None]], *, prefix: Sequence[str] = (),
+                ready_s: float = 20) -> asyncio.subprocess.Process:
+    """A node process (run under ``prefix``, e.g. ``ip netns exec NAME``), returned once it
+    serves its status page; its log lines go to ``log``."""
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "launchready", "monitor", "--config", str(cfg),
+        *prefix, sys.executable, "-m", "launchready", "monitor", "--config", str(cfg),
         "--location", location, "--listen", "127.0.0.1:0", stderr=asyncio.subprocess.PIPE)
     assert proc.stderr is not None
     while True:
-        line = (await asyncio.wait_for(proc.stderr.readline(), 20)).decode()
+        line = (await asyncio.wait_for(proc.stderr.readline(), ready_s)).decode()
         log.append(f"{location}: {line}")
         if not line or "status page on" in line:
             break

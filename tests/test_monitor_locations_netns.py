@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
-import sys
 import textwrap
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -26,7 +25,7 @@ from aiohttp import web
 from netns import Netns, namespaces_unavailable, netns
 from pgharness import PgServer, start_postgres
 from test_monitor_leader import LOCATIONS, _database
-from test_monitor_locations_e2e import _leader, _stop
+from test_monitor_locations_e2e import _leader, _node, _stop
 from test_monitor_support import Hook, Target
 
 pytestmark = pytest.mark.skipif(namespaces_unavailable() is not None,
@@ -76,28 +75,6 @@ def _config(path: Path, ns: Netns, url: str, port: int, hook: int, canary: int) 
         url = "json://{ns.outer}:{hook}/hook"
     """).replace("'", '"') + checks)
     return path
-
-
-async def _node(ns: Netns, cfg: Path, location: str, log: list[str],
-                drains: list[asyncio.Future[None]]) -> asyncio.subprocess.Process:
-    proc = await asyncio.create_subprocess_exec(
-        *ns.exec_args(sys.executable, "-m", "launchready", "monitor", "--config", str(cfg),
-                      "--location", location, "--listen", "127.0.0.1:0"),
-        stderr=asyncio.subprocess.PIPE)
-    assert proc.stderr is not None
-    while True:
-        line = (await asyncio.wait_for(proc.stderr.readline(), 30)).decode()
-        log.append(f"{location}: {line}")
-        if not line or "status page on" in line:
-            break
-
-    async def drain() -> None:  # keep the pipe empty so the node never blocks on a log line
-        assert proc.stderr is not None
-        while line := await proc.stderr.readline():
-            log.append(f"{location}: {line.decode()}")
-
-    drains.append(asyncio.ensure_future(drain()))
-    return proc
 
 
 def _kinds(hook: Hook) -> list[str]:
@@ -167,7 +144,8 @@ def test_three_namespaces_cut_link_outage_kill9_and_postgres_restart(tmp_path: P
                                  canary) for loc, ns in by_loc.items()}
 
             async def start(loc: str) -> asyncio.subprocess.Process:
-                return await _node(by_loc[loc], cfgs[loc], loc, log, drains)
+                return await _node(cfgs[loc], loc, log, drains,
+                                   prefix=by_loc[loc].exec_args(), ready_s=30)
 
             procs = {loc: await start(loc) for loc in LOCATIONS}
             try:

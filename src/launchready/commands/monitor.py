@@ -96,9 +96,6 @@ def _since(at: datetime | None, now: datetime) -> str:
     return f"{at:%Y-%m-%d %H:%M} UTC ({minutes // 60}h {minutes % 60}m)"
 
 
-_SEEN = {True: "up", False: "failing", None: "unknown"}  # a location's newest result
-
-
 async def status(config: Config, database: str | None = None) -> list[str]:
     """The lines ``monitor status`` prints: who runs the monitor, then each check."""
     mon = config.monitor
@@ -130,7 +127,7 @@ async def status(config: Config, database: str | None = None) -> list[str]:
         uptime = f"{c.uptime_24h * 100:.2f}%" if c.uptime_24h is not None else "-"
         lines.append(f"{c.name:<{width}}  {c.state.value:<8}  {uptime:>10}  "
                      f"{_since(c.since, now)}")
-        seen = [f"{r.location} {_SEEN[r.ok]} {_since(r.at, now)}"
+        seen = [f"{r.location} {r.seen} {_since(r.at, now)}"
                  for r in snap.locations if r.check == c.name]
         lines.extend(f"{'':<{width}}  from {text}" for text in seen)
     return lines

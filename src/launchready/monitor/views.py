@@ -68,6 +68,11 @@ class LocationResult:
     ok: bool | None  # None: unknown (that node had lost its own network)
     at: datetime
 
+    @property
+    def seen(self) -> str:
+        """What the location saw: ``up``, ``failing`` or ``unknown``."""
+        return "unknown" if self.ok is None else "up" if self.ok else "failing"
+
 
 @dataclass(frozen=True, kw_only=True)
 class StatusSnapshot:

@@ -307,8 +307,7 @@ def _incident(incident: IncidentView, now: datetime, private: Sequence[str]) -> 
 
 
 def _seen(result: LocationResult) -> tuple[str, str, str]:
-    seen = "unknown" if result.ok is None else "up" if result.ok else "failing"
-    return visible(result.location), seen, _iso(result.at)
+    return visible(result.location), result.seen, _iso(result.at)
 
 
 def _check(
