@@ -207,16 +207,18 @@ started = time.process_time()
 from launchready.secrets.scanner import Scanner
 from launchready.secrets.tree import scan_tree
 from launchready.secrets.history import scan_history
+from launchready.secrets.workers import worker_pool
 mode, path = sys.argv[1], Path(sys.argv[2])
 imported = time.process_time()
 sc = Scanner()
-if mode == "tree":
-    res = scan_tree([path], sc, use_git=False)
-    out = [[f.path, m.line] for f in res.files for m in f.matches]
-else:
-    h = scan_history(path, sc)
-    out = [[x.path, x.line] for x in h.hits]
-done = time.process_time()
+with worker_pool() as pool:  # as `launchready secrets` runs them: one worker per core
+    if mode == "tree":
+        res = scan_tree([path], sc, use_git=False, pool=pool)
+        out = [[f.path, m.line] for f in res.files for m in f.matches]
+    else:
+        h = scan_history(path, sc, pool=pool)
+        out = [[x.path, x.line] for x in h.hits]
+    done = time.process_time()
 print(json.dumps({"findings": out, "import_cpu": imported - started, "scan_cpu": done - imported}))
 """
 
@@ -224,7 +226,7 @@ print(json.dumps({"findings": out, "import_cpu": imported - started, "scan_cpu":
 def _parse_lr(stdout: bytes, _report: Path) -> tuple[list[tuple[str, int]], str]:
     data = json.loads(stdout)
     note = (f"in-process CPU: imports {data['import_cpu']:.2f} s, "
-            f"scan {data['scan_cpu']:.2f} s (without git children)")
+            f"scan {data['scan_cpu']:.2f} s (this process; workers and git not counted)")
     return [(p, int(n)) for p, n in data["findings"]], note
 
 

@@ -210,7 +210,10 @@ def test_three_namespaces_cut_link_outage_kill9_and_postgres_restart(tmp_path: P
 
                 # 5. restart every node: nothing is sent again
                 await _stop(procs, drains)
-                procs = {loc: await start(loc) for loc in LOCATIONS}
+                # all at once, as a deploy restarts them: one started much later than the
+                # others is a node that was down, and is announced
+                procs = dict(zip(LOCATIONS, await asyncio.gather(
+                    *(start(loc) for loc in LOCATIONS)), strict=True))
                 await _until(lambda: _leader(url) is not None, 20, "a leader")
                 await asyncio.sleep(8.0)
                 out["after_restart"] = _kinds(hook)

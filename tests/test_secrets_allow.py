@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import subprocess
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ from launchready.model import Report
 from launchready.probes.git import git_env
 from launchready.secrets.allow import Excludes, GitleaksIgnore
 from launchready.secrets.scanner import Scanner
+from launchready.secrets.workers import worker_pool
 
 STRIPE = "sk_" + "live_" + "51Hq8ZkW3nR5tY2uV9xB4cD7e"
 OTHER = "sk_" + "live_" + "51Zr7QpL2mN8vB3xC6kJ9wT4y"
@@ -132,16 +134,15 @@ def test_history_slices_agree_with_one_walk(tmp_path: Path,
         _git(repo, "add", "-A")
         _git(repo, "commit", "-qm", f"c{i}")
 
-    def walk() -> list[tuple[str, str, int, str]]:
-        scan = history.scan_history(repo, Scanner())
+    def walk(pool: ProcessPoolExecutor | None = None) -> list[tuple[str, str, int, str]]:
+        scan = history.scan_history(repo, Scanner(), pool=pool)
         assert scan.complete and scan.commits == 7
         return sorted((h.path, h.commit, h.line, h.match.rule.id) for h in scan.hits)
 
     one = walk()
-    monkeypatch.setattr(history, "MIN_SLICE", 1)
-    monkeypatch.setattr(history, "MAX_GIT_PROCESSES", 3)
-    monkeypatch.setattr(history.os, "cpu_count", lambda: 3)
-    assert walk() == one
+    monkeypatch.setattr(history, "MIN_SLICE", 1)  # four ranges of two commits
+    with worker_pool() as pool:
+        assert walk(pool) == one
     # the value added in c1, removed, added again in c4: the oldest commit is named
     assert [(p, line) for p, _, line, _ in one] == [("f.py", 2), ("f.py", 2), ("g.py", 2)]
     order = subprocess.run(["git", "-C", str(repo), "rev-list", "--reverse", "HEAD"],

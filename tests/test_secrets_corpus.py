@@ -53,6 +53,7 @@ CONTEXTS = [
     ("config/app.php", "$config['db_password'] .= '{v}';"),
     ("config/services.php", "    'api_key' => '{v}',"),
     ("Makefile", "DEPLOY_TOKEN ?= {v}"),
+    ("build.mk", "RELEASE_TOKEN :::= {v}"),
     ("scripts/deploy.sh", 'export API_TOKEN="{v}"'),
     (".env", "NEXTAUTH_SECRET={v}"),
     (".env.production", "STRIPE_API_KEY='{v}'"),
@@ -63,7 +64,7 @@ CONTEXTS = [
     ("settings.ini", "secret_key = {v}"),
     ("src/main/resources/application.properties", "spring.datasource.password={v}"),
     ("config/app.json", '  "apiKey": "{v}",'),
-    ("fixtures/event.json", '"body": "{{\\"awsSecretKey\\":\\"{v}\\"}}"'),
+    ("events/webhook.json", '"body": "{{\\"awsSecretKey\\":\\"{v}\\"}}"'),
     ("conf/settings.xml", "    <password>{v}</password>"),
     ("src/Startup.cs", 'var credentials = "{v}";'),
     (".npmrc", "_auth={v}"),
@@ -97,7 +98,27 @@ def _provider_positives() -> list[tuple[str, str, str, str]]:
     return out
 
 
+def _multiline_positives() -> list[tuple[str, str, str, str, int]]:
+    """(label, path, text, value, line of the value): a value on the line after its key, or
+    literals joined across lines."""
+    v, a, b = noise(24, "ml-v"), noise(14, "ml-a"), noise(14, "ml-b")
+    return [
+        ("next-line-ts", "src/lib/auth.ts", f'const sessionSecret =\n  "{v}";', v, 2),
+        ("next-line-yaml", "config/app.yaml", f'client_secret:\n  "{v}"', v, 2),
+        ("next-line-kt", "app/Keys.kt", f'val apiToken: String =\n    "{v}"', v, 2),
+        ("plus-end", "src/keys.ts", f'const apiKey = "{a}" +\n  "{b}";', a + b, 1),
+        ("plus-start", "src/keys.js", f'var apiKey = "{a}"\n  + "{b}";', a + b, 1),
+        ("paren-plus", "app/keys.py", f'API_TOKEN = (\n    "{a}"\n    + "{b}"\n)', a + b, 2),
+        ("paren-implicit", "app/keys.py", f'SECRET_KEY = (\n    "{a}"\n    "{b}"\n)', a + b,
+         2),
+        ("xml-element", "conf/settings.xml", f"<dbPassword>\n    {v}\n</dbPassword>", v, 2),
+        ("java-plus", "src/Keys.java",
+         f'private static final String TOKEN = "{a}" +\n        "{b}";', a + b, 1),
+    ]
+
+
 GENERIC = _generic_positives()
+MULTILINE = _multiline_positives()
 PROVIDER = _provider_positives()
 #: (label, path, line) whose credential is a local default: a low finding with the reason
 LOCAL = [
@@ -121,7 +142,7 @@ LOCAL = [
 def test_corpus_sizes() -> None:
     lines = sum(len((p).read_text().splitlines()) for p in CLEAN.rglob("*") if p.is_file())
     assert lines >= 300
-    assert len(GENERIC) + len(PROVIDER) + len(LOCAL) >= 200
+    assert len(GENERIC) + len(MULTILINE) + len(PROVIDER) + len(LOCAL) >= 200
 
 
 def test_clean_code_yields_no_finding() -> None:
@@ -140,6 +161,16 @@ def test_generic_positive_is_found(label: str, path: str, line: str, value: str)
     found = [(m.rule.id, m.line, m.note) for m in SCANNER.scan(data, path)
              if m.hash == value_hash(value)]
     assert found == [("generic-secret", 2, "")], label
+
+
+@pytest.mark.parametrize(("label", "path", "text", "value", "line"), MULTILINE,
+                         ids=[m[0] for m in MULTILINE])
+def test_multiline_positive_is_found_whole(label: str, path: str, text: str, value: str,
+                                           line: int) -> None:
+    data = f"// before\n{text}\n// after\n".encode()
+    found = [(m.rule.id, m.line) for m in SCANNER.scan(data, path)]
+    assert found == [("generic-secret", line + 1)], label
+    assert [m.hash for m in SCANNER.scan(data, path)] == [value_hash(value)], label
 
 
 @pytest.mark.parametrize(("label", "path", "line", "rule_id"), PROVIDER,
@@ -181,3 +212,23 @@ def test_generic_values_in_documentation_are_low() -> None:
     assert m.rule.id == "generic-secret" and m.note.startswith("in documentation")
     (m,) = SCANNER.scan(line.encode(), "src/webhooks.ts")
     assert m.note == ""
+
+
+@pytest.mark.parametrize("path", ["app/users/tests/test_admin.py", "src/login.test.tsx",
+                                  "internal/auth/auth_test.go", "spec/models/user_spec.rb",
+                                  "app/src/test/java/AuthTest.java"])
+def test_generic_values_in_tests_are_low_fixtures(path: str) -> None:
+    line = 'password = "' + noise(18, "fixture", ALNUM + "@!") + '"'
+    (m,) = SCANNER.scan(line.encode(), path)
+    assert m.rule.id == "generic-secret" and m.note.startswith("in a test")
+    key = "sk_" + "live_" + noise(30, "in-test")
+    (m,) = SCANNER.scan(f'stripe_key = "{key}"'.encode(), path)
+    assert m.rule.id == "stripe-live-secret" and m.note == ""  # a provider's key is real
+
+
+def test_a_tuple_of_names_is_not_a_call() -> None:
+    """A migration's dependency ``('auth', '0006_...')`` names no credential."""
+    text = b"    dependencies = [\n        ('auth', '0006_require_contenttypes_0002'),\n    ]\n"
+    assert SCANNER.scan(text, "users/migrations/0001_initial.py") == []
+    assert SCANNER.scan(b"token = os.getenv('API_TOKEN', '" + noise(24, "getenv").encode()
+                        + b"')", "app/client.py") != []

@@ -4,4 +4,6 @@ import sys
 
 from launchready._entry import main
 
-sys.exit(main())
+# guarded: the worker processes of a large secret scan start by importing the main module
+if __name__ == "__main__":
+    sys.exit(main())

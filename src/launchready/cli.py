@@ -17,9 +17,6 @@ from types import ModuleType
 from typing import NoReturn
 
 from launchready._version import __version__
-from launchready.checks.catalog import CATALOG, meta
-from launchready.config.loader import load_config
-from launchready.config.models import AppConfig
 from launchready.config.types import parse_resolver
 from launchready.errors import ConfigError, LaunchreadyError, RunError, UsageError
 from launchready.model import Severity
@@ -30,10 +27,12 @@ from launchready.output import (
     EXIT_USAGE,
     check_outputs,
 )
-from launchready.pipeline import load_command_config, run_command
 from launchready.report import Format
 from launchready.report.text import visible
 from launchready.urls import check_url, mask_credentials
+
+# The pipeline, the config models (pydantic) and the check catalog are imported by the
+# commands that use them, not here: `--version`, `--help` and a secret scan start faster.
 
 #: commands living in ``launchready.commands``: name -> module with add_arguments() and run();
 #: a module is imported only when its command runs, so each command loads only what it needs
@@ -178,11 +177,18 @@ def build_parser(selected: str | None = None) -> argparse.ArgumentParser:
 
 def cmd_audit(args: argparse.Namespace) -> int:
     """``launchready audit``."""
+    from launchready.config.loader import load_config  # noqa: PLC0415 - see the imports
+    from launchready.pipeline import run_command  # noqa: PLC0415
+
     return run_command(load_config(args.config), args)
 
 
 def cmd_web(args: argparse.Namespace) -> int:
     """``launchready web [URL]``: works without a config file when given a URL."""
+    from launchready.checks.registry import families  # noqa: PLC0415 - see the imports
+    from launchready.config.models import AppConfig  # noqa: PLC0415
+    from launchready.pipeline import load_command_config, run_command  # noqa: PLC0415
+
     config = load_command_config(args, optional=bool(args.url))
     if args.url:
         check_url(args.url, what="web")
@@ -192,14 +198,13 @@ def cmd_web(args: argparse.Namespace) -> int:
     elif config.app.canonical is None:
         raise ConfigError("no URL given and app.canonical is not set", key="app.canonical",
                           fix="pass a URL: launchready web https://app.example.com")
-    from launchready.checks.registry import families  # noqa: PLC0415 - loaded on use
-
     return run_command(config, args, families=families(areas=("tls", "web")))
 
 
 def cmd_checks(args: argparse.Namespace) -> int:
     """``launchready checks [ID...]``."""
     from launchready.checks import registry  # noqa: PLC0415 - loaded on use
+    from launchready.checks.catalog import CATALOG, meta  # noqa: PLC0415
     from launchready.checks.docs import rule_text  # noqa: PLC0415
 
     built = registry.implemented_ids()

@@ -121,12 +121,13 @@ def _preflights(ctx: Context) -> Preflight:
     (:func:`launchready.probes.dns.resolver_problem`). ``web``: the canonical host resolves
     (an IP literal or a ``--resolve`` entry needs no lookup).
     """
-    from launchready.probes.dns import host_problem, resolver_problem  # noqa: PLC0415
-
     config = ctx.config
     tasks: dict[str, asyncio.Task[str | None]] = {}
 
     async def resolver() -> str | None:
+        # dnspython is loaded only by a run that asks the resolver something
+        from launchready.probes.dns import resolver_problem  # noqa: PLC0415
+
         email = config.email.domains if config.email else []
         canonical = urlsplit(config.app.canonical).hostname if config.app.canonical else None
         domain = next((d for d in (config.app.domain, *email, canonical) if d), None)
@@ -135,6 +136,8 @@ def _preflights(ctx: Context) -> Preflight:
         return await resolver_problem(ctx.probes.dns, domain)
 
     async def web() -> str | None:
+        from launchready.probes.dns import host_problem  # noqa: PLC0415
+
         host = urlsplit(config.app.canonical).hostname if config.app.canonical else None
         if not host or is_ip(host) or any(h == host for h, _ in
                                            config.network.resolve_map()):

@@ -14,6 +14,7 @@ commit).
 from __future__ import annotations
 
 import fnmatch
+import functools
 import re
 from dataclasses import dataclass
 
@@ -37,25 +38,52 @@ def _matches(path: str, pattern: str) -> bool:
             or ("/" not in pattern and fnmatch.fnmatchcase(name, pattern)))
 
 
+def _any_of(patterns: list[str]) -> re.Pattern[str]:
+    """One regex that matches a path when :func:`_matches` is true for some pattern."""
+    whole = [fnmatch.translate(p) for p in patterns]
+    whole += [fnmatch.translate("*/" + p) for p in patterns]
+    named = [fnmatch.translate(p) for p in patterns if "/" not in p]
+    # a name pattern is tried on the last part of the path: after the last "/", or all of it
+    parts = [f"(?:{w})" for w in whole] + [f"(?:(?s:.*/)?(?:{n}))" for n in named]
+    return re.compile("|".join(parts) or r"(?!)")
+
+
 @dataclass(frozen=True)
 class Excludes:
-    """The globs of one scan; :meth:`reason` says why a path is not scanned."""
+    """The globs of one scan; :meth:`reason` says why a path is not scanned.
+
+    A history scan asks about the same paths thousands of times: every pattern is tried at
+    once through one regex, and answers are remembered per path.
+    """
 
     user: tuple[str, ...] = ()
     defaults: bool = True
+
+    @functools.cached_property
+    def _patterns(self) -> tuple[tuple[str, str], ...]:
+        own = tuple((p, f"excluded: [secrets] exclude {p!r}") for p in self.user)
+        return own + (tuple((p, f"excluded: {why} ({p})") for p, why in DEFAULT_EXCLUDES)
+                      if self.defaults else ())
+
+    @functools.cached_property
+    def _any(self) -> re.Pattern[str]:
+        return _any_of([p for p, _ in self._patterns])
+
+    @functools.cached_property
+    def _seen(self) -> dict[str, str | None]:
+        return {}
 
     def reason(self, path: str) -> str | None:
         """Why ``path`` (relative, ``/``-separated) is excluded, or None."""
         path = path.replace("\\", "/")
         path = path[2:] if path.startswith("./") else path
-        for pattern in self.user:
-            if _matches(path, pattern):
-                return f"excluded: [secrets] exclude {pattern!r}"
-        if self.defaults:
-            for pattern, why in DEFAULT_EXCLUDES:
-                if _matches(path, pattern):
-                    return f"excluded: {why} ({pattern})"
-        return None
+        seen = self._seen
+        if path not in seen:
+            if len(seen) > 65536:
+                seen.clear()
+            seen[path] = (next((why for p, why in self._patterns if _matches(path, p)), None)
+                          if self._any.match(path) else None)
+        return seen[path]
 
 
 _COMMIT = re.compile(r"^[0-9a-f]{7,40}$")

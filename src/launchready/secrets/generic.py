@@ -49,6 +49,20 @@ _CONFIG_NAMES = frozenset({"makefile", "gnumakefile", "dockerfile", "procfile", 
                            ".pypirc", ".netrc", ".envrc", ".pgpass", ".yarnrc"})
 
 
+_TEST_DIRS = frozenset({"test", "tests", "__tests__", "spec", "specs", "e2e", "cypress",
+                        "fixtures", "__fixtures__", "testdata", "__mocks__", "mocks"})
+_TEST_NAME = re.compile(r"(?:^test_.*\.py|.*_test\.(?:py|go|rb|exs)|.*\.(?:test|spec|e2e)\."
+                        r"[cm]?[jt]sx?|.*(?:Test|Tests|Spec)\.(?:java|kt|cs|swift)|.*_spec\.rb"
+                        r"|conftest\.py)$")
+
+
+def is_test_path(path: str) -> bool:
+    """True for a test file or a file under a test directory (``tests/``, ``__tests__/``,
+    ``*.spec.ts``, ``test_*.py``, ``*_test.go``): its literals are fixtures."""
+    parts = path.replace("\\", "/").split("/")
+    return any(p.lower() in _TEST_DIRS for p in parts[:-1]) or bool(_TEST_NAME.match(parts[-1]))
+
+
 def language_of(path: str) -> str:
     """The language family of a file name (``code``, ``config``, ``json``, ``xml`` or "")."""
     name = path.replace("\\", "/").rsplit("/", 1)[-1].lower()
@@ -107,6 +121,21 @@ _FLAG_START = frozenset({"is", "has", "show", "should", "can", "use", "set", "ge
                          "fetch", "load", "save", "generate", "request", "send", "revoke",
                          "parse", "decode", "encode", "mask", "new", "old", "confirm"})
 
+#: what a secret-named key contains (the scanner's keywords for this rule)
+KEYWORDS = ("pass", "pwd", "secret", "token", "api_key", "api-key", "apikey", "access_key",
+            "access-key", "accesskey", "private_key", "private-key", "privatekey", "credential",
+            "creds", "auth", "_pat")
+#: the lines :func:`find` can accept: a keyword followed, later on the line, by an operator
+#: (``=``, ``:``, ``,`` of a call, ``>`` of an element); the scanner hands it only those, so
+#: the many lines that merely mention a token cost one regex pass, not a parse each. A line
+#: left open (ending in ``=``, ``:``, ``+``, ``(``, ``,`` or a quote) whose next line starts
+#: with a quote, or any line whose next line starts with ``+``, takes that line too, up to
+#: three: a value on the line after its key, literals joined across lines, or an element's
+#: text alone on the line after its opening tag
+GATE = (b"(?i)(?:" + b"|".join(re.escape(k.encode()) for k in KEYWORDS) + b")[^\n]*?[=:,>]"
+        rb"(?:(?:[^\n]*[=:+(,\"'`])?[ \t]*\r?\n[ \t]*[+\"'`]|[^\n]*\r?\n[ \t]*\+"
+        rb"|[ \t]*\r?\n[^\n]*\r?\n[ \t]*</){0,3}")
+
 _NAME_CHARS = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-")
 _PARTS = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
 _KEYWORD = re.compile(rb"(?i)pass|pwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|"
@@ -114,7 +143,8 @@ _KEYWORD = re.compile(rb"(?i)pass|pwd|secret|token|api[_-]?key|access[_-]?key|pr
 #: ``: string``, ``: String``, ``: str``, Go's `` string`` before ``=``
 _ANNOTATION = re.compile(rb"\s*(?::\s*)?(?:&'static\s+|&)?(?:str|string|String|CharSequence|"
                          rb"const\s+char\s*\*)\??\s*(?==[^=])")
-_OPERATORS = (b"::=", b":=", b"?=", b".=", b"+=", b"=>", b"=", b":", b",")
+_OPERATORS = (b":::=", b"::=", b":=", b"?=", b".=", b"+=", b"=>", b"=", b":", b",")
+_SEPARATORS = re.compile(r"[-_./:]")
 _WORD_PART = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
 _TEMPLATE = ("${", "{{", "$(", "%s", "%(", "#{", "{0}", "{}", "<%", "%>", "$env", "process.env",
              "os.environ", "getenv", "env(", "\\n")
@@ -167,7 +197,10 @@ def looks_like_words(value: str) -> bool:
     if not letters:
         return False
     wordy = sum(len(p) for p in _WORD_PART.findall(value) if p.isalpha() and _wordy(p))
-    digits = sum(c.isdigit() for c in value)
+    # a number that is a whole part of the name (``0006_require_contenttypes_0002``, a
+    # migration) is a sequence or a version, not randomness
+    digits = sum(c.isdigit() for part in _SEPARATORS.split(value) if not part.isdigit()
+                 for c in part)
     return wordy >= 0.7 * letters and digits <= max(3, len(value) // 8)
 
 
@@ -220,7 +253,11 @@ _LITERALS = {q: re.compile(rb"%s((?:[^%s\\\n]|\\.){0,512})%s" % (q, q, q))
              for q in (b'"', b"'", b"`")}
 #: a JSON string escaped inside another string: ``\"value\"``
 _ESCAPED = {q: re.compile(rb"\\%s([^%s\\\n]{0,512})\\%s" % (q, q, q)) for q in (b'"', b"'")}
-_PLUS = re.compile(rb"[ \t]*\+[ \t]*")
+#: a call's name and its opening parenthesis, right before a quoted key
+_CALL = re.compile(rb"[A-Za-z0-9_$\]][ \t]*\([ \t]*$")
+#: between two literals joined into one: ``+`` (on one line or across lines), or a line
+#: break (Python's implicit concatenation inside parentheses)
+_JOIN = re.compile(rb"\s*\+\s*|[ \t]*\r?\n\s*(?=[\"'])")
 #: an unquoted scalar (``.env``, YAML, Makefile): up to a space, quote, ``;``, ``,`` or ``#``
 _SCALAR = re.compile(rb"[^ \t\r\n\"'`;,#]{1,513}")
 _MAX_LITERAL = 512
@@ -246,10 +283,10 @@ def _literal(line: bytes, pos: int, lang: str) -> tuple[int, int, bytes] | None:
             start = m.start(1)
         parts.append(m.group(1))
         end = m.end(1)
-        plus = _PLUS.match(line, m.end())
-        if lang not in (CODE, ANY) or plus is None or plus.end() == m.end():
+        join = _JOIN.match(line, m.end())
+        if lang not in (CODE, ANY) or join is None or join.end() == m.end():
             return start, end, b"".join(parts)
-        pos = plus.end()
+        pos = join.end()
 
 
 def _unquoted(line: bytes, pos: int) -> tuple[int, int, bytes] | None:
@@ -297,7 +334,11 @@ def _value_after(line: bytes, lo: int, hi: int, lang: str) -> tuple[int, int, by
         close = line.find(b"</", pos + 1, pos + _MAX_LITERAL)
         if close == -1:
             return None
-        return pos + 1, close, line[pos + 1:close].strip()
+        # the text of the element, on its line or alone on the next one
+        inner = line[pos + 1:close]
+        start = pos + 1 + len(inner) - len(inner.lstrip())
+        end = pos + 1 + len(inner.rstrip())
+        return (start, end, line[start:end]) if b"\n" not in line[start:end] else None
     if line[pos:pos + 1] == b"]":
         pos += 1  # $cfg['password'] = / cfg["secret"] =
     ann = _ANNOTATION.match(line, pos)
@@ -308,8 +349,8 @@ def _value_after(line: bytes, lo: int, hi: int, lang: str) -> tuple[int, int, by
     op = next((o for o in _OPERATORS if line.startswith(o, pos)), None)
     if op is None or (op == b":" and lang == CODE and line.startswith(b"::", pos)):
         return None
-    if op == b"," and not (quoted_key and line[:lo - 1].rstrip().endswith(b"(")):
-        return None  # only ``call("KEY", "value")``, never a list of strings
+    if op == b"," and not (quoted_key and _CALL.search(line, 0, lo - 1)):
+        return None  # only ``call("KEY", "value")``, never a list or a tuple of strings
     if op == b"=" and line[pos + 1:pos + 2] in (b"=", b"~"):
         return None  # a comparison
     if op == b"=" and pos and line[pos - 1:pos] in (b"!", b"<", b">"):
@@ -317,6 +358,18 @@ def _value_after(line: bytes, lo: int, hi: int, lang: str) -> tuple[int, int, by
     pos += len(op)
     while pos < len(line) and line[pos] in b" \t":
         pos += 1
+    if lang in (CODE, ANY) and line[pos:pos + 1] == b"(" and \
+            line[pos + 1:].lstrip(b" \t")[:1] in (b"\r", b"\n"):
+        pos += 1  # a value in parentheses over the next lines
+        while pos < len(line) and line[pos] in b" \t":
+            pos += 1
+    if line[pos:pos + 1] in (b"\r", b"\n"):
+        # the value on the next line (``password =`` then the literal): only a quoted one,
+        # never the next line of a .env file
+        while pos < len(line) and line[pos] in b" \t\r\n":
+            pos += 1
+        if line[pos:pos + 1] not in (b'"', b"'", b"`"):
+            return None
     if lang == CODE and line[pos:pos + 1] in (b"b", b"r", b"u") and \
             line[pos + 1:pos + 2] in (b'"', b"'"):
         pos += 1  # Python b"..." / r"..."

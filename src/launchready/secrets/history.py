@@ -15,25 +15,39 @@ reason: the caller must report "incomplete history", never "no leaks found".
 
 from __future__ import annotations
 
+import bisect
 import os
 import re
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
 from launchready.probes.git import GitError, GitRepo, open_repo, unquote_path
 from launchready.secrets.allow import Excludes
-from launchready.secrets.scanner import Match, Scanner
+from launchready.secrets.generic import is_test_path, language_of
+from launchready.secrets.rules import CONTEXT_REACH
+from launchready.secrets.scanner import MAX_DECODED_BYTES, Match, Scanner
+from launchready.secrets.workers import cores, run_batches, worker_scanner
 
 MAX_SECTION_BYTES = 20 << 20
-#: git processes listing history at once, and the commits each lists (bounded command line)
-MAX_GIT_PROCESSES = 4
+#: commit ranges per core (more than one, so a core that finishes early takes another), and
+#: the commits each lists (a bounded command line)
+SLICES_PER_CORE = 2
 MIN_SLICE = 100
 MAX_SLICE = 2000
 #: how much of git's output is read at a time (a block is cut at its last record start)
 READ_BYTES = 4 << 20
 _HUNK = re.compile(rb"^@@+ (?:-\d+(?:,\d+)? )+\+(\d+)(?:,\d+)? @@")
+#: the added lines of many diffs of one language family are scanned as one text, up to this
+#: size: one scan call per megabyte instead of one per diff, and never more than one scan's
+#: decoding budget, so no diff loses the decoding it had alone
+BATCH_BYTES = MAX_DECODED_BYTES
+#: between two diffs of a batch: no pattern crosses a run of newlines this long, and no
+#: context judgement reaches over it
+_GAP = b"\n" * (CONTEXT_REACH + 1)
+#: an added line of a diff section (its text after the ``+``)
+_ADDED = re.compile(rb"^\+(.*)", re.M)
 _MARK = b"\x00\x00"
 _RECORD = re.compile(rb"\n(?:\x00\x00|diff --git |diff --cc )")
 #: longest record start plus its newline: how much of the previous block a cut may need
@@ -82,10 +96,12 @@ def _has_commits(repo: GitRepo) -> bool:
 
 
 def scan_history(root: Path, scanner: Scanner, *, since: str | None = None,
-                 excludes: Excludes | None = None) -> HistoryScan:
+                 excludes: Excludes | None = None,
+                 pool: ProcessPoolExecutor | None = None) -> HistoryScan:
     """Scan every reachable commit's added lines (or only ``since..HEAD``).
 
-    Paths ``excludes`` names are not scanned in any commit.
+    Paths ``excludes`` names are not scanned in any commit. With a ``pool``, commit ranges
+    are listed and scanned by its workers.
     """
     try:
         with open_repo(root) as repo:
@@ -100,7 +116,7 @@ def scan_history(root: Path, scanner: Scanner, *, since: str | None = None,
             if since:
                 repo.run(["rev-parse", "--verify", "-q", f"{since}^{{commit}}"], timeout=30)
             rev = [f"{since}..HEAD"] if since else ["--all"]
-            hits, commits = _walk(repo, scanner, rev, excludes or Excludes())
+            hits, commits = _walk(repo, scanner, rev, excludes or Excludes(), pool)
             hits = _mark_in_head(repo, scanner, hits)
     except GitError as exc:
         return HistoryScan(hits=(), commits=0, complete=False, reason=str(exc))
@@ -110,31 +126,44 @@ def scan_history(root: Path, scanner: Scanner, *, since: str | None = None,
     return HistoryScan(hits=tuple(hits), commits=commits, complete=True, range_note=note)
 
 
-def _walk(repo: GitRepo, scanner: Scanner, rev: list[str],
-          excludes: Excludes) -> tuple[list[HistoryHit], int]:
-    """Every commit of ``rev`` through ``git log -p``, several git processes at a time.
+def _walk(repo: GitRepo, scanner: Scanner, rev: list[str], excludes: Excludes,
+          pool: ProcessPoolExecutor | None) -> tuple[list[HistoryHit], int]:
+    """Every commit of ``rev`` through ``git log -p``, a commit range per worker process.
 
-    ``git log -p`` spends most of the time computing diffs, in one process on one core; so the
-    commits (``git rev-list``, newest first) are cut into consecutive slices, each listed by
-    its own ``git log --no-walk=unsorted`` in a thread, and the slices' results are merged in
-    order, so "the oldest commit that added a value" means the same as for one walk.
+    ``git log -p`` spends most of its time computing diffs, in one process on one core, and
+    reading its output is CPU-bound Python; so the commits (``git rev-list``, newest first) are
+    cut into consecutive ranges, each listed by its own ``git log --no-walk=unsorted`` and
+    read in a worker, and the ranges' results are merged in order, so "the oldest commit that
+    added a value" means the same as for one walk.
     """
     commits = repo.run(["rev-list", *rev, "--"], timeout=600).split()
-    workers = min(MAX_GIT_PROCESSES, os.cpu_count() or 1)
-    if len(commits) < 2 * MIN_SLICE or workers < 2:
+    ranges = SLICES_PER_CORE * cores()
+    if pool is None or len(commits) < 2 * MIN_SLICE:
         slices = [rev]
     else:
-        size = max(MIN_SLICE, min(MAX_SLICE, -(-len(commits) // workers)))
+        size = max(MIN_SLICE, min(MAX_SLICE, -(-len(commits) // ranges)))
         slices = [["--no-walk=unsorted", *(c.decode() for c in commits[i:i + size])]
                   for i in range(0, len(commits), size)]
-    walkers = [_LogWalker(scanner, excludes) for _ in slices]
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        list(pool.map(lambda job: _walk_slice(repo, job[0], job[1]), zip(walkers, slices,
-                                                                          strict=True)))
+    results = run_batches(pool if len(slices) > 1 else None,
+                          partial(_walk_in_worker, repo, excludes), slices,
+                          partial(_walk_here, repo, scanner, excludes))
     found: dict[tuple[str, str, str], list[HistoryHit]] = {}
-    for w in walkers:
-        found.update(w.found)  # a later slice holds older commits
-    return [h for hits in found.values() for h in hits], sum(w.commits for w in walkers)
+    for hits, _ in results:
+        found.update(hits)  # a later range holds older commits
+    return [h for hits in found.values() for h in hits], sum(n for _, n in results)
+
+
+_Walked = tuple[dict[tuple[str, str, str], list[HistoryHit]], int]
+
+
+def _walk_here(repo: GitRepo, scanner: Scanner, excludes: Excludes, rev: list[str]) -> _Walked:
+    walker = _LogWalker(scanner, excludes)
+    _walk_slice(repo, walker, rev)
+    return walker.found, walker.commits
+
+
+def _walk_in_worker(repo: GitRepo, excludes: Excludes, rev: list[str]) -> _Walked:
+    return _walk_here(repo, worker_scanner(), excludes, rev)
 
 
 def _walk_slice(repo: GitRepo, walker: _LogWalker, rev: list[str]) -> None:
@@ -165,12 +194,32 @@ def _last_record_start(data: bytes) -> int:
     return -1 if at == -1 else at + 1
 
 
+@dataclass
+class _Batch:
+    """Added lines of several diffs of one language family, joined for one scan."""
+
+    texts: list[bytes] = field(default_factory=list)
+    #: per diff: (commit, date, path, its diff section, first line of its text in the batch)
+    diffs: list[tuple[str, str, str, bytes, int]] = field(default_factory=list)
+    size: int = 0
+    lines: int = 0
+
+    def add(self, lines: list[bytes], commit: str, date: str, path: str,
+            section: bytes) -> None:
+        self.diffs.append((commit, date, path, section, self.lines + 1))
+        self.texts.append(b"\n".join(lines))
+        self.size += sum(map(len, lines)) + len(lines) + len(_GAP)
+        # each text ends where the gap starts: its own lines, then the gap's newlines
+        self.lines += len(lines) - 1 + len(_GAP)
+
+
 class _LogWalker:
     """Parses ``git log -p`` output a block of whole records at a time.
 
     A record is a commit line (``\\0\\0<sha> <date>``) or one file's diff. A diff whose hunk
     lines hold nothing the scanner could start from (no keyword, no base64 run, no escape)
-    is skipped without looking at its lines; the others are split into lines here.
+    is skipped without looking at its lines; the added lines of the others are collected per
+    language family (and test files apart) and scanned a batch at a time.
     """
 
     def __init__(self, scanner: Scanner, excludes: Excludes) -> None:
@@ -180,6 +229,8 @@ class _LogWalker:
         self.found: dict[tuple[str, str, str], list[HistoryHit]] = {}
         self.commits = 0
         self.commit = self.date = ""
+        #: per (language family, test file or not)
+        self._batches: dict[tuple[str, bool], _Batch] = {}
 
     def feed(self, data: bytes, end: int) -> None:
         """Handle the records in ``data[:end]``, which starts at a record start."""
@@ -196,6 +247,8 @@ class _LogWalker:
                 self.commits += 1
             else:
                 self._diff(data, at, stop)
+        for kind in list(self._batches):
+            self._flush(kind)
 
     def _diff(self, data: bytes, at: int, stop: int) -> None:
         body = data.find(b"\n@@", at, stop)
@@ -213,29 +266,51 @@ class _LogWalker:
         path = os.fsdecode(target[2:])
         if self.excludes.reason(path) is not None:
             return
-        lines: list[bytes] = []
-        numbers: list[int] = []
-        size = 0
-        next_no = 0
-        for line in data[body:stop].split(b"\n"):
-            if line.startswith(b"@@"):
-                hunk = _HUNK.match(line)
-                next_no = int(hunk.group(1)) if hunk else 0
-            elif line.startswith(b"+"):
-                lines.append(line[1:])
-                numbers.append(next_no)
-                size += len(line)
-                next_no += 1
-        if not lines or size > MAX_SECTION_BYTES:
+        section = data[body:stop]
+        lines = _ADDED.findall(section)  # in C: most sections hold no secret
+        if not lines or sum(map(len, lines)) + len(lines) > MAX_SECTION_BYTES:
             return
-        here: dict[tuple[str, str, str], list[HistoryHit]] = {}
-        for m in self.scanner.scan(b"\n".join(lines), path):
-            here.setdefault((m.rule.id, path, m.hash), []).append(HistoryHit(
-                match=m, commit=self.commit, date=self.date, path=path,
-                line=numbers[m.line - 1] if m.line <= len(numbers) else 0))
-        # git log lists newest first: a later row is an older commit, i.e. closer to the one
-        # that introduced the value
-        self.found.update(here)
+        kind = (language_of(path), is_test_path(path))
+        batch = self._batches.setdefault(kind, _Batch())
+        batch.add(lines, self.commit, self.date, path, section)
+        if batch.size >= BATCH_BYTES:
+            self._flush(kind)
+
+    def _flush(self, kind: tuple[str, bool]) -> None:
+        batch = self._batches.pop(kind)
+        found = self.scanner.scan(_GAP.join(batch.texts), lang=kind[0], test=kind[1])
+        if not found:
+            return
+        firsts = [d[4] for d in batch.diffs]
+        per_diff: dict[int, list[Match]] = {}
+        for m in found:
+            per_diff.setdefault(bisect.bisect_right(firsts, m.line) - 1, []).append(m)
+        for i in sorted(per_diff):
+            commit, date, path, section, first = batch.diffs[i]
+            numbers = _added_line_numbers(section)
+            here: dict[tuple[str, str, str], list[HistoryHit]] = {}
+            for m in per_diff[i]:
+                k = m.line - first
+                here.setdefault((m.rule.id, path, m.hash), []).append(HistoryHit(
+                    match=m, commit=commit, date=date, path=path,
+                    line=numbers[k] if 0 <= k < len(numbers) else 0))
+            # git log lists newest first: a later diff is an older commit, i.e. closer to the
+            # one that introduced the value
+            self.found.update(here)
+
+
+def _added_line_numbers(section: bytes) -> list[int]:
+    """The new-file line number of each added line of a diff section, in order."""
+    numbers: list[int] = []
+    next_no = 0
+    for line in section.split(b"\n"):
+        if line.startswith(b"@@"):
+            hunk = _HUNK.match(line)
+            next_no = int(hunk.group(1)) if hunk else 0
+        elif line.startswith(b"+"):
+            numbers.append(next_no)
+            next_no += 1
+    return numbers
 
 
 def _mark_in_head(repo: GitRepo, scanner: Scanner, hits: list[HistoryHit]

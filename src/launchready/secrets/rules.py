@@ -143,10 +143,15 @@ def _url_context(data: bytes, vs: int, ve: int) -> str | None:
     return ""
 
 
+#: how far (bytes) a context judgement looks from the value; scans that join unrelated texts
+#: into one buffer keep them further apart than this
+CONTEXT_REACH = 400
+
+
 def _firebase_context(data: bytes, vs: int, ve: int) -> str:
     # Firebase web configs ship the API key to every browser by design: it identifies the
     # project and is safe only when restricted, so it is worth a look but is no leak.
-    near = data[max(0, vs - 400):ve + 400].lower()
+    near = data[max(0, vs - CONTEXT_REACH):ve + CONTEXT_REACH].lower()
     if any(k in near for k in (b"firebase", b"authdomain", b"messagingsenderid",
                                b"measurementid", b"next_public_", b"vite_", b"expo_public_")):
         return ("public web API key: browsers receive it by design; restrict it by HTTP "
@@ -234,8 +239,11 @@ class Rule:
     live: bool = True
     #: a generic rule yields to any specific rule whose match overlaps it
     generic: bool = False
-    #: matches may span lines (private keys): the scan window is not cut at line ends
-    multiline: bool = False
+    #: with ``finder``: a regex matching the lines the finder could accept; it reads only those
+    gate: bytes = b""
+    #: rules whose match of the same text this rule's match replaces (a Clerk secret key has
+    #: the shape of a Stripe key; the name of the variable tells them apart)
+    replaces: tuple[str, ...] = ()
     #: how many leading characters are a public prefix that may be shown (``sk_live_``)
     show_prefix: int = 0
     rotation: str
@@ -248,6 +256,22 @@ _NPM_BODY = "Pq8ZkW3nR5tY2uV9xB4cD7eF1gH6jK"
 _END = "(?:[^0-9A-Za-z_-]|$)"
 _MAILGUN = ("Mailgun: Settings > API Security > delete the key and create a new one; "
             "check the sending logs for messages you did not send.")
+
+#: between a provider-named key and its value: an assignment (``KEY = "v"``, ``key: v``,
+#: ``key => v``), or the end of an element, the value possibly on the next line
+_ASSIGN = r"(?:[\"']?\s{0,4}(?::=|=>|=|:)\s{0,4}[\"']?|>\s{0,80})"
+
+
+def _keyed(provider: str, key: str, value: str, end: str, *, gap: str = "[a-z_]{0,20}",
+           tail: str = "[a-z_]{0,20}") -> str:
+    """A credential assigned to a key that names its provider: on one line
+    (``TWILIO_AUTH_TOKEN=...``), as an element (``<twilioAuthToken>`` and the value, on the
+    same or the next line), or in a block the provider's name opens one line up
+    (``twilio:`` then ``  auth_token: ...``; ``"twilio": {`` then ``"authToken": "..."``)."""
+    block = (rf"{provider}[\"']?\s{{0,4}}:\s{{0,4}}\{{?[ \t]*\r?\n\s{{0,40}}[\"']?"
+             rf"[a-z_]{{0,20}}")
+    return rf"(?i)(?:{provider}{gap}|{block}){key}{tail}{_ASSIGN}({value}){end}"
+
 
 RULES: tuple[Rule, ...] = (
     Rule(
@@ -264,8 +288,8 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         id="aws-secret-access-key", title="AWS secret access key", provider="aws",
-        pattern=r"(?i)aws.{0,24}?(?:secret|sk)[a-z_]{0,24}[\"']?\s{0,4}(?::=|=>|=|:)\s{0,4}"
-                r"[\"']?([A-Za-z0-9/+]{40})(?:[^A-Za-z0-9/+]|$)",
+        pattern=_keyed("aws", "(?:secret|sk)", "[A-Za-z0-9/+]{40}", "(?:[^A-Za-z0-9/+]|$)",
+                       gap=".{0,24}?", tail="[a-z_]{0,24}"),
         group=1, keywords=("aws",), min_entropy=4.0,
         rotation="AWS: create a new access key pair for the IAM user, deploy it, deactivate "
                  "and delete the old pair; check CloudTrail for calls made with it.",
@@ -356,8 +380,55 @@ RULES: tuple[Rule, ...] = (
         fp=("pk_test_4eC39HqLyjWDarjtT1zdp7dc", "sk_test_YOUR_KEY_HERE_PLEASE"),
     ),
     Rule(
+        id="clerk-secret-key", title="Clerk secret key", provider="clerk",
+        pattern=_keyed("clerk", "(?:secret|api)", "sk_live_[A-Za-z0-9]{20,100}", r"\b"),
+        group=1, keywords=("clerk",), min_entropy=3.5, show_prefix=8,
+        replaces=("stripe-live-secret",),
+        rotation="Clerk: Dashboard > Configure > API keys > add a new secret key, deploy it as "
+                 "CLERK_SECRET_KEY, then delete the leaked key; review the instance's users and "
+                 "sessions for changes you did not make.",
+        tp=(_cat("CLERK_SECRET_KEY=", "sk", "_live_", noise(46, "clerk")),
+            _cat('clerk:\n  secret_key: "', "sk", "_live_", noise(46, "clerk2"), '"')),
+        fp=(_cat("NEXT_PUBLIC_CLERK_PUBLISHABLE_KEY=", "pk", "_live_", noise(46, "clerkpk")),
+            "CLERK_SECRET_KEY=sk_live_xxxxxxxxxxxxxxxxxxxxxxxx"),
+    ),
+    Rule(
+        id="clerk-test-secret-key", title="Clerk development secret key", provider="clerk",
+        pattern=_keyed("clerk", "(?:secret|api)", "sk_test_[A-Za-z0-9]{20,100}", r"\b"),
+        group=1, keywords=("clerk",), min_entropy=3.5, live=False, show_prefix=8,
+        replaces=("stripe-test-secret",),
+        rotation="Clerk: Dashboard (development instance) > Configure > API keys > add a new "
+                 "secret key and delete the leaked one; it reads and changes the development "
+                 "instance's users.",
+        tp=(_cat("CLERK_SECRET_KEY=", "sk", "_test_", noise(46, "clerkdev")),),
+        fp=("CLERK_SECRET_KEY=sk_test_your_clerk_secret_key",),
+    ),
+    Rule(
+        id="auth0-client-secret", title="Auth0 client secret", provider="auth0",
+        pattern=_keyed("auth0", "(?:client)?[_-]?secret", "[A-Za-z0-9_-]{64}",
+                       "(?:[^A-Za-z0-9_-]|$)"),
+        group=1, keywords=("auth0",), min_entropy=4.0,
+        rotation="Auth0: Dashboard > Applications > the application > Settings > rotate the "
+                 "client secret, deploy the new one (AUTH0_CLIENT_SECRET), and review the "
+                 "tenant logs for token requests you did not make.",
+        tp=(_cat("AUTH0_CLIENT_SECRET=", noise(64, "auth0", ALNUM + "_-")),
+            _cat('auth0:\n  client_secret: "', noise(64, "auth0b", ALNUM + "_-"), '"')),
+        fp=("AUTH0_CLIENT_SECRET=${AUTH0_CLIENT_SECRET}",
+            _cat("AUTH0_CLIENT_ID=", noise(32, "auth0id"))),
+    ),
+    Rule(
+        id="plaid-secret", title="Plaid secret", provider="plaid",
+        pattern=_keyed("plaid", "secret", "[0-9a-f]{30}", r"\b"),
+        group=1, keywords=("plaid",), min_entropy=3.0,
+        rotation="Plaid: Dashboard > Developers > Keys > rotate the secret of that environment, "
+                 "deploy the new one (PLAID_SECRET) and delete the old one.",
+        tp=(_cat("PLAID_SECRET=", noise(30, "plaid", _HEX)),
+            _cat("PLAID_SANDBOX_SECRET='", noise(30, "plaid2", _HEX), "'")),
+        fp=(_cat("PLAID_CLIENT_ID=", noise(24, "plaidid", _HEX)), "PLAID_SECRET=" + "0" * 30),
+    ),
+    Rule(
         id="twilio-api-key", title="Twilio API key", provider="twilio",
-        pattern=r"(?i)twilio.{0,40}?\b(SK[0-9a-f]{32})\b", group=1,
+        pattern=r"(?i)twilio(?s:.){0,40}?\b(SK[0-9a-f]{32})\b", group=1,
         keywords=("twilio",), min_entropy=3.0, show_prefix=2,
         rotation="Twilio: Console > Account > API keys & tokens > delete the key and create a "
                  "new one; rotate the auth token too if it was alongside.",
@@ -366,12 +437,13 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         id="twilio-auth-token", title="Twilio auth token", provider="twilio",
-        pattern=r"(?i)twilio[a-z_]{0,20}(?:auth|token|secret)[a-z_]{0,20}[\"']?\s{0,4}"
-                r"(?::=|=>|=|:)\s{0,4}[\"']?([0-9a-f]{32})\b",
+        pattern=_keyed("twilio", "(?:auth|token|secret)", "[0-9a-f]{32}", r"\b"),
         group=1, keywords=("twilio",), min_entropy=3.0,
         rotation="Twilio: Console > Account > API keys & tokens > request a secondary auth "
                  "token, promote it to primary, and update every service that used the old one.",
-        tp=(_cat("TWILIO_AUTH_TOKEN=", "9c2e7b1d84f6a3f9c0e5b7d2f1a8c3e4"),),
+        tp=(_cat("TWILIO_AUTH_TOKEN=", "9c2e7b1d84f6a3f9c0e5b7d2f1a8c3e4"),
+            _cat("<twilioAuthToken>\n    ", "3b8f0d6a2c9e4f1b7a5d8c0e2f4a6b9d", "\n"),
+            _cat("twilio:\n  auth_token: ", "7e1c9a4f2b8d0e6c3a5f7b9d1e2c4a8f")),
         fp=("TWILIO_AUTH_TOKEN=your_auth_token", "TWILIO_AUTH_TOKEN=" + "f" * 32),
     ),
     Rule(
@@ -394,7 +466,8 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         id="mailgun-sending-key", title="Mailgun sending key", provider="mailgun",
-        pattern=r"(?i)mailgun.{0,40}?\b([0-9a-f]{32}-[0-9a-f]{8}-[0-9a-f]{8})\b", group=1,
+        pattern=r"(?i)mailgun(?s:.){0,40}?\b([0-9a-f]{32}-[0-9a-f]{8}-[0-9a-f]{8})\b",
+        group=1,
         keywords=("mailgun",), min_entropy=3.0,
         rotation=_MAILGUN,
         tp=(_cat("mailgun_key: ", "9c2e7b1d84f6a3f9c0e5b7d2f1a8c3e4", "-1a2b3c4d-5e6f7a8b"),),
@@ -402,7 +475,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         id="postmark-server-token", title="Postmark server token", provider="postmark",
-        pattern=r"(?i)postmark.{0,40}?\b([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-"
+        pattern=r"(?i)postmark(?s:.){0,40}?\b([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-"
                 r"[0-9a-f]{12})\b",
         group=1, keywords=("postmark",), min_entropy=3.0,
         rotation="Postmark: Servers > your server > API Tokens > generate a new token, deploy "
@@ -488,7 +561,7 @@ RULES: tuple[Rule, ...] = (
         id="private-key", title="Private key", provider="private-key",
         pattern=r"-----BEGIN (?:RSA |EC |DSA |OPENSSH |ENCRYPTED |PGP )?PRIVATE KEY(?: BLOCK)?"
                 r"-----((?:[A-Za-z0-9+/=\s]|\\n|\\r|[A-Za-z-]+: [^\r\n\\]*)+)",
-        group=1, keywords=("private key",), validate=_private_key_ok, multiline=True,
+        group=1, keywords=("private key",), validate=_private_key_ok,
         rotation="Replace the key pair: generate a new key, install the new public key where "
                  "the old one was trusted (servers, deploy keys, certificates, PGP keyservers), "
                  "then remove and revoke the old one.",
@@ -623,8 +696,8 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         id="vercel-token", title="Vercel access token", provider="vercel",
-        pattern=r"(?i)vercel[a-z_]{0,20}(?:token|key)[a-z_]{0,10}[\"']?\s{0,4}(?::=|=>|=|:)"
-                r"\s{0,4}[\"']?([A-Za-z0-9]{24})(?:[^A-Za-z0-9]|$)",
+        pattern=_keyed("vercel", "(?:token|key)", "[A-Za-z0-9]{24}", "(?:[^A-Za-z0-9]|$)",
+                       tail="[a-z_]{0,10}"),
         group=1, keywords=("vercel",), min_entropy=3.5,
         rotation="Vercel: Account Settings > Tokens > delete the token and create a new one "
                  "scoped to the team and with an expiry.",
@@ -660,8 +733,8 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         id="cloudflare-api-token", title="Cloudflare API token", provider="cloudflare",
-        pattern=r"(?i)(?:cloudflare|cf)[a-z_]{0,20}(?:token|key)[a-z_]{0,10}[\"']?\s{0,4}"
-                r"(?::=|=>|=|:)\s{0,4}[\"']?([A-Za-z0-9_-]{40})(?:[^A-Za-z0-9_-]|$)",
+        pattern=_keyed("(?:cloudflare|cf)", "(?:token|key)", "[A-Za-z0-9_-]{40}",
+                       "(?:[^A-Za-z0-9_-]|$)", tail="[a-z_]{0,10}"),
         group=1, keywords=("cloudflare", "cf_api", "cf_token", "cf_key"), min_entropy=3.5,
         rotation="Cloudflare: My Profile > API Tokens > roll or delete the token and create "
                  "one limited to the zones and permissions it needs; check the audit log.",
@@ -754,8 +827,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         id="algolia-admin-key", title="Algolia admin or write API key", provider="algolia",
-        pattern=r"(?i)algolia[a-z_]{0,20}(?:admin|write|secret)[a-z_]{0,20}[\"']?\s{0,4}"
-                r"(?::=|=>|=|:)\s{0,4}[\"']?([a-f0-9]{32})\b",
+        pattern=_keyed("algolia", "(?:admin|write|secret)", "[a-f0-9]{32}", r"\b"),
         group=1, keywords=("algolia",), min_entropy=3.0,
         rotation="Algolia: Settings > API Keys > regenerate the Admin API key (or delete the "
                  "write key) and keep only search-only keys in front-end code.",
@@ -774,8 +846,8 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         id="datadog-api-key", title="Datadog API or application key", provider="datadog",
-        pattern=r"(?i)(?:datadog|dd)[a-z_-]{0,20}(?:api|app|application)[_-]?key[\"']?\s{0,4}"
-                r"(?::=|=>|=|:)\s{0,4}[\"']?([a-f0-9]{32}|[a-f0-9]{40})\b",
+        pattern=_keyed("(?:datadog|dd)", "(?:api|app|application)[_-]?key",
+                       "[a-f0-9]{32}|[a-f0-9]{40}", r"\b", gap="[a-z_-]{0,20}", tail=""),
         group=1, keywords=("datadog", "dd_api", "dd_app", "dd-api"), min_entropy=3.0,
         rotation="Datadog: Organization Settings > API Keys (or Application Keys) > revoke "
                  "the key and create a new one.",
@@ -821,10 +893,8 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         id="generic-secret", title="High-entropy secret assignment", provider="generic",
-        finder=generic.find, context=_generic_context,
-        keywords=("pass", "pwd", "secret", "token", "api_key", "api-key", "apikey",
-                  "access_key", "access-key", "accesskey", "private_key", "private-key",
-                  "privatekey", "credential", "creds", "auth", "_pat"),
+        finder=generic.find, gate=generic.GATE, context=_generic_context,
+        keywords=generic.KEYWORDS,
         live=False, generic=True,
         rotation="Change the credential at the service that issued it, then read it from an "
                  "environment variable or secret store instead of the file.",

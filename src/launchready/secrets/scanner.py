@@ -1,26 +1,26 @@
-"""The scanning engine: keyword prefilter, windowed rule matching, decoding of encoded values.
+"""The scanning engine: keyword gate, rule matching, decoding of encoded values.
 
 How a buffer is scanned:
 
-1. One case-insensitive alternation of every rule keyword runs over the whole buffer. With
-   google-re2 (a DFA, linear in the input) this runs at roughly 600 MB/s here; without it the
-   fallback lower-cases the buffer and looks each keyword up with ``bytes.find`` (about
-   50 MB/s for the whole table — the price of not having re2, measured on a 90 MB corpus).
-2. Each keyword hit opens a bounded window (its line, cut at ±1 KiB; 16 KiB forward for
-   multi-line rules such as private keys). Only the rules owning that keyword run, and only
-   inside merged windows, so the work is linear in the input even for a 100k-space line or
-   10k quotes: every regex sees at most the windows, and with re2 every regex is linear too.
-3. Candidates must not be placeholders or documented examples, must reach the rule's entropy
+1. One search for "any keyword, base64 run or escape" (:meth:`Scanner.could_match`) returns
+   at once for most buffers (4,881 of the 5,000 files of ``bench/secrets_bench.py``'s tree):
+   one regex pass, no Python work per hit.
+2. One pass of an RE2 set of every rule keyword (case-insensitive) tells which keywords occur
+   in the buffer at all; only the rules owning one of them run. Without google-re2 the buffer
+   is lower-cased and each keyword looked up with ``bytes.find``.
+3. A rule's regex runs over the whole buffer: every pattern spells its keyword itself, so
+   "the keyword occurs near the match" is part of the pattern, and there is no Python work
+   per keyword hit — real code says ``token``, ``secret`` and ``key`` on most lines. The
+   generic rule reads code line by line (:mod:`launchready.secrets.generic`); its ``gate``
+   regex picks the lines it could accept (a key word followed by an operator), each cut at
+   ±1 KiB around the hit, so a 1 MB minified line costs windows, not a parse of 1 MB.
+   With re2 every regex is linear in the input, so a 100k-space line or 10k quotes cannot
+   blow up; the fallback engine (``re``) has bounded quantifiers only.
+4. Candidates must not be placeholders or documented examples, must reach the rule's entropy
    floor and pass its validity check (checksums, JWT header); a generic match yields to any
    specific one it overlaps.
-4. Base64 runs, URL-encoded and JSON-escaped lines are decoded and scanned again, up to
+5. Base64 runs, URL-encoded and JSON-escaped lines are decoded and scanned again, up to
    ``max_depth`` levels (so doubly-encoded values are found), with a bound on decoded bytes.
-
-Most buffers hold none of that (4,881 of the 5,000 files of ``bench/secrets_bench.py``'s
-tree), so :meth:`Scanner.scan` first runs one search for "any keyword, base64 run or escape"
-and returns at once when it finds nothing: one regex pass instead of four, and no Python work
-per hit. Joining many files into one buffer for that pass would be slower: the join copies
-every byte, while a search call costs a few microseconds.
 
 Values live only inside :class:`Match` (``repr`` hides them); everything that leaves carries
 the salted hash and the masked form.
@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import bisect
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
@@ -37,7 +38,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 from urllib.parse import unquote_to_bytes
 
-from launchready.secrets.generic import DOCS, language_of
+from launchready.secrets.generic import DOCS, is_test_path, language_of
 from launchready.secrets.redact import mask, value_hash
 from launchready.secrets.rules import RULES, Rule
 from launchready.secrets.values import is_placeholder, shannon_entropy
@@ -48,7 +49,6 @@ except ImportError:  # pragma: no cover - exercised by forcing engine="re" in te
     _re2 = None
 
 LINE_WINDOW = 1024
-MULTILINE_WINDOW = 16384
 MAX_DECODED_BYTES = 1 << 20
 _IGNORE_MARKERS = (b"launchready: ignore", b"launchready:ignore")
 #: markers other scanners honour; users already have them in their code
@@ -97,6 +97,17 @@ class Match:
     def ignored_for(self, rule_id: str) -> bool:
         """True when an inline comment on the line suppresses ``rule_id``."""
         return "*" in self.ignore or rule_id in self.ignore
+
+
+def _keyword_set(keywords: Sequence[bytes]) -> Any:
+    """An RE2 set that reports, in one pass, which ``keywords`` occur (any case)."""
+    opts = _re2.Options()
+    opts.max_mem = 64 << 20
+    kw_set = _re2.Set.SearchSet(opts)
+    for kw in keywords:
+        kw_set.Add(b"(?i)" + re.escape(kw))
+    kw_set.Compile()
+    return kw_set
 
 
 def _compile(pattern: bytes, engine: str) -> _Pattern:
@@ -157,37 +168,40 @@ class Scanner:
         self.max_depth = max_depth
         self._regex = [_compile(r.pattern.encode(), self.engine) if r.pattern else None
                        for r in self.rules]
+        self._gates = [_compile(rule.gate, self.engine) if rule.gate else None
+                       for rule in self.rules]
         by_kw: dict[bytes, list[int]] = defaultdict(list)
         for i, rule in enumerate(self.rules):
             for kw in rule.keywords:
                 by_kw[kw.lower().encode()].append(i)
-        # the prefilter reports one keyword per position, the longest: it stands for every
-        # keyword inside it too ("xoxe-" also opens the window of the rule keyed on "xoxe")
-        self._by_kw = {kw: sorted({i for other, idxs in by_kw.items() if other in kw
-                                   for i in idxs}) for kw in by_kw}
-        # longest keywords first so an alternation reports the most specific one
-        kws = sorted(self._by_kw, key=len, reverse=True)
-        self._kw_list = kws
-        alternation = b"(?i)(?:" + b"|".join(re.escape(k) for k in kws) + b")"
-        self._prefilter = _compile(alternation, "re2") if self.engine == "re2" else None
+        self._by_kw = dict(by_kw)
+        self._kw_list = sorted(by_kw, key=len, reverse=True)
+        self._kw_set = _keyword_set(self._kw_list) if self.engine == "re2" else None
         self._b64 = _compile(_B64_RUN, self.engine)
         self._url = _compile(_URL_ESC, self.engine)
         self._json = _compile(_JSON_ESC, self.engine)
         # everything a scan starts from: a keyword, or encoded text that `_decoded` unpacks
-        self._any = (_compile(b"(?i:" + b"|".join(re.escape(k) for k in kws) + b")|"
+        self._any = (_compile(b"(?i:" + b"|".join(re.escape(k) for k in self._kw_list) + b")|"
                               + b"|".join((_B64_RUN, _URL_ESC, _JSON_ESC)), "re2")
                      if self.engine == "re2" else None)
 
     # -- public -----------------------------------------------------------------------------
 
-    def scan(self, data: bytes, path: str = "") -> list[Match]:
+    def scan(self, data: bytes, path: str = "", *, lang: str | None = None,
+             test: bool | None = None) -> list[Match]:
         """Every secret in ``data``, in offset order, with 1-based line and column.
 
-        ``path`` (the file's name) tells the generic rule which language family to read.
+        ``path`` (the file's name) tells the generic rule which language family to read and
+        whether the file is a test; ``lang`` and ``test`` say it directly (texts of many
+        files of one kind).
         """
         if not self.could_match(data):
             return []
-        found = self._scan(data, depth=0, lang=language_of(path) if path else "")
+        if lang is None:
+            lang = language_of(path) if path else ""
+        if test is None:
+            test = is_test_path(path) if path else False
+        found = self._scan(data, depth=0, lang=lang, test=test)
         return self._locate(data, found)
 
     def could_match(self, data: bytes, pos: int = 0, endpos: int | None = None) -> bool:
@@ -207,77 +221,49 @@ class Scanner:
 
     # -- internals --------------------------------------------------------------------------
 
-    def _hits(self, data: bytes) -> Iterator[tuple[int, bytes]]:
-        if self._prefilter is not None:
-            for m in self._prefilter.finditer(data):
-                yield m.start(), m.group().lower()
-            return
-        low = data.lower()
-        for kw in self._kw_list:
-            pos = low.find(kw)
-            while pos != -1:
-                yield pos, kw
-                pos = low.find(kw, pos + 1)
+    def _present(self, data: bytes) -> list[int]:
+        """Indices of the rules one of whose keywords occurs in ``data``, in table order."""
+        if self._kw_set is not None:
+            kws: Iterable[bytes] = (self._kw_list[i] for i in self._kw_set.Match(data) or ())
+        else:
+            low = data.lower()
+            kws = (kw for kw in self._kw_list if kw in low)
+        return sorted({i for kw in kws for i in self._by_kw[kw]})
 
-    def _windows(self, data: bytes) -> dict[int, list[tuple[int, int]]]:
-        """Per rule, the merged windows around its keyword hits (memory bounded by lines)."""
-        windows: dict[int, list[tuple[int, int]]] = defaultdict(list)
-        n = len(data)
-        line_lo = line_hi = -1
-        for pos, kw in self._hits(data):
-            if not line_lo <= pos < line_hi:
-                lo = max(0, pos - LINE_WINDOW)
-                line_lo = data.rfind(b"\n", lo, pos) + 1 or lo
-                end = data.find(b"\n", pos, min(n, pos + LINE_WINDOW))
-                # the newline is kept in the window: re2 does not treat ``endpos`` as ``$``
-                line_hi = end + 1 if end != -1 else min(n, pos + LINE_WINDOW)
-            for idx in self._by_kw.get(kw, ()):
-                span = ((max(0, pos - 64), min(n, pos + MULTILINE_WINDOW))
-                        if self.rules[idx].multiline else (line_lo, line_hi))
-                spans = windows[idx]
-                if spans and span[0] <= spans[-1][1] and span[1] >= spans[-1][0]:
-                    spans[-1] = (min(span[0], spans[-1][0]), max(span[1], spans[-1][1]))
-                else:
-                    spans.append(span)
-        return {idx: _merge(spans) for idx, spans in windows.items()}
-
-    def _candidates(self, idx: int, data: bytes, ws: int, we: int,
-                    lang: str) -> Iterator[tuple[int, int, bytes]]:
-        rule, regex = self.rules[idx], self._regex[idx]
+    def _candidates(self, idx: int, data: bytes, lang: str) -> Iterator[tuple[int, int, bytes]]:
+        rule, regex, gate = self.rules[idx], self._regex[idx], self._gates[idx]
         if rule.finder is not None:
-            at = ws
-            while at < we:
-                eol = data.find(b"\n", at, we)
-                stop = we if eol == -1 else eol
-                line = data[at:stop]
-                for vs, ve, value in rule.finder(line, lang):
-                    yield at + vs, at + ve, value
-                at = stop + 1
+            if gate is None:
+                return
+            for ls, le in _line_windows(gate, data):
+                for vs, ve, value in rule.finder(data[ls:le], lang):
+                    yield ls + vs, ls + ve, value
             return
         if regex is None:
             return
-        for m in regex.finditer(data, ws, we):
+        for m in regex.finditer(data):
             vs, ve = m.span(rule.group)
             if vs >= 0:
                 yield vs, ve, data[vs:ve]
 
-    def _scan(self, data: bytes, *, depth: int, lang: str = "") -> list[Match]:
+    def _scan(self, data: bytes, *, depth: int, lang: str = "",
+              test: bool = False) -> list[Match]:
         found: dict[tuple[str, int], Match] = {}
-        for idx, spans in self._windows(data).items():
+        for idx in self._present(data):
             rule = self.rules[idx]
-            for ws, we in spans:
-                for vs, ve, value in self._candidates(idx, data, ws, we, lang):
-                    if (rule.id, vs) in found or not self._accept(rule, value):
-                        continue
-                    note = rule.context(data, vs, ve) if rule.context is not None else ""
-                    if note is None:
-                        continue  # a documentation example
-                    if rule.generic and lang == DOCS and not note:
-                        note = ("in documentation: most likely an example; rotate it if it "
-                                "is a real credential")
-                    found[(rule.id, vs)] = Match(rule=rule, value=value, start=vs, end=ve,
-                                                 note=note)
-        matches = _drop_generic_overlaps(sorted(found.values(), key=lambda m: m.start))
+            for vs, ve, value in self._candidates(idx, data, lang):
+                if (rule.id, vs) in found or not self._accept(rule, value):
+                    continue
+                note = rule.context(data, vs, ve) if rule.context is not None else ""
+                if note is None:
+                    continue  # a documentation example
+                if rule.generic and not note and (lang == DOCS or test):
+                    note = (f"in {'documentation' if lang == DOCS else 'a test'}: most "
+                            f"likely {'an example' if lang == DOCS else 'a fixture'}; "
+                            "rotate it if it is a real credential")
+                found[(rule.id, vs)] = Match(rule=rule, value=value, start=vs, end=ve,
+                                             note=note)
+        matches = _drop_overlaps(sorted(found.values(), key=lambda m: m.start))
         if depth < self.max_depth:
             matches.extend(self._decoded(data, matches, depth))
         return matches
@@ -317,7 +303,7 @@ class Scanner:
                 add(raw, m.start(), m.end(), "base64")
         for label, regex, decode in (("url", self._url, unquote_to_bytes),
                                      ("json", self._json, _json_unescape)):
-            for ws, we in _escape_windows(regex, data):
+            for ws, we in _line_windows(regex, data):
                 if budget <= 0:
                     break
                 chunk = data[ws:we]
@@ -359,11 +345,15 @@ def _ignore_marker(line: bytes) -> frozenset[str]:
     return frozenset()
 
 
-def _escape_windows(regex: _Pattern, data: bytes) -> Iterator[tuple[int, int]]:
-    """The lines (cut at ``LINE_WINDOW`` past an escape) that hold URL or JSON escapes.
+def _line_windows(regex: _Pattern, data: bytes) -> Iterator[tuple[int, int]]:
+    """The lines (cut at ``LINE_WINDOW`` around a hit) where ``regex`` matches.
 
-    The search resumes after each window, so escape-dense input costs one search per window,
-    not one per escape, and nothing is kept per escape (bounded memory, linear time).
+    A window runs from the start of the line where a match starts to the end of the line
+    where it ends.
+
+    The search resumes after each window, so hit-dense input (URL escapes, generic keys) costs
+    one search per window, not one per hit, and nothing is kept per hit (bounded memory,
+    linear time).
     """
     n = len(data)
     pos = 0
@@ -374,26 +364,32 @@ def _escape_windows(regex: _Pattern, data: bytes) -> Iterator[tuple[int, int]]:
         p = m.start()
         lo = max(pos, p - LINE_WINDOW)
         start = data.rfind(b"\n", lo, p) + 1 or lo
-        end = data.find(b"\n", p, min(n, p + LINE_WINDOW))
+        # to the end of the line where the match ends (a gate may take the next lines too)
+        end = data.find(b"\n", m.end() - 1, min(n, p + LINE_WINDOW))
         end = end if end != -1 else min(n, p + LINE_WINDOW)
         yield start, end
         pos = max(end, m.end())
 
 
-def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    merged: list[tuple[int, int]] = []
-    for s, e in sorted(spans):
-        if merged and s <= merged[-1][1]:
-            if e > merged[-1][1]:
-                merged[-1] = (merged[-1][0], e)
-        else:
-            merged.append((s, e))
-    return merged
-
-
-def _drop_generic_overlaps(matches: list[Match]) -> list[Match]:
-    specific = [(m.start, m.end) for m in matches if not m.rule.generic]
+def _drop_overlaps(matches: list[Match]) -> list[Match]:
+    """A generic match yields to any specific match it overlaps, and a match to an overlapping
+    one whose rule ``replaces`` its rule (a Stripe-shaped key assigned to ``CLERK_SECRET_KEY``
+    is Clerk's)."""
+    specific = sorted((m for m in matches if not m.rule.generic), key=lambda m: m.start)
     if not specific:
         return matches
-    return [m for m in matches
-            if not m.rule.generic or not any(s < m.end and m.start < e for s, e in specific)]
+    starts = [o.start for o in specific]
+    longest = max(o.end - o.start for o in specific)
+
+    def yields(m: Match) -> bool:
+        # the matches that may overlap m start before its end and at most `longest` before it
+        i = bisect.bisect_left(starts, m.end) - 1
+        while i >= 0 and starts[i] >= m.start - longest:
+            o = specific[i]
+            if o is not m and o.end > m.start and (m.rule.generic
+                                                  or m.rule.id in o.rule.replaces):
+                return True
+            i -= 1
+        return False
+
+    return [m for m in matches if not yields(m)]

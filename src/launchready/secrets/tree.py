@@ -9,18 +9,27 @@ and archives (a zip bomb) are skipped with a recorded reason instead of being re
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import stat
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from launchready.probes.git import GitError, open_repo, repo_root
 from launchready.secrets.allow import Excludes
 from launchready.secrets.scanner import Match, Scanner
+from launchready.secrets.workers import run_batches, worker_scanner
 
 DEFAULT_MAX_BYTES = 20 << 20
+#: a tree with fewer bytes than this is scanned in this process: below it, starting worker
+#: processes costs more than it saves (a starter repository is 2-10 MB)
+PARALLEL_BYTES = 16 << 20
+#: files handed to a worker at a time
+BATCH_FILES = 256
 _SNIFF = 8192
 BINARY_SUFFIXES = frozenset({
     ".png", ".jpg", ".jpeg", ".gif", ".webp", ".ico", ".bmp", ".tiff", ".avif", ".pdf",
@@ -202,18 +211,61 @@ def _split_z(raw: bytes) -> list[str]:
     return [os.fsdecode(p) for p in raw.split(b"\0") if p]
 
 
+#: one file to scan: (path to open, path to show, the root its symlinks must stay in)
+_File = tuple[str, str, str | None]
+_Result = tuple[list[FileHits], list[Skipped], int]
+
+
+def _scan_files(files: Sequence[_File], scanner: Scanner, max_bytes: int,
+                excludes: Excludes) -> _Result:
+    """Hits, skips and the number of files scanned, in the order of ``files``."""
+    hits: list[FileHits] = []
+    skipped: list[Skipped] = []
+    scanned = 0
+    for full, shown, root in files:
+        why = excludes.reason(shown)
+        if why is not None:
+            skipped.append(Skipped(path=shown, reason=why))
+            continue
+        data = _read(full, shown, root=None if root is None else Path(root),
+                     max_bytes=max_bytes)
+        if data is None:
+            continue  # a submodule or nested repository: not part of this tree
+        if isinstance(data, Skipped):
+            skipped.append(data)
+            continue
+        scanned += 1
+        found = scanner.scan(data, shown)
+        if found:
+            hits.append(FileHits(path=shown, matches=tuple(found)))
+    return hits, skipped, scanned
+
+
+def _scan_files_in_worker(files: Sequence[_File], max_bytes: int,
+                          excludes: Excludes) -> _Result:
+    return _scan_files(files, worker_scanner(), max_bytes, excludes)
+
+
+def _size(files: Sequence[_File]) -> int:
+    total = 0
+    for full, _, _ in files:
+        with contextlib.suppress(OSError):
+            total += os.lstat(full).st_size
+    return total
+
+
 def scan_tree(paths: list[Path], scanner: Scanner, *, max_bytes: int = DEFAULT_MAX_BYTES,
-              use_git: bool = True, excludes: Excludes | None = None) -> TreeScan:
+              use_git: bool = True, excludes: Excludes | None = None,
+              pool: ProcessPoolExecutor | None = None) -> TreeScan:
     """Scan files and directories; inside a git work tree, honour .gitignore.
 
     Paths ``excludes`` names (generated code, lockfiles, vendored code by default) are listed
-    as skipped with the reason, never read.
+    as skipped with the reason, never read. A tree of at least ``PARALLEL_BYTES`` is scanned
+    by the ``pool``'s workers, ``BATCH_FILES`` files at a time; the result is the same.
     """
     excludes = Excludes() if excludes is None else excludes
-    hits: list[FileHits] = []
-    skipped: list[Skipped] = []
+    files: list[_File] = []
     tracked_all: list[str] = []
-    scanned = 0
     in_git = False
     seen: set[str] = set()
     for base in paths:
@@ -230,22 +282,17 @@ def scan_tree(paths: list[Path], scanner: Scanner, *, max_bytes: int = DEFAULT_M
         else:
             root, candidates = base, _walk_rel(str(base))
         for full, shown in candidates:
-            if full in seen:
-                continue
-            seen.add(full)
-            why = excludes.reason(shown)
-            if why is not None:
-                skipped.append(Skipped(path=shown, reason=why))
-                continue
-            data = _read(full, shown, root=root, max_bytes=max_bytes)
-            if data is None:
-                continue  # a submodule or nested repository: not part of this tree
-            if isinstance(data, Skipped):
-                skipped.append(data)
-                continue
-            scanned += 1
-            found = scanner.scan(data, shown)
-            if found:
-                hits.append(FileHits(path=shown, matches=tuple(found)))
-    return TreeScan(files=tuple(hits), skipped=tuple(skipped), scanned=scanned,
+            if full not in seen:
+                seen.add(full)
+                files.append((full, shown, str(root)))
+    if pool is not None and _size(files) < PARALLEL_BYTES:
+        pool = None
+    batches = [files[i:i + BATCH_FILES] for i in range(0, len(files), BATCH_FILES)]
+    results = run_batches(pool, partial(_scan_files_in_worker, max_bytes=max_bytes,
+                                        excludes=excludes), batches,
+                          partial(_scan_files, scanner=scanner, max_bytes=max_bytes,
+                                  excludes=excludes))
+    return TreeScan(files=tuple(h for r in results for h in r[0]),
+                    skipped=tuple(k for r in results for k in r[1]),
+                    scanned=sum(r[2] for r in results),
                     tracked=tuple(tracked_all), git=in_git)

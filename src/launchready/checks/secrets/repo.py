@@ -55,6 +55,7 @@ from launchready.secrets.redact import safe_path
 from launchready.secrets.scanner import Scanner
 from launchready.secrets.staged import scan_staged
 from launchready.secrets.tree import TreeScan, read_capped, scan_tree
+from launchready.secrets.workers import worker_pool
 
 ENV_TEMPLATES = (".env.example", ".env.sample", ".env.template", ".env.dist", ".env.defaults",
                  ".env.schema", ".env.test.example")
@@ -124,8 +125,9 @@ class RepoSecrets(CheckFamily[RepoObservations]):
         missing = tuple(safe_path(str(t)) for t in targets if not os.path.lexists(t))
         ignore = _gitleaksignore(targets)
         if not want_history:
-            return RepoObservations(tree=scan_tree(targets, scanner, excludes=excludes),
-                                    history=None, missing=missing, ignore=ignore)
+            with worker_pool() as pool:
+                tree = scan_tree(targets, scanner, excludes=excludes, pool=pool)
+            return RepoObservations(tree=tree, history=None, missing=missing, ignore=ignore)
         top = next((r for r in (repo_root(t) for t in targets) if r is not None), None)
         if top is None:
             return RepoObservations(
@@ -133,11 +135,12 @@ class RepoSecrets(CheckFamily[RepoObservations]):
                 history=HistoryScan(hits=(), commits=0, complete=False,
                                     reason="not a git repository: no history to scan"),
                 missing=missing, ignore=ignore)
-        # the history is mostly git computing diffs in its own processes: let it run while
-        # this thread reads the working tree
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            later = pool.submit(scan_history, top, scanner, since=self.since, excludes=excludes)
-            tree = scan_tree(targets, scanner, excludes=excludes)
+        # the history is mostly git computing diffs and workers reading them: let it run
+        # while this thread reads the working tree
+        with worker_pool() as pool, ThreadPoolExecutor(max_workers=1) as thread:
+            later = thread.submit(scan_history, top, scanner, since=self.since,
+                                  excludes=excludes, pool=pool)
+            tree = scan_tree(targets, scanner, excludes=excludes, pool=pool)
             history = later.result()
         return RepoObservations(tree=tree, history=history, missing=missing, ignore=ignore)
 
