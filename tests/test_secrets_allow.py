@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import subprocess
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -16,7 +15,7 @@ from launchready.model import Report
 from launchready.probes.git import git_env
 from launchready.secrets.allow import Excludes, GitleaksIgnore
 from launchready.secrets.scanner import Scanner
-from launchready.secrets.workers import worker_pool
+from launchready.secrets.workers import Workers, worker_pool
 
 STRIPE = "sk_" + "live_" + "51Hq8ZkW3nR5tY2uV9xB4cD7e"
 OTHER = "sk_" + "live_" + "51Zr7QpL2mN8vB3xC6kJ9wT4y"
@@ -134,7 +133,7 @@ def test_history_slices_agree_with_one_walk(tmp_path: Path,
         _git(repo, "add", "-A")
         _git(repo, "commit", "-qm", f"c{i}")
 
-    def walk(pool: ProcessPoolExecutor | None = None) -> list[tuple[str, str, int, str]]:
+    def walk(pool: Workers | None = None) -> list[tuple[str, str, int, str]]:
         scan = history.scan_history(repo, Scanner(), pool=pool)
         assert scan.complete and scan.commits == 7
         return sorted((h.path, h.commit, h.line, h.match.rule.id) for h in scan.hits)

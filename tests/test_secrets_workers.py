@@ -105,3 +105,24 @@ def _here(n: int) -> int:
 def test_a_batch_whose_worker_died_runs_again_here() -> None:
     with worker_pool() as pool:
         assert run_batches(pool, _die_on_odd, list(range(6)), _here) == [0, 10, 20, 30, 40, 50]
+
+
+def test_history_leaves_excluded_paths_to_git(tmp_path: Path) -> None:
+    """Lockfiles are excluded by a pathspec: git never diffs them, and a key in one is not
+    reported, while the same key elsewhere is, and every commit is counted."""
+    repo = tmp_path / "repo"
+    subprocess.run(["git", "init", "-q", "-b", "main", str(repo)], check=True, env=git_env())
+    stream = []
+    for n, (path, text) in enumerate([("package-lock.json", f'{{"k": "{KEYS[0]}"}}\n'),
+                                      ("web/yarn.lock", f"key {KEYS[1]}\n"),
+                                      ("app/keys.py", f"STRIPE_KEY = '{KEYS[2]}'\n")]):
+        raw = text.encode()
+        stream.append(f"commit refs/heads/main\nmark :{n + 1}\ncommitter t <t@acme.example> "
+                      f"{1700000000 + n} +0000\ndata 2\nc\n".encode()
+                      + (f"from :{n}\n".encode() if n else b"")
+                      + f"M 100644 inline {path}\ndata {len(raw)}\n".encode() + raw + b"\n")
+    subprocess.run(["git", "-C", str(repo), "fast-import", "--quiet"], input=b"".join(stream),
+                   check=True, capture_output=True, env=git_env(), timeout=60)
+    scan = history.scan_history(repo, Scanner())
+    assert scan.complete and scan.commits == 3
+    assert [h.path for h in scan.hits] == ["app/keys.py"]

@@ -16,6 +16,7 @@ from __future__ import annotations
 import fnmatch
 import functools
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 #: (glob, why) excluded unless ``[secrets] exclude_defaults = false``
@@ -72,6 +73,13 @@ class Excludes:
     @functools.cached_property
     def _seen(self) -> dict[str, str | None]:
         return {}
+
+    def pathspecs(self, paths: Iterable[str], limit: int = 64) -> list[str]:
+        """Git pathspecs leaving out the excluded ones of ``paths`` (literal names: a wildcard
+        pathspec makes git match every path of every commit against it, which costs more
+        than it saves); [] when none of them is excluded."""
+        specs = [f":(exclude,literal){p}" for p in paths if self.reason(p) is not None]
+        return [".", *specs[:limit]] if specs else []
 
     def reason(self, path: str) -> str | None:
         """Why ``path`` (relative, ``/``-separated) is excluded, or None."""

@@ -18,7 +18,6 @@ from __future__ import annotations
 import bisect
 import os
 import re
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -28,7 +27,7 @@ from launchready.secrets.allow import Excludes
 from launchready.secrets.generic import is_test_path, language_of
 from launchready.secrets.rules import CONTEXT_REACH
 from launchready.secrets.scanner import MAX_DECODED_BYTES, Match, Scanner
-from launchready.secrets.workers import cores, run_batches, worker_scanner
+from launchready.secrets.workers import Workers, cores, run_batches, worker_scanner
 
 MAX_SECTION_BYTES = 20 << 20
 #: commit ranges per core (more than one, so a core that finishes early takes another), and
@@ -97,7 +96,7 @@ def _has_commits(repo: GitRepo) -> bool:
 
 def scan_history(root: Path, scanner: Scanner, *, since: str | None = None,
                  excludes: Excludes | None = None,
-                 pool: ProcessPoolExecutor | None = None) -> HistoryScan:
+                 pool: Workers | None = None) -> HistoryScan:
     """Scan every reachable commit's added lines (or only ``since..HEAD``).
 
     Paths ``excludes`` names are not scanned in any commit. With a ``pool``, commit ranges
@@ -127,7 +126,7 @@ def scan_history(root: Path, scanner: Scanner, *, since: str | None = None,
 
 
 def _walk(repo: GitRepo, scanner: Scanner, rev: list[str], excludes: Excludes,
-          pool: ProcessPoolExecutor | None) -> tuple[list[HistoryHit], int]:
+          pool: Workers | None) -> tuple[list[HistoryHit], int]:
     """Every commit of ``rev`` through ``git log -p``, a commit range per worker process.
 
     ``git log -p`` spends most of its time computing diffs, in one process on one core, and
@@ -144,32 +143,48 @@ def _walk(repo: GitRepo, scanner: Scanner, rev: list[str], excludes: Excludes,
         size = max(MIN_SLICE, min(MAX_SLICE, -(-len(commits) // ranges)))
         slices = [["--no-walk=unsorted", *(c.decode() for c in commits[i:i + size])]
                   for i in range(0, len(commits), size)]
+    specs = _exclusions(repo, excludes)
     results = run_batches(pool if len(slices) > 1 else None,
-                          partial(_walk_in_worker, repo, excludes), slices,
-                          partial(_walk_here, repo, scanner, excludes))
+                          partial(_walk_in_worker, repo, excludes, specs), slices,
+                          partial(_walk_here, repo, scanner, excludes, specs))
     found: dict[tuple[str, str, str], list[HistoryHit]] = {}
-    for hits, _ in results:
+    for hits in results:
         found.update(hits)  # a later range holds older commits
-    return [h for hits in found.values() for h in hits], sum(n for _, n in results)
+    # every commit was looked at, also those that changed excluded paths only (git does not
+    # print those under the pathspec)
+    return [h for hits in found.values() for h in hits], len(commits)
 
 
-_Walked = tuple[dict[tuple[str, str, str], list[HistoryHit]], int]
+_Walked = dict[tuple[str, str, str], list[HistoryHit]]
 
 
-def _walk_here(repo: GitRepo, scanner: Scanner, excludes: Excludes, rev: list[str]) -> _Walked:
+def _exclusions(repo: GitRepo, excludes: Excludes) -> list[str]:
+    """Pathspecs that leave the excluded files of HEAD (lockfiles above all) to git: their
+    diffs are most of what git computes on a JavaScript project's history (a 2,280-commit
+    Next.js starter: 27 MB of diffs, 23 MB of them package-lock.json; 4.9 s of git instead of
+    0.2 s). Excluded files that HEAD no longer has are still skipped, after git diffs them."""
+    listing = repo.run(["ls-tree", "-r", "-z", "--name-only", "HEAD"], timeout=60, check=False)
+    return excludes.pathspecs(os.fsdecode(p) for p in listing.split(b"\0") if p)
+
+
+def _walk_here(repo: GitRepo, scanner: Scanner, excludes: Excludes, specs: list[str],
+               rev: list[str]) -> _Walked:
     walker = _LogWalker(scanner, excludes)
-    _walk_slice(repo, walker, rev)
-    return walker.found, walker.commits
+    _walk_slice(repo, walker, rev, specs)
+    return walker.found
 
 
-def _walk_in_worker(repo: GitRepo, excludes: Excludes, rev: list[str]) -> _Walked:
-    return _walk_here(repo, worker_scanner(), excludes, rev)
+def _walk_in_worker(repo: GitRepo, excludes: Excludes, specs: list[str],
+                    rev: list[str]) -> _Walked:
+    return _walk_here(repo, worker_scanner(), excludes, specs, rev)
 
 
-def _walk_slice(repo: GitRepo, walker: _LogWalker, rev: list[str]) -> None:
+def _walk_slice(repo: GitRepo, walker: _LogWalker, rev: list[str],
+                specs: list[str] | None = None) -> None:
+    # ``--full-history``: under a pathspec git would otherwise simplify side branches away
     args = ["log", "-p", "-U0", "--no-color", "--no-ext-diff", "--no-textconv", "--no-renames",
-            "--no-show-signature", "--diff-merges=dense-combined", "--format=%x00%x00%H %aI",
-            *rev, "--"]
+            "--no-show-signature", "--diff-merges=dense-combined", "--full-history",
+            "--format=%x00%x00%H %aI", *rev, "--", *(specs or [])]
     with repo.stream(args) as out:
         pending: list[bytes] = []
         for block in iter(partial(out.read, READ_BYTES), b""):
@@ -227,7 +242,6 @@ class _LogWalker:
         self.excludes = excludes
         #: per (rule, path, value): every place the oldest commit that added it put it
         self.found: dict[tuple[str, str, str], list[HistoryHit]] = {}
-        self.commits = 0
         self.commit = self.date = ""
         #: per (language family, test file or not)
         self._batches: dict[tuple[str, bool], _Batch] = {}
@@ -244,7 +258,6 @@ class _LogWalker:
                 head = data[at + 2:stop if eol == -1 else eol].decode("ascii", "replace")
                 commit, _, date = head.partition(" ")
                 self.commit, self.date = commit, date
-                self.commits += 1
             else:
                 self._diff(data, at, stop)
         for kind in list(self._batches):

@@ -14,7 +14,6 @@ import errno
 import os
 import stat
 from collections.abc import Iterable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -22,7 +21,7 @@ from pathlib import Path
 from launchready.probes.git import GitError, open_repo, repo_root
 from launchready.secrets.allow import Excludes
 from launchready.secrets.scanner import Match, Scanner
-from launchready.secrets.workers import run_batches, worker_scanner
+from launchready.secrets.workers import Workers, run_batches, worker_scanner
 
 DEFAULT_MAX_BYTES = 20 << 20
 #: a tree with fewer bytes than this is scanned in this process: below it, starting worker
@@ -256,7 +255,7 @@ def _size(files: Sequence[_File]) -> int:
 
 def scan_tree(paths: list[Path], scanner: Scanner, *, max_bytes: int = DEFAULT_MAX_BYTES,
               use_git: bool = True, excludes: Excludes | None = None,
-              pool: ProcessPoolExecutor | None = None) -> TreeScan:
+              pool: Workers | None = None) -> TreeScan:
     """Scan files and directories; inside a git work tree, honour .gitignore.
 
     Paths ``excludes`` names (generated code, lockfiles, vendored code by default) are listed

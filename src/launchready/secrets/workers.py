@@ -12,6 +12,7 @@ lock in the middle of being held.
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import os
 import threading
@@ -23,6 +24,8 @@ from contextlib import contextmanager
 from typing import TypeVar
 
 from launchready.secrets.scanner import Scanner
+
+log = logging.getLogger(__name__)
 
 J = TypeVar("J")
 R = TypeVar("R")
@@ -69,32 +72,61 @@ def cores() -> int:
         return os.cpu_count() or 1
 
 
+class Workers:
+    """One worker process per core, started when the first batch is handed over: a scan too
+    small to use them pays nothing (not even multiprocessing's resource tracker process)."""
+
+    def __init__(self, count: int) -> None:
+        self.count = count
+        self._pool: ProcessPoolExecutor | None = None
+        self._failed = False
+
+    def executor(self) -> ProcessPoolExecutor | None:
+        """The process pool, or None when this system cannot start one (no usable
+        semaphores in a sandbox, a process limit): the scan then runs in this process."""
+        if self._pool is None and not self._failed:
+            try:
+                self._pool = ProcessPoolExecutor(
+                    max_workers=self.count, mp_context=multiprocessing.get_context("spawn"),
+                    initializer=_start_worker)
+            except (OSError, ValueError) as exc:
+                self._failed = True
+                log.warning("secret scan: no worker processes (%s); scanning in one process",
+                            exc)
+        return self._pool
+
+    def close(self) -> None:
+        """Stop the workers (after their current batches)."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+
+
 @contextmanager
-def worker_pool() -> Iterator[ProcessPoolExecutor | None]:
-    """A pool of one worker per core (started on first use), or None on one core."""
+def worker_pool() -> Iterator[Workers | None]:
+    """Workers for one scan, one per core, or None on one core."""
     n = cores()
     if n < 2:
         yield None
         return
-    pool = ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("spawn"),
-                               initializer=_start_worker)
+    workers = Workers(n)
     try:
-        yield pool
+        yield workers
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+        workers.close()
 
 
-def run_batches(pool: ProcessPoolExecutor | None, work: Callable[[J], R],
+def run_batches(pool: Workers | None, work: Callable[[J], R],
                 batches: Sequence[J], here: Callable[[J], R]) -> list[R]:
     """``work(batch)`` for every batch in a worker, in order; ``here(batch)`` in this process
-    when there is no pool or the batch's worker died."""
-    if pool is None:
+    when there is no pool, it cannot start, or the batch's worker died."""
+    executor = pool.executor() if pool is not None else None
+    if executor is None:
         return [here(b) for b in batches]
     futures: list[Future[R] | None] = []
     for b in batches:
         try:
-            futures.append(pool.submit(work, b))
-        except BrokenProcessPool:
+            futures.append(executor.submit(work, b))
+        except (BrokenProcessPool, OSError):
             futures.append(None)
     out: list[R] = []
     for b, fut in zip(batches, futures, strict=True):
