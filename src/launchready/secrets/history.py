@@ -27,7 +27,7 @@ from launchready.secrets.allow import Excludes
 from launchready.secrets.generic import is_test_path, language_of
 from launchready.secrets.rules import CONTEXT_REACH
 from launchready.secrets.scanner import MAX_DECODED_BYTES, Match, Scanner
-from launchready.secrets.workers import Workers, cores, run_batches, worker_scanner
+from launchready.secrets.workers import Workers, run_batches, worker_scanner
 
 MAX_SECTION_BYTES = 20 << 20
 #: commit ranges per core (more than one, so a core that finishes early takes another), and
@@ -136,10 +136,10 @@ def _walk(repo: GitRepo, scanner: Scanner, rev: list[str], excludes: Excludes,
     added a value" means the same as for one walk.
     """
     commits = repo.run(["rev-list", *rev, "--"], timeout=600).split()
-    ranges = SLICES_PER_CORE * cores()
     if pool is None or len(commits) < 2 * MIN_SLICE:
         slices = [rev]
     else:
+        ranges = SLICES_PER_CORE * pool.count
         size = max(MIN_SLICE, min(MAX_SLICE, -(-len(commits) // ranges)))
         slices = [["--no-walk=unsorted", *(c.decode() for c in commits[i:i + size])]
                   for i in range(0, len(commits), size)]

@@ -168,6 +168,9 @@ class Scanner:
         self.max_depth = max_depth
         self._regex = [_compile(r.pattern.encode(), self.engine) if r.pattern else None
                        for r in self.rules]
+        for rule in self.rules:
+            if rule.finder is not None and not rule.gate:
+                raise ValueError(f"rule {rule.id}: a finder needs a gate to pick its lines")
         self._gates = [_compile(rule.gate, self.engine) if rule.gate else None
                        for rule in self.rules]
         by_kw: dict[bytes, list[int]] = defaultdict(list)
@@ -232,9 +235,7 @@ class Scanner:
 
     def _candidates(self, idx: int, data: bytes, lang: str) -> Iterator[tuple[int, int, bytes]]:
         rule, regex, gate = self.rules[idx], self._regex[idx], self._gates[idx]
-        if rule.finder is not None:
-            if gate is None:
-                return
+        if rule.finder is not None and gate is not None:
             for ls, le in _line_windows(gate, data):
                 for vs, ve, value in rule.finder(data[ls:le], lang):
                     yield ls + vs, ls + ve, value

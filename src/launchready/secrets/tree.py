@@ -211,7 +211,7 @@ def _split_z(raw: bytes) -> list[str]:
 
 
 #: one file to scan: (path to open, path to show, the root its symlinks must stay in)
-_File = tuple[str, str, str | None]
+_File = tuple[str, str, str]
 _Result = tuple[list[FileHits], list[Skipped], int]
 
 
@@ -226,8 +226,7 @@ def _scan_files(files: Sequence[_File], scanner: Scanner, max_bytes: int,
         if why is not None:
             skipped.append(Skipped(path=shown, reason=why))
             continue
-        data = _read(full, shown, root=None if root is None else Path(root),
-                     max_bytes=max_bytes)
+        data = _read(full, shown, root=Path(root), max_bytes=max_bytes)
         if data is None:
             continue  # a submodule or nested repository: not part of this tree
         if isinstance(data, Skipped):
