@@ -23,13 +23,14 @@ CLEAN = Path(__file__).parent / "data" / "secrets_corpus" / "clean"
 SCANNER = Scanner()
 
 
-#: value shapes of generated credentials: ``openssl rand -base64 32``, hex, alphanumeric and a
-#: password with symbols
+#: value shapes of generated credentials: ``openssl rand -base64 32``, hex, alphanumeric, a
+#: password with symbols and a long random number
 SHAPES = {
     "base64": lambda seed: noise(43, seed, ALNUM + "+/") + "=",
     "hex": lambda seed: noise(40, seed, "0123456789abcdef"),
     "alnum": lambda seed: noise(24, seed),
     "password": lambda seed: noise(18, seed, ALNUM + "-_!@^*."),
+    "number": lambda seed: noise(32, seed, "0123456789"),
 }
 
 #: (file name, line template) — every way a literal gets assigned to a secret-named key
@@ -68,6 +69,8 @@ CONTEXTS = [
     ("conf/settings.xml", "    <password>{v}</password>"),
     ("src/Startup.cs", 'var credentials = "{v}";'),
     (".npmrc", "_auth={v}"),
+    ("deploy/task.json", '{{"config.env": "API_TOKEN={v}\\nLOG_LEVEL=info"}}'),
+    ("k8s/configmap.yaml", '  app.env: "LOG_LEVEL=info\\nSECRET_KEY={v}"'),
 ]
 
 

@@ -7,15 +7,10 @@ from typing import Any
 import pytest
 
 from launchready.config import load_config_text
-from launchready.config.captures import (
-    CapturedResponse,
-    CaptureError,
-    extract,
-    parse_capture,
-    references,
-)
+from launchready.config.captures import CaptureError, parse_capture, references
 from launchready.config.models import SmokeConfig
 from launchready.errors import ConfigError
+from launchready.smoke.extract import CapturedResponse, extract
 from launchready.smoke.masking import MASK, Masker, is_credential_header
 
 # --- the capture language -------------------------------------------------------------------

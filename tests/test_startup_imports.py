@@ -55,3 +55,38 @@ def test_the_terminal_report_loads_its_renderer(tmp_path: Path) -> None:
     """The control: the probe does see a renderer that is used."""
     (tmp_path / "app.py").write_text("TIMEOUT = 30\n")
     assert "rich" in _loaded(["secrets", ".", "--no-color"], tmp_path)
+
+
+def _spy_plugin(site: Path, trace: Path) -> None:
+    """A pydantic plugin installed the way a real one is (an entry point in the ``pydantic``
+    group); loading it writes ``trace``."""
+    (site / "spy_plugin.py").write_text(
+        f"from pathlib import Path\nPath({str(trace)!r}).write_text('loaded')\n"
+        "class _Spy:\n    def new_schema_validator(self, *args, **kwargs):\n"
+        "        return None, None, None\nplugin = _Spy()\n")
+    info = site / "spy_plugin-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: spy-plugin\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text("[pydantic]\nspy = spy_plugin:plugin\n")
+
+
+def test_no_pydantic_plugin_sees_the_config(tmp_path: Path) -> None:
+    """The config holds credentials; a plugin installed beside the tool must not be handed
+    them (and scanning for plugins costs start-up time)."""
+    site, trace = tmp_path / "site", tmp_path / "trace"
+    site.mkdir()
+    _spy_plugin(site, trace)
+    (tmp_path / "launchready.toml").write_text('[database]\nurl = "${DATABASE_URL}"\n')
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(site),
+           "DATABASE_URL": "postgresql://app:hunter2-long-pw@127.0.0.1:9/app"}
+    control = subprocess.run(
+        [sys.executable, "-c", "import pydantic\nclass M(pydantic.BaseModel):\n    x: int = 0\n"],
+        env=env, capture_output=True, text=True, timeout=60, check=False)
+    assert control.returncode == 0 and trace.exists(), "the spy plugin must load in pydantic"
+    trace.unlink()
+    run = subprocess.run([sys.executable, "-m", "launchready", "secrets", "--format", "json",
+                          "-o", "report.json"],
+                         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60,
+                         check=False)
+    assert run.returncode in (0, 1), run.stderr
+    assert not trace.exists()

@@ -14,6 +14,9 @@ EXIT_INTERRUPTED = 130
 
 def main() -> int:
     """Run the CLI; on Ctrl-C exit 130 at once, without waiting for scan threads."""
+    # pydantic plugins (the "pydantic" entry-point group) would be handed every config value
+    # validated, credentials included; none is loaded, which also spares the entry-point scan
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     try:
         from launchready.cli import main as cli_main  # noqa: PLC0415 - see the docstring
 

@@ -15,22 +15,18 @@ capture                                value
                                        ``html.meta[name=csrf-token].content``
 =====================================  ========================================================
 
-Captures are parsed when the config loads (a typo fails then) and extracted by the pure
-:func:`extract`, which never raises: a value that is not there is ``None``.
+Captures are parsed when the config loads (a typo fails then); the smoke runner takes their
+values with :func:`launchready.smoke.extract.extract`.
 """
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from html.parser import HTMLParser
-from http.cookies import CookieError, SimpleCookie
 from typing import Any, Literal
 
-__all__ = ["CAPTURE_NAME", "Capture", "CaptureError", "CapturedResponse", "extract",
-           "parse_capture", "references"]
+__all__ = ["CAPTURE_NAME", "Capture", "CaptureError", "parse_capture", "references"]
 
 #: a capture's name, as used in ``${name}``
 CAPTURE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -63,14 +59,6 @@ class Capture:
 
     def __str__(self) -> str:
         return self.text
-
-
-@dataclass(frozen=True, kw_only=True)
-class CapturedResponse:
-    """What a capture is extracted from (built by the runner from one response)."""
-
-    headers: tuple[tuple[str, str], ...] = ()
-    body: str = ""
 
 
 def parse_capture(text: str) -> Capture:
@@ -114,76 +102,3 @@ def references(value: Any) -> set[str]:
         for item in value:
             found |= references(item)
     return found
-
-
-class _FirstMatch(HTMLParser):
-    """Finds the first start tag matching a capture; stops looking once found."""
-
-    def __init__(self, capture: Capture) -> None:
-        super().__init__(convert_charrefs=True)
-        self.capture = capture
-        self.value: str | None = None
-        self.found = False
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if self.found or tag != self.capture.tag:
-            return
-        values = dict(attrs)
-        if values.get(self.capture.attr) != self.capture.attr_value:
-            return
-        self.found = True
-        self.value = values.get(self.capture.take)
-
-    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.handle_starttag(tag, attrs)
-
-
-def _json_at(body: str, path: str) -> str | None:
-    try:
-        node: Any = json.loads(body)
-    except ValueError:
-        return None
-    for part in path.split("."):
-        if isinstance(node, dict) and part in node:
-            node = node[part]
-        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
-            node = node[int(part)]
-        else:
-            return None
-    if node is None:
-        return None
-    if isinstance(node, str):
-        return node
-    if isinstance(node, bool):
-        return "true" if node else "false"
-    if isinstance(node, int | float):
-        return str(node)
-    return json.dumps(node, separators=(",", ":"))
-
-
-def _cookie(headers: tuple[tuple[str, str], ...], name: str) -> str | None:
-    for key, value in headers:
-        if key.lower() != "set-cookie":
-            continue
-        jar: SimpleCookie = SimpleCookie()
-        try:
-            jar.load(value)
-        except CookieError:
-            continue
-        if name in jar:
-            return jar[name].value
-    return None
-
-
-def extract(capture: Capture, response: CapturedResponse) -> str | None:
-    """The captured value, or None when the response does not hold it. Pure; never raises."""
-    if capture.source == "json":
-        return _json_at(response.body, capture.path)
-    if capture.source == "header":
-        return next((v for k, v in response.headers if k.lower() == capture.path), None)
-    if capture.source == "cookie":
-        return _cookie(response.headers, capture.path)
-    finder = _FirstMatch(capture)
-    finder.feed(response.body)
-    finder.close()
-    return finder.value

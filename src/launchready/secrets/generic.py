@@ -25,6 +25,7 @@ like any other.
 from __future__ import annotations
 
 import functools
+import itertools
 import math
 import re
 from collections.abc import Iterator
@@ -229,7 +230,10 @@ def looks_generated(value: str) -> bool:
     digit = any(c.isdigit() for c in value)
     symbol = any(not c.isalnum() for c in value)
     if not (lower or upper):
-        return False  # a number, a date, a version
+        # a number, a date or a version; but a long random number is a numeric secret
+        return n >= 24 and value.isdigit() and len(set(value)) >= 7 and \
+            sum(a != b for a, b in itertools.pairwise(value)) >= n // 2 and \
+            shannon_entropy(value.encode()) >= 2.5
     classes = lower + upper + digit + symbol
     if classes < 2 or (not digit and not symbol and n < 20):
         return False
@@ -258,8 +262,9 @@ _CALL = re.compile(rb"[A-Za-z0-9_$\]][ \t]*\([ \t]*$")
 #: between two literals joined into one: ``+`` (on one line or across lines), or a line
 #: break (Python's implicit concatenation inside parentheses)
 _JOIN = re.compile(rb"\s*\+\s*|[ \t]*\r?\n\s*(?=[\"'])")
-#: an unquoted scalar (``.env``, YAML, Makefile): up to a space, quote, ``;``, ``,`` or ``#``
-_SCALAR = re.compile(rb"[^ \t\r\n\"'`;,#]{1,513}")
+#: an unquoted scalar (``.env``, YAML, Makefile): up to a space, quote, ``;``, ``,``, ``#`` or
+#: an escaped line break (``"X_TOKEN=…\\nNEXT=1"``: an env file held in a JSON or YAML string)
+_SCALAR = re.compile(rb"(?:[^ \t\r\n\"'`;,#\\]|\\(?![nrt])){1,513}")
 _MAX_LITERAL = 512
 #: secret-named keys looked at in one line (the rest of a longer line is left to the
 #: provider rules, which still see all of it)
@@ -378,4 +383,6 @@ def _value_after(line: bytes, lo: int, hi: int, lang: str) -> tuple[int, int, by
         return lit
     if lang in (CONFIG, DOCS, ANY) and op != b",":
         return _unquoted(line, pos)
+    if lang == JSON and op == b"=" and (before == b'"' or line[lo - 2:lo] == b"\\n"):
+        return _unquoted(line, pos)  # an env file held in a JSON string: "X_TOKEN=…\nNEXT=1"
     return None

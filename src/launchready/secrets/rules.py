@@ -159,6 +159,13 @@ def _firebase_context(data: bytes, vs: int, ve: int) -> str:
     return ""
 
 
+def _public_by_design(why: str) -> Callable[[bytes, int, int], str]:
+    """The context of a key made to be public: always a low finding that says why."""
+    def judge(data: bytes, vs: int, ve: int) -> str:
+        return f"public by design: {why}"
+    return judge
+
+
 def _azurite_context(data: bytes, vs: int, ve: int) -> str:
     # Azurite, the local storage emulator, has one published key for every install
     near = data[max(0, vs - 300):ve + 300].lower()
@@ -336,13 +343,15 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         id="slack-token", title="Slack token", provider="slack",
-        pattern=r"\b(xox[bpaers]-(?:[0-9]{6,}-){1,3}[0-9A-Za-z]{8,})", group=1,
+        pattern=r"\b(xox[bpaers]-(?:[0-9]-)?(?:[0-9]{6,}-){1,3}[0-9A-Za-z]{8,})", group=1,
         keywords=("xoxb-", "xoxp-", "xoxa-", "xoxe-", "xoxr-", "xoxs-"), min_entropy=3.0,
         validate=_slack_ok, show_prefix=5,
         rotation="Slack: api.slack.com/apps > your app > OAuth & Permissions > revoke tokens, "
                  "reinstall the app to issue new ones; check the workspace access logs.",
         tp=(_cat("SLACK_BOT_TOKEN=", "xox", "b-2401763528-5830126487913-", noise(24, "slk")),
-            _cat("xox", "p-1234509876-2345610987-3456721098-", "a3f9c2e7b1d84f6a9c0e5b7d2f1a8c3e")),
+            _cat("xox", "p-1234509876-2345610987-3456721098-", "a3f9c2e7b1d84f6a9c0e5b7d2f1a8c3e"),
+            _cat("slack_app_token: ", "xox", "a-2-", "730461925-2810573946218-9301846627354-",
+                 noise(34, "slka", _HEX))),
         fp=("xoxb-your-token-here", "xoxb-123456-xxxxxxxxxxxx",
             "xoxp-1234567890-1234567890-1234567890-####"),
     ),
@@ -835,6 +844,19 @@ RULES: tuple[Rule, ...] = (
         fp=(_cat("NEXT_PUBLIC_ALGOLIA_SEARCH_KEY=", noise(32, "algs", _HEX)),),
     ),
     Rule(
+        id="airtable-api-key", title="Airtable legacy API key", provider="airtable",
+        pattern=_keyed("airtable", "(?:api[_-]?key|key|token)", "[A-Za-z0-9]{17}",
+                       "(?:[^A-Za-z0-9.]|$)"),
+        group=1, keywords=("airtable",), min_entropy=3.0, live=False,
+        rotation="Airtable retired legacy API keys in February 2024: check in Account > "
+                 "Developer hub that the key no longer works, and move the code to a personal "
+                 "access token with only the scopes and bases it needs.",
+        tp=(_cat("AIRTABLE_API_KEY=", "key", noise(14, "airt")),
+            _cat("airtable:\n  token: ", noise(17, "airt2"))),
+        fp=(_cat("AIRTABLE_BASE_ID=", "app", noise(14, "airb")),
+            "AIRTABLE_API_KEY=keyXXXXXXXXXXXXXX"),
+    ),
+    Rule(
         id="mapbox-secret-token", title="Mapbox secret token", provider="mapbox",
         pattern=r"\b(sk\.eyJ[A-Za-z0-9_-]{40,}\.[A-Za-z0-9_-]{20,})", group=1,
         keywords=("sk.eyj",), min_entropy=3.5, show_prefix=6,
@@ -855,14 +877,36 @@ RULES: tuple[Rule, ...] = (
         fp=("DD_API_KEY=" + "0" * 32, "DD_API_KEY=${DD_API_KEY}"),
     ),
     Rule(
-        id="newrelic-key", title="New Relic user API or license key", provider="newrelic",
-        pattern=r"\b(NRAK-[A-Z0-9]{27}|[0-9a-f]{36}NRAL)\b", group=1,
-        keywords=("nrak-", "nral"), min_entropy=3.0, show_prefix=5,
+        id="newrelic-key", title="New Relic user API, license or insert key",
+        provider="newrelic",
+        pattern=r"\b(NRAK-[A-Za-z0-9]{27}|NRII-[A-Za-z0-9_-]{32}|[0-9a-f]{36}NRAL)\b", group=1,
+        keywords=("nrak-", "nrii-", "nral"), min_entropy=3.0, show_prefix=5,
         rotation="New Relic: API keys page > delete the user or ingest key and create a new "
                  "one; update every agent that used a license key.",
         tp=(_cat("NEW_RELIC_API_KEY=", "NRAK", "-", noise(27, "nr", ALNUM[:36])),
             _cat("license_key: ", noise(36, "nrl", _HEX), "NR", "AL")),
-        fp=("NRAK-XXXXXXXXXXXXXXXXXXXXXXXXXXX",),
+        fp=("NRAK-XXXXXXXXXXXXXXXXXXXXXXXXXXX", "NRII-" + "x" * 32),
+    ),
+    Rule(
+        id="newrelic-browser-key", title="New Relic browser key", provider="newrelic",
+        pattern=r"\b(NRJS-[a-f0-9]{19})\b", group=1,
+        keywords=("nrjs-",), min_entropy=2.5, live=False, show_prefix=5,
+        context=_public_by_design("the browser agent's snippet carries it to every page; it "
+                                  "can only send data to New Relic"),
+        rotation="New Relic: API keys page > create a new browser key and update the browser "
+                 "agent snippet; delete the old key once no page sends with it.",
+        tp=(_cat("newrelic.browserKey = '", "NR", "JS-", noise(19, "nrjs", _HEX), "'"),),
+        fp=("NRJS-xxxxxxxxxxxxxxxxxxx", "NRJS-0000000000000000000"),
+    ),
+    Rule(
+        id="dynatrace-token", title="Dynatrace API token", provider="dynatrace",
+        pattern=r"\b(dt0c01\.[A-Za-z0-9]{24}\.[A-Za-z0-9]{64})\b", group=1,
+        keywords=("dt0c01.",), min_entropy=3.5, show_prefix=7,
+        rotation="Dynatrace: Access tokens > find the token by its public part (dt0c01.…) > "
+                 "revoke it, generate a new one with the scopes it needs.",
+        tp=(_cat("DT_API_TOKEN=", "dt0c", "01.", noise(24, "dtp", ALNUM[:36]), ".",
+                 noise(64, "dts", ALNUM[:36])),),
+        fp=("dt0c01." + "X" * 24 + "." + "X" * 64,),
     ),
     Rule(
         id="huggingface-token", title="Hugging Face access token", provider="huggingface",

@@ -43,7 +43,7 @@ from urllib.parse import parse_qsl, urlsplit
 import aiohttp
 from yarl import URL
 
-from launchready.config.captures import CapturedResponse, extract, references
+from launchready.config.captures import references
 from launchready.config.expect import Expectation, ResponseFacts, check, parse_expectation
 from launchready.config.models import SmokeConfig, SmokeStep
 from launchready.errors import ConfigError
@@ -55,6 +55,7 @@ from launchready.probes.http import (
     follow_redirects,
     origin_of,
 )
+from launchready.smoke.extract import CapturedResponse, extract
 from launchready.smoke.masking import (
     MIN_CAPTURED,
     Masker,
