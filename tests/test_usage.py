@@ -98,15 +98,25 @@ def _long_history(repo: Path, commits: int = 3000) -> None:
     subprocess.run(["git", "checkout", "-q", "-f", "main"], cwd=repo, check=True)
 
 
+def _read_proc(path: Path) -> str:
+    try:
+        return path.read_text(encoding="ascii")
+    except FileNotFoundError:
+        return ""
+
+
+def _children(pid: int) -> list[str]:
+    return [child for task in Path(f"/proc/{pid}/task").glob("*/children")
+            for child in _read_proc(task).split()]
+
+
 def _wait_for_git_child(pid: int) -> None:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        # a child started by any thread (the scan runs git from a worker thread)
-        found = [child for task in Path(f"/proc/{pid}/task").glob("*/children")
-                 for child in task.read_text(encoding="ascii").split()]
-        for child in found:
-            comm = Path(f"/proc/{child}/comm")
-            if comm.exists() and comm.read_text(encoding="ascii").strip().startswith("git"):
+        # a child started by any thread (the scan runs git from a worker thread); threads and
+        # children come and go while we look, so a vanished /proc entry is simply skipped
+        for child in _children(pid):
+            if _read_proc(Path(f"/proc/{child}/comm")).strip().startswith("git"):
                 time.sleep(0.3)
                 return
         time.sleep(0.05)
