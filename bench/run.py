@@ -2,9 +2,12 @@
 
 Peer tools are installed here, not in the project's virtualenv: Debian packages (nginx, wrk,
 testssl.sh) with apt when missing, and the Python ones (locust, detect-secrets, the gitleaks
-wheel, checkdmarc) into ``.bench/`` so they cannot change the project's own dependencies.
-Each benchmark prints its figures and ratios; this script prints them in turn and exits 0 even
-when a peer tool cannot be installed (its column then says so).
+wheel, checkdmarc, rstr) into ``.bench/`` so they cannot change the project's own
+dependencies. Each benchmark prints its figures and ratios; this script prints them in turn and
+exits 0 even when a peer tool cannot be installed (its column then says so).
+
+The recall run on gitleaks' own rule examples needs a gitleaks source checkout, named by
+``GITLEAKS_SOURCE``; benchmarks never fetch anything, so without it that run says how.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 BENCH = ROOT / ".bench"
 TOOLS = BENCH / "venv"
 CHECKDMARC = BENCH / "checkdmarc"
+RSTR = BENCH / "rstr"
 APT = {"nginx": "nginx-light", "wrk": "wrk", "testssl": "testssl.sh"}
 CHECKDMARC_DEPS = ["checkdmarc", "expiringdict", "pyleri", "pem", "xmltodict", "httpx",
                    "httpcore", "h11", "anyio", "sniffio", "truststore"]
@@ -44,6 +48,16 @@ def _python_tools() -> None:
     if not CHECKDMARC.exists():
         subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target",
                         str(CHECKDMARC), *CHECKDMARC_DEPS], check=False)
+    if not RSTR.exists():
+        subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target",
+                        str(RSTR), "rstr>=3.2,<4"], check=False)
+
+
+def _recall_args() -> list[str]:
+    source = os.environ.get("GITLEAKS_SOURCE", "")
+    if not source:
+        return []
+    return ["bench/secrets_recall.py", "--gitleaks-source", source, "--draws", "3"]
 
 
 def main() -> int:
@@ -56,11 +70,16 @@ def main() -> int:
          {**env, "PYTHONPATH": str(CHECKDMARC)}),
         ("secrets vs gitleaks / detect-secrets", ["bench/secrets_bench.py", "--scale", "0.2"],
          env),
+        ("secrets recall on gitleaks' rule examples", _recall_args(),
+         {**env, "PYTHONPATH": str(RSTR)}),
         ("perf engine vs wrk / locust", ["bench/perf_bench.py"], env),
         ("monitor vs blackbox_exporter", ["bench/monitor_bench.py"], env),
     ]
     for title, args, run_env in runs:
         print(f"\n=== {title} ===", flush=True)
+        if not args:
+            print("bench: set GITLEAKS_SOURCE to a gitleaks source checkout to run this")
+            continue
         proc = subprocess.run([sys.executable, *args], cwd=ROOT, env=run_env, check=False)
         if proc.returncode != 0:
             print(f"bench: {args[0]} exited {proc.returncode}")

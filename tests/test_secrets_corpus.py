@@ -235,3 +235,31 @@ def test_a_tuple_of_names_is_not_a_call() -> None:
     assert SCANNER.scan(text, "users/migrations/0001_initial.py") == []
     assert SCANNER.scan(b"token = os.getenv('API_TOKEN', '" + noise(24, "getenv").encode()
                         + b"')", "app/client.py") != []
+
+
+LOWER_ALNUM = "abcdefghijklmnopqrstuvwxyz0123456789"
+
+
+@pytest.mark.parametrize(("alphabet", "length", "floor"), [
+    (LOWER_ALNUM, 20, 0.95), (LOWER_ALNUM, 25, 0.99), (LOWER_ALNUM.upper(), 25, 0.99),
+    (LOWER_ALNUM + "_-", 32, 0.99),
+], ids=["lower-20", "lower-25", "upper-25", "lower-dash-32"])
+def test_random_single_case_values_are_found(alphabet: str, length: int, floor: float) -> None:
+    """Random lower-case alphanumerics break into word-sized pieces by chance (``rogu``,
+    ``emrtwizolp``): they are still found, digits scattered among the letters tell them from
+    names, and a value may start with ``-``."""
+    values = [noise(length, f"single-case:{i}", alphabet) for i in range(400)]
+    found = sum(bool(SCANNER.scan(f'apiToken = "{v}"'.encode(), "src/client.ts"))
+                for v in values)
+    assert found >= floor * len(values)
+    value = "-" + noise(31, "dash-start", LOWER_ALNUM)
+    assert SCANNER.scan(f'API_TOKEN = "{value}"'.encode(), "app/client.py") != []
+
+
+@pytest.mark.parametrize("line", [
+    'DISCOURSE_SMTP_PASSWORD: "pa$$word"', 'password = "P@ssw0rd123!"',
+    'secret = "mys3cr3tValue"', 'token = "oauth2callback"',
+    'callback_token = "handleOauth2CallbackV2Token"',
+], ids=["leet-password", "leet-password-digits", "leet-secret", "one-number", "camel-name"])
+def test_sample_passwords_and_names_are_no_finding(line: str) -> None:
+    assert SCANNER.scan(line.encode(), "config/app.yml") == []

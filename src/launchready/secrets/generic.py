@@ -90,7 +90,7 @@ _SECRET_WORDS = ("password", "passwd", "passphrase", "secret", "token", "apikey"
 _SECRET_PARTS = frozenset({"pass", "auth", "pw", "pat"})
 _PAIRS = frozenset({("api", "key"), ("access", "key"), ("private", "key"), ("secret", "key"),
                     ("signing", "key"), ("encryption", "key"), ("master", "key"),
-                    ("auth", "key")})
+                    ("auth", "key"), ("license", "key")})
 #: a key ending in one of these names something about a secret, not the secret
 _ABOUT = frozenset({
     "name", "names", "label", "url", "uri", "urls", "endpoint", "host", "path", "paths", "file",
@@ -121,11 +121,13 @@ _FLAG_START = frozenset({"is", "has", "show", "should", "can", "use", "set", "ge
                          "verify", "hide", "render", "update", "create", "delete", "refresh",
                          "fetch", "load", "save", "generate", "request", "send", "revoke",
                          "parse", "decode", "encode", "mask", "new", "old", "confirm"})
+#: services whose name starts with one of those words (``NEW_RELIC_API_KEY``)
+_NAMES_OF_FLAG_WORDS = frozenset({("new", "relic")})
 
 #: what a secret-named key contains (the scanner's keywords for this rule)
 KEYWORDS = ("pass", "pwd", "secret", "token", "api_key", "api-key", "apikey", "access_key",
             "access-key", "accesskey", "private_key", "private-key", "privatekey", "credential",
-            "creds", "auth", "_pat")
+            "creds", "auth", "_pat", "license_key", "license-key", "licensekey")
 #: the lines :func:`find` can accept: a keyword followed, later on the line, by an operator
 #: (``=``, ``:``, ``,`` of a call, ``>`` of an element); the scanner hands it only those, so
 #: the many lines that merely mention a token cost one regex pass, not a parse each. A line
@@ -140,13 +142,14 @@ GATE = (b"(?i)(?:" + b"|".join(re.escape(k.encode()) for k in KEYWORDS) + b")[^\
 _NAME_CHARS = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-")
 _PARTS = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
 _KEYWORD = re.compile(rb"(?i)pass|pwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|"
-                      rb"credential|creds|auth|pw|pat")
+                      rb"license[_-]?key|credential|creds|auth|pw|pat")
 #: ``: string``, ``: String``, ``: str``, Go's `` string`` before ``=``
 _ANNOTATION = re.compile(rb"\s*(?::\s*)?(?:&'static\s+|&)?(?:str|string|String|CharSequence|"
                          rb"const\s+char\s*\*)\??\s*(?==[^=])")
 _OPERATORS = (b":::=", b"::=", b":=", b"?=", b".=", b"+=", b"=>", b"=", b":", b",")
 _SEPARATORS = re.compile(r"[-_./:]")
 _WORD_PART = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
+_INNER_NUMBER = re.compile(r"(?<=[A-Za-z])\d+(?=[A-Za-z])")
 _TEMPLATE = ("${", "{{", "$(", "%s", "%(", "#{", "{0}", "{}", "<%", "%>", "$env", "process.env",
              "os.environ", "getenv", "env(", "\\n")
 #: an enum member or constant name (``SMTP_API``, ``ROLE_ADMIN_2``)
@@ -166,7 +169,9 @@ def key_parts(name: str) -> list[str]:
 def is_secret_name(name: str) -> bool:
     """True when ``name`` names a credential (``client_secret``, ``API_KEY``, ``pwd``)."""
     parts = key_parts(name)
-    if not parts or parts[-1] in _ABOUT or parts[0] in _FLAG_START:
+    if not parts or parts[-1] in _ABOUT:
+        return False
+    if parts[0] in _FLAG_START and tuple(parts[:2]) not in _NAMES_OF_FLAG_WORDS:
         return False
     if any(w in p for p in parts for w in _SECRET_WORDS):
         return True
@@ -200,9 +205,14 @@ def looks_like_words(value: str) -> bool:
     wordy = sum(len(p) for p in _WORD_PART.findall(value) if p.isalpha() and _wordy(p))
     # a number that is a whole part of the name (``0006_require_contenttypes_0002``, a
     # migration) is a sequence or a version, not randomness
-    digits = sum(c.isdigit() for part in _SEPARATORS.split(value) if not part.isdigit()
-                 for c in part)
-    return wordy >= 0.7 * letters and digits <= max(3, len(value) // 8)
+    parts = _SEPARATORS.split(value)
+    digits = sum(c.isdigit() for part in parts if not part.isdigit() for c in part)
+    # random letters of one case fall into word-sized pieces by chance; a name puts a number
+    # inside a run of letters at most once (``oauth2callback``, ``utf8``), random
+    # alphanumerics more often (camel case marks its words: ``handleOauth2CallbackV2``)
+    scattered = any(len(part) >= 12 and (part.islower() or part.isupper())
+                    and len(_INNER_NUMBER.findall(part)) >= 2 for part in parts)
+    return wordy >= 0.7 * letters and digits <= max(3, len(value) // 8) and not scattered
 
 
 def looks_generated(value: str) -> bool:
@@ -213,9 +223,11 @@ def looks_generated(value: str) -> bool:
     low = value.lower()
     if is_placeholder(value.encode("utf-8", "replace")) or any(t in low for t in _TEMPLATE):
         return False
-    if "://" in value or value.startswith(("/", "./", "../", "~/", "$", "#", "-", "{", "[", "(",
+    if "://" in value or value.startswith(("/", "./", "../", "~/", "$", "#", "--", "{", "[", "(",
                                            "<", "%", "\\")):
         return False
+    if value.startswith("-") and "=" in value:
+        return False  # a command-line flag with its value (``-Dkey=value``)
     if _FILE_SUFFIX.search(value) or looks_like_words(value) or _CONSTANT.fullmatch(value):
         return False
     body = _WORD_PREFIX.sub("", value)

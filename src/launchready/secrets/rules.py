@@ -867,6 +867,50 @@ RULES: tuple[Rule, ...] = (
         fp=(_cat("pk", ".eyJ", noise(60, "mbxp"), ".", noise(22, "mbxp2")),),
     ),
     Rule(
+        id="harness-api-key", title="Harness personal access or service account token",
+        provider="harness",
+        pattern=r"\b((?:pat|sat)\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9]{24}\.[A-Za-z0-9]{20})\b",
+        group=1, keywords=("pat.", "sat."), min_entropy=3.5, show_prefix=4,
+        rotation="Harness: My Profile > My API Keys (or the service account's API keys) > "
+                 "delete the token and create a new one with an expiry.",
+        tp=(_cat("HARNESS_API_KEY=", "pat", ".", noise(22, "hns-acct"), ".",
+                 noise(24, "hns-id"), ".", noise(20, "hns-secret")),
+            _cat("token: ", "sat", ".", noise(22, "hns-acct2"), ".", noise(24, "hns-id2"), ".",
+                 noise(20, "hns-secret2"))),
+        fp=("pat.xxxxxxxxxxxxxxxxxxxxxx.xxxxxxxxxxxxxxxxxxxxxxxx.xxxxxxxxxxxxxxxxxxxx",
+            "const pat = config.pat.accountIdentifierFromSettings.value"),
+    ),
+    Rule(
+        id="authress-access-key", title="Authress service client access key",
+        provider="authress",
+        pattern=r"\b((?:sc|ext|scauth|authress)_[A-Za-z0-9]{5,30}\.[A-Za-z0-9]{4,6}\.acc[_-]"
+                r"[A-Za-z0-9-]{10,32}\.[A-Za-z0-9+/_=-]{30,120})",
+        group=1, keywords=(".acc_", ".acc-"), min_entropy=3.5, show_prefix=3,
+        rotation="Authress: Management portal > Service clients > the client > delete the "
+                 "access key and create a new one.",
+        tp=(_cat("AUTHRESS_KEY=", "sc", "_", noise(10, "ath-sc"), ".", noise(4, "ath-k"),
+                 ".acc", "_", noise(10, "ath-acc"), ".", noise(44, "ath-sig", ALNUM + "_-")),),
+        fp=("sc_xxxxxxxxxx.xxxx.acc_xxxxxxxxxx.xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",),
+    ),
+    Rule(
+        id="sidekiq-credentials", title="Sidekiq Pro or Enterprise gem server credentials",
+        provider="sidekiq",
+        # the key names the gem server, so any assignment up to the value will do
+        # (``: "``, ``=``, `` string = "``, ``", "`` of a call, ``?=``)
+        pattern=r"(?i)BUNDLE_(?:ENTERPRISE|GEMS)__CONTRIBSYS__COM[^\n]{0,24}?"
+                r"\b([a-f0-9]{8}:[a-f0-9]{8})\b",
+        group=1, keywords=("contribsys__com",), min_entropy=2.5, show_prefix=0,
+        rotation="Sidekiq: ask Contributed Systems (support@contribsys.com) for new gem server "
+                 "credentials, then set them with `bundle config --local gems.contribsys.com "
+                 "user:pass` on each machine instead of committing them.",
+        tp=(_cat("BUNDLE_GEMS", "__CONTRIBSYS__COM: \"", noise(8, "skq-u", _HEX), ":",
+                 noise(8, "skq-p", _HEX), '"'),
+            _cat("export BUNDLE_ENTERPRISE", "__CONTRIBSYS__COM=", noise(8, "skq-u2", _HEX), ":",
+                 noise(8, "skq-p2", _HEX))),
+        fp=("BUNDLE_GEMS__CONTRIBSYS__COM: ${SIDEKIQ_CREDENTIALS}",
+            "BUNDLE_GEMS__CONTRIBSYS__COM=00000000:00000000"),
+    ),
+    Rule(
         id="datadog-api-key", title="Datadog API or application key", provider="datadog",
         pattern=_keyed("(?:datadog|dd)", "(?:api|app|application)[_-]?key",
                        "[a-f0-9]{32}|[a-f0-9]{40}", r"\b", gap="[a-z_-]{0,20}", tail=""),

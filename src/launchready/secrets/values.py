@@ -25,9 +25,19 @@ PLACEHOLDER_MARKERS: tuple[bytes, ...] = (
 )
 
 
+#: the word a sample password spells, however it is dressed up, with little around it
+#: (``pa$$word``, ``P@ssw0rd1``, ``mys3cr3t``): a default in a sample file, never a generated
+#: credential (provider tokens such as ``secret_…`` are much longer)
+_SPELLED = (b"password", b"passwd", b"secret")
+_LEET = bytes.maketrans(b"$@0134!5", b"saoieais")
+
+
 def is_placeholder(value: bytes) -> bool:
     """True for documentation examples and placeholders (case-insensitive)."""
     low = value.lower()
     if any(m in low for m in PLACEHOLDER_MARKERS):
+        return True
+    spelled = low.translate(_LEET)
+    if any(word in spelled and len(spelled) <= len(word) + 8 for word in _SPELLED):
         return True
     return len(set(low)) < 5
