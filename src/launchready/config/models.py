@@ -51,8 +51,10 @@ Expect = Annotated[Expectation, BeforeValidator(_parse_exp)]
 
 
 class _Model(BaseModel):
+    # validators are built when a model is first used, not when this module is imported:
+    # only those a command validates are built (start-up time of every command)
     model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True,
-                              populate_by_name=True)
+                              populate_by_name=True, defer_build=True)
 
 
 #: the environment names ``[app] environment`` and ``env --environment`` accept
