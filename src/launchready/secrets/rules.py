@@ -896,9 +896,10 @@ RULES: tuple[Rule, ...] = (
         id="sidekiq-credentials", title="Sidekiq Pro or Enterprise gem server credentials",
         provider="sidekiq",
         # the key names the gem server, so any assignment up to the value will do
-        # (``: "``, ``=``, `` string = "``, ``", "`` of a call, ``?=``)
-        pattern=r"(?i)BUNDLE_(?:ENTERPRISE|GEMS)__CONTRIBSYS__COM[^\n]{0,24}?"
-                r"\b([a-f0-9]{8}:[a-f0-9]{8})\b",
+        # (``: "``, ``=``, `` string = "``, ``", "`` of a call, ``?=``, an element's text on
+        # the next line)
+        pattern=r"(?i)BUNDLE_(?:ENTERPRISE|GEMS)__CONTRIBSYS__COM(?:[a-z_]{0,20}>\s{0,80}|"
+                r"[^\n]{0,24}?)\b([a-f0-9]{8}:[a-f0-9]{8})\b",
         group=1, keywords=("contribsys__com",), min_entropy=2.5, show_prefix=0,
         rotation="Sidekiq: ask Contributed Systems (support@contribsys.com) for new gem server "
                  "credentials, then set them with `bundle config --local gems.contribsys.com "
@@ -906,7 +907,9 @@ RULES: tuple[Rule, ...] = (
         tp=(_cat("BUNDLE_GEMS", "__CONTRIBSYS__COM: \"", noise(8, "skq-u", _HEX), ":",
                  noise(8, "skq-p", _HEX), '"'),
             _cat("export BUNDLE_ENTERPRISE", "__CONTRIBSYS__COM=", noise(8, "skq-u2", _HEX), ":",
-                 noise(8, "skq-p2", _HEX))),
+                 noise(8, "skq-p2", _HEX)),
+            _cat("<BUNDLE_GEMS", "__CONTRIBSYS__COM>\n  ", noise(8, "skq-u3", _HEX), ":",
+                 noise(8, "skq-p3", _HEX), "\n</BUNDLE_GEMS__CONTRIBSYS__COM>")),
         fp=("BUNDLE_GEMS__CONTRIBSYS__COM: ${SIDEKIQ_CREDENTIALS}",
             "BUNDLE_GEMS__CONTRIBSYS__COM=00000000:00000000"),
     ),
