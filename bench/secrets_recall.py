@@ -57,7 +57,7 @@ NOT_CREDENTIALS = {
     ("discord.go", 'Numeric("18")'): "public client ID",
     ("asana.go", 'Numeric("16")'): "public client ID",
     ("linkedin.go", 'AlphaNumeric("14")'): "public client ID",
-    ("sumologic.go", "su"): "access ID, the half of the pair that is not secret",
+    ("sumologic.go", "su[a-zA-Z0-9]"): "access ID, the half of the pair that is not secret",
     ("mapbox.go", '"pk."'): "public token: Mapbox pk. tokens are made for browser code",
 }
 _TOKEN = re.compile(r'\s*(?:(?P<str>"(?:[^"\\\n]|\\.)*")|(?P<raw>`[^`]*`)|'
@@ -72,7 +72,6 @@ class Unsupported(Exception):
 class Example:
     rule_file: str
     call: int
-    source: str  # the call's Go source, for the report
     identifier: str
     secret: str
     excluded: str | None
@@ -177,33 +176,38 @@ def templates(source: Path) -> list[tuple[str, str]]:
     return out
 
 
-def examples(source: Path, xeger: rstr.Rstr) -> tuple[list[Example], list[str]]:
+def rule_sources(source: Path) -> dict[str, str]:
+    """The text of each of gitleaks' rule files, by file name."""
+    return {path.name: path.read_text() for path in sorted((source / RULES).glob("*.go"))}
+
+
+def examples(rules: dict[str, str], xeger: rstr.Rstr) -> tuple[list[Example], list[str]]:
+    """Every ``GenerateSampleSecrets`` call of the rule files, its values drawn afresh."""
     out: list[Example] = []
     skipped: list[str] = []
-    for path in sorted((source / RULES).glob("*.go")):
-        text = path.read_text()
+    for name, text in rules.items():
         for n, m in enumerate(re.finditer(r"GenerateSampleSecrets\(", text)):
             parser = _Parser(text, m.end(), xeger)
             try:
                 identifier, secret = parser.args()
             except (Unsupported, ValueError) as exc:
-                skipped.append(f"{path.name} call {n}: {exc}")
+                skipped.append(f"{name} call {n}: {exc}")
                 continue
             call_src = text[m.start():parser.pos]
-            excluded = next((why for (name, mark), why in NOT_CREDENTIALS.items()
-                             if name == path.name and mark in call_src), None)
-            out.append(Example(path.name, n, call_src, identifier, secret, excluded))
+            excluded = next((why for (file, mark), why in NOT_CREDENTIALS.items()
+                             if file == name and mark in call_src), None)
+            out.append(Example(name, n, identifier, secret, excluded))
     return out, skipped
 
 
-def write_corpus(root: Path, source: Path, draws: int, seed: int
+def write_corpus(root: Path, source: Path, forms: list[tuple[str, str]], draws: int, seed: int
                  ) -> tuple[dict[str, Example], list[str]]:
     xeger = rstr.Rstr(random.Random(seed))
     files: dict[str, Example] = {}
     skipped: list[str] = []
-    forms = templates(source)
+    rules = rule_sources(source)
     for draw in range(draws):
-        found, skipped = examples(source, xeger)
+        found, skipped = examples(rules, xeger)
         for ex in found:
             for k, (suffix, form) in enumerate(forms):
                 text = (form.replace("{i}", ex.identifier).replace("{I}", ex.identifier.upper())
@@ -246,11 +250,12 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="lr-recall-") as tmp:
         root = Path(tmp) / "corpus"
         root.mkdir()
-        files, skipped = write_corpus(root, args.gitleaks_source, args.draws, args.seed)
+        forms = templates(args.gitleaks_source)
+        files, skipped = write_corpus(root, args.gitleaks_source, forms, args.draws, args.seed)
         lr = launchready_hits(root, Path(tmp) / "lr.json")
         gh = gitleaks_hits(gl, root, Path(tmp) / "gl.json") if gl else None
     calls = {(e.rule_file, e.call) for e in files.values()}
-    print(f"{len(calls)} example calls x {len(templates(args.gitleaks_source))} templates x "
+    print(f"{len(calls)} example calls x {len(forms)} templates x "
           f"{args.draws} draws = {len(files)} files; {len(skipped)} calls not evaluated")
     for line in skipped:
         print(f"  not evaluated: {line}")
