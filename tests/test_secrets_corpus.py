@@ -60,6 +60,7 @@ CONTEXTS = [
     (".env.production", "STRIPE_API_KEY='{v}'"),
     ("config/app.yaml", "  client_secret: {v}"),
     ("docker-compose.yml", "      - JWT_SECRET={v}"),
+    ("compose.example.yml", "  SECRET_KEY_BASE: ${{SECRET_KEY_BASE:-{v}}}"),
     (".github/workflows/deploy.yml", "      DEPLOY_TOKEN: {v}"),
     ("config.toml", 'password = "{v}"'),
     ("settings.ini", "secret_key = {v}"),
@@ -192,6 +193,21 @@ def test_local_defaults_are_low_with_the_reason(label: str, path: str, line: str
     assert "local default" in finding.evidence
 
 
+def test_development_and_test_sections_of_an_environment_file_are_low() -> None:
+    """Rails-style per-environment YAML: the development and test keys are local defaults,
+    the production one is not; a CI job called ``test:`` is no environment section."""
+    dev, test, prod = (noise(64, f"skb-{e}", "0123456789abcdef") for e in ("d", "t", "p"))
+    text = (f"# secrets.yml\ndefault: &default\n  adapter: postgresql\n\ndevelopment:\n"
+            f"  secret_key_base: {dev}\n\ntest:\n  # fixtures\n  secret_key_base: {test}\n\n"
+            f"production:\n  secret_key_base: {prod}\n").encode()
+    notes = {m.hash: m.note for m in SCANNER.scan(text, "config/secrets.yml")}
+    assert notes[value_hash(dev)] == "local default: a value for the development environment only"
+    assert notes[value_hash(test)].startswith("local default: a value for the test")
+    assert notes[value_hash(prod)] == ""
+    ci = f"test:\n  script:\n    - export API_TOKEN={dev}\n".encode()
+    assert [m.note for m in SCANNER.scan(ci, ".gitlab-ci.yml")] == [""]
+
+
 @pytest.mark.parametrize("line", [
     "SENTRY_DSN=https://1234abcd:5678ef@sentry.example.com/30",
     "see https://deploy:" + noise(12, "doc") + "@registry.example.org/v2/",
@@ -260,6 +276,8 @@ def test_random_single_case_values_are_found(alphabet: str, length: int, floor: 
     'DISCOURSE_SMTP_PASSWORD: "pa$$word"', 'password = "P@ssw0rd123!"',
     'secret = "mys3cr3tValue"', 'token = "oauth2callback"',
     'callback_token = "handleOauth2CallbackV2Token"',
-], ids=["leet-password", "leet-password-digits", "leet-secret", "one-number", "camel-name"])
+    '      local smtp_password="pa\\$\\$word"',
+], ids=["leet-password", "leet-password-digits", "leet-secret", "one-number", "camel-name",
+        "shell-escaped"])
 def test_sample_passwords_and_names_are_no_finding(line: str) -> None:
     assert SCANNER.scan(line.encode(), "config/app.yml") == []

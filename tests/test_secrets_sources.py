@@ -113,6 +113,46 @@ def test_history_secret_removed_from_head_is_sec002(tmp_path: Path) -> None:
     assert all(c.status is CheckStatus.PASS for c in clean.checks)
 
 
+@pytest.mark.parametrize(("name", "text", "severity", "held"), [
+    (".env", "SMTP_PASSWORD=" + "Summer" + "2024!\nJWT_SECRET=ops-team-jwt-signing-2024\n",
+     "high", "SMTP_PASSWORD, JWT_SECRET"),
+    (".env", "SECRET_KEY=changethis\nPOSTGRES_PASSWORD=postgres\nSTRIPE_SECRET_KEY=\n"
+             "ACCESS_TOKEN_EXPIRE_MINUTES=11520\nAPI_TOKEN=${API_TOKEN}\n"
+             "DATABASE_URL=postgresql://postgres:changethis@localhost:5432/app\n", "low", ""),
+    ("frontend/.env", "VITE_API_URL=http://localhost:8000\n", "low", ""),
+    (".env.production", "NEXT_PUBLIC_APP_URL=https://app.acme.test\nLOG_LEVEL=info\n", "low", ""),
+    (".env.production", f"PAYMENTS={STRIPE}\n", "high", ""),
+    (".overmind.env", "OVERMIND_PROCFILE=Procfile.dev\n", "low", ""),
+], ids=["weak-passwords", "template-placeholders", "vite-url", "next-settings",
+        "provider-key-under-a-plain-name", "process-manager"])
+def test_tracked_env_file_is_judged_by_what_it_holds(
+        tmp_path: Path, name: str, text: str, severity: str, held: str) -> None:
+    """A tracked env file holding a credential is high and names the variables (never the
+    values); one holding only placeholders, local defaults and settings is low."""
+    repo = _new_repo(tmp_path)
+    (repo / name).parent.mkdir(parents=True, exist_ok=True)
+    (repo / name).write_text(text)
+    _git(repo, "add", "-A")
+    report = _audit(RepoSecrets(paths=[str(repo)], history=False))
+    (f,) = [f for f in report.findings if f.rule_id == "SEC006"]
+    assert (f.target, f.severity.value) == (name, severity)
+    if held:
+        assert f"it holds {held} (values not shown)" in f.evidence
+    if severity == "low":
+        assert "no credential now" in f.evidence and "Rotate" not in f.fix
+    _assert_never_printed(report, STRIPE, "Summer" + "2024!", "ops-team-jwt-signing-2024")
+
+
+def test_unreadable_tracked_env_file_stays_high(tmp_path: Path) -> None:
+    """An env file the scan could not read (binary) is judged as holding a credential."""
+    repo = _new_repo(tmp_path)
+    (repo / ".env").write_bytes(b"\x00\x01KEY=\xff" * 4)
+    _git(repo, "add", "-A")
+    report = _audit(RepoSecrets(paths=[str(repo)], history=False))
+    (f,) = [f for f in report.findings if f.rule_id == "SEC006"]
+    assert f.severity.value == "high"
+
+
 def test_history_merge_only_secret_and_odd_paths(tmp_path: Path) -> None:
     repo = _new_repo(tmp_path)
     (repo / "a.txt").write_text("base\n")

@@ -110,11 +110,20 @@ def test_attributes_cannot_hide_a_file_but_binaries_are_skipped(
 
 
 def test_staged_env_file_is_sec006(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """SEC006 judges what the commit adds to the env file: nothing secret is low (exit 0), a
+    credential is high (exit 1)."""
     (repo / ".env").write_text("")
     (repo / ".env.example").write_text("DATABASE_URL=\n")
     git(repo, "add", ".env", ".env.example")
     code, report = staged_json(repo, capsys=capsys)
-    assert [f["rule_id"] for f in report["findings"]] == ["SEC006"]
+    assert [(f["rule_id"], f["severity"]) for f in report["findings"]] == [("SEC006", "low")]
+    assert code == 0
+    (repo / ".env").write_text("LOG_LEVEL=info\nADMIN_PASSWORD=tulip-harbor-42\n")
+    git(repo, "add", ".env")
+    code, report = staged_json(repo, capsys=capsys)
+    (f,) = [f for f in report["findings"] if f["rule_id"] == "SEC006"]
+    assert f["severity"] == "high" and "ADMIN_PASSWORD" in f["evidence"]
+    assert "tulip-harbor-42" not in json.dumps(report)
     assert code == 1
 
 

@@ -56,8 +56,9 @@ CATALOG: tuple[CheckMeta, ...] = (
        "Logs are read by many people and tools. Rotate the secret and mask it at the logger.",
        effort=30),
     _m("SEC006", ".env file tracked by git", _H, _A,
-       "A .env file is committed. Remove it from the index, add it to .gitignore and rotate "
-       "what it held.", effort=15),
+       "A .env file is committed. When it holds a credential (high), remove it from the index, "
+       "add it to .gitignore and rotate what it held; one with only placeholders, local "
+       "defaults and settings is low: keep real values in an ignored .env.local.", effort=15),
     _m("SEC007", "Personal data in logs", _M, _A,
        "E-mails, phone numbers, bearer tokens or session ids are written to logs. Mask them "
        "at the logger.", _LATER, 30),

@@ -338,7 +338,15 @@ def find(line: bytes, lang: str = ANY) -> Iterator[tuple[int, int, bytes]]:
         yield vs, ve, value
 
 
+#: the default of a shell or compose parameter expansion: ``${NAME:-default}``,
+#: ``${NAME:=default}``, ``${NAME=default}`` (used whenever the variable is unset)
+_EXPANSION_DEFAULT = re.compile(rb":?[-=]([^}\s\"'`$]{1,512})\}")
+
+
 def _value_after(line: bytes, lo: int, hi: int, lang: str) -> tuple[int, int, bytes] | None:
+    if line[max(0, lo - 2):lo] == b"${":
+        m = _EXPANSION_DEFAULT.match(line, hi)
+        return (m.start(1), m.end(1), m.group(1)) if m is not None else None
     before = line[lo - 1:lo] if lo else b""
     quoted_key = before in (b'"', b"'", b"`")
     pos = hi

@@ -18,12 +18,13 @@ import base64
 import binascii
 import hashlib
 import json
+import re
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from launchready.secrets import generic
-from launchready.secrets.values import shannon_entropy
+from launchready.secrets.values import LOCAL_PASSWORDS, shannon_entropy
 
 _B62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
@@ -100,14 +101,6 @@ def _private_key_ok(value: bytes) -> bool:
 #: hosts of documentation examples (RFC 2606/6761): a URL there is no one's credential
 _DOC_HOSTS = ("example.com", "example.org", "example.net")
 _DOC_SUFFIXES = (".invalid", ".example.com", ".example.org", ".example.net")
-#: passwords that local setups, CI service containers and templates use on purpose
-_LOCAL_PASSWORDS = frozenset({
-    "postgres", "postgrespassword", "changethis", "changeit", "admin", "root", "secret", "test",
-    "testing", "tests", "dev", "develop", "development", "local", "localdev", "mysql",
-    "mariadb", "redis", "rabbitmq", "guest", "mongo", "mongodb", "user", "docker", "pass",
-    "password", "passw0rd", "password1", "password123", "supersecret", "supersecretpassword",
-    "pgpassword", "app", "example", "default", "prisma", "ci", "github", "gitlab",
-})
 
 
 def _url_host(data: bytes, ve: int) -> str:
@@ -138,7 +131,7 @@ def _url_context(data: bytes, vs: int, ve: int) -> str | None:
     if is_local_host(host):
         return f"local default: the URL points at {host}, a local or container service"
     password = data[vs:ve].decode("utf-8", "replace").lower()
-    if password in _LOCAL_PASSWORDS or password == _url_user(data, vs):
+    if password in LOCAL_PASSWORDS or password == _url_user(data, vs):
         return "local default: a well-known placeholder password"
     return ""
 
@@ -182,7 +175,38 @@ def _generic_context(data: bytes, vs: int, ve: int) -> str:
     if b"://" in before and any(h in before for h in (b"localhost", b"127.0.0.1", b"0.0.0.0",
                                                       b"[::1]")):
         return "local default: a token for a server on this machine"
+    section = environment_section(data, vs)
+    if section is not None:
+        return f"local default: a value for the {section} environment only"
     return ""
+
+
+#: a top-level section of a per-environment YAML file (Rails' ``secrets.yml``/``database.yml``)
+_ENV_SECTION = re.compile(rb"^(development|dev|test|local):[ \t]*(?:#.*)?\r?$", re.M)
+_PRODUCTION_SECTION = re.compile(rb"^production:[ \t]*(?:[#&].*)?\r?$", re.M)
+#: how far (bytes) the section header above a value is looked for
+_SECTION_REACH = 1 << 16
+
+
+def environment_section(data: bytes, at: int) -> str | None:
+    """``development`` or ``test`` when offset ``at`` sits in that top-level section of a YAML
+    file that has a ``production:`` section too (the shape of Rails' per-environment files), so
+    the value is a development or test default; None elsewhere (a CI job called ``test:`` has
+    no ``production:`` sibling, and an indented key is no section)."""
+    if _PRODUCTION_SECTION.search(data) is None:
+        return None
+    pos = at
+    floor = max(0, at - _SECTION_REACH)
+    while pos > floor:
+        start = data.rfind(b"\n", floor, pos - 1) + 1
+        line = data[start:pos].rstrip(b"\r\n")
+        if line[:1] not in (b"", b" ", b"\t", b"#", b"-") and start < at:
+            m = _ENV_SECTION.match(line)
+            return m.group(1).decode() if m is not None else None
+        if start <= floor:
+            break
+        pos = start
+    return None
 
 
 def _jwt_claims(value: bytes) -> dict[str, object] | None:

@@ -29,6 +29,7 @@ from pathlib import Path
 
 from launchready.probes.git import GitError, GitRepo, open_repo, unquote_path
 from launchready.secrets.scanner import Scanner
+from launchready.secrets.tracked_env import credential_names, is_env_file
 from launchready.secrets.tree import (
     ARCHIVE_SUFFIXES,
     BINARY_SUFFIXES,
@@ -74,19 +75,25 @@ def scan_staged(root: Path, scanner: Scanner, *, pathspec: Sequence[str] = (),
     hits: list[FileHits] = []
     skipped: list[Skipped] = []
     scanned = 0
+    # an env file the commit adds no line to (emptied, or only lines removed) holds nothing new
+    env: dict[str, tuple[str, ...]] = {path: () for path in changed if is_env_file(path)}
     for path, numbers, lines in _added_lines(diff):
         reason = _skip_reason(path, lines, max_bytes)
         if reason is not None:
             skipped.append(Skipped(path=path, reason=reason))
+            env.pop(path, None)  # not read: judged as holding a credential
             continue
         scanned += 1
-        found = scanner.scan(b"\n".join(lines))
+        added = b"\n".join(lines)
+        found = scanner.scan(added)
+        if is_env_file(path):
+            env[path] = credential_names(added)
         if found:
             # a match's line is its line in the joined added lines; report the staged file's
             hits.append(FileHits(path=path, matches=tuple(
                 dataclasses.replace(m, line=numbers[m.line - 1]) for m in found)))
     return TreeScan(files=tuple(hits), skipped=tuple(skipped), scanned=scanned,
-                    tracked=changed, git=True)
+                    tracked=changed, git=True, env_credentials=env)
 
 
 def _skip_reason(path: str, lines: list[bytes], max_bytes: int) -> str | None:

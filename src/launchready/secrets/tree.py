@@ -13,14 +13,15 @@ import contextlib
 import errno
 import os
 import stat
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
 from launchready.probes.git import GitError, open_repo, repo_root
 from launchready.secrets.allow import Excludes
 from launchready.secrets.scanner import Match, Scanner
+from launchready.secrets.tracked_env import credential_names, is_env_file
 from launchready.secrets.workers import Workers, run_batches, worker_scanner
 
 DEFAULT_MAX_BYTES = 20 << 20
@@ -67,6 +68,9 @@ class TreeScan:
     scanned: int
     tracked: tuple[str, ...] = ()
     git: bool = False
+    #: every env file read (``.env``, ``.env.production``): the secret-named variables it
+    #: holds with a value that could be real (:mod:`launchready.secrets.tracked_env`)
+    env_credentials: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 def read_capped(path: Path, *, root: Path | None, max_bytes: int) -> bytes | Skipped:
@@ -212,15 +216,17 @@ def _split_z(raw: bytes) -> list[str]:
 
 #: one file to scan: (path to open, path to show, the root its symlinks must stay in)
 _File = tuple[str, str, str]
-_Result = tuple[list[FileHits], list[Skipped], int]
+_Result = tuple[list[FileHits], list[Skipped], int, dict[str, tuple[str, ...]]]
 
 
 def _scan_files(files: Sequence[_File], scanner: Scanner, max_bytes: int,
                 excludes: Excludes) -> _Result:
-    """Hits, skips and the number of files scanned, in the order of ``files``."""
+    """Hits, skips, the number of files scanned and what env files hold, in the order of
+    ``files``."""
     hits: list[FileHits] = []
     skipped: list[Skipped] = []
     scanned = 0
+    env: dict[str, tuple[str, ...]] = {}
     for full, shown, root in files:
         why = excludes.reason(shown)
         if why is not None:
@@ -236,7 +242,9 @@ def _scan_files(files: Sequence[_File], scanner: Scanner, max_bytes: int,
         found = scanner.scan(data, shown)
         if found:
             hits.append(FileHits(path=shown, matches=tuple(found)))
-    return hits, skipped, scanned
+        if is_env_file(shown):
+            env[shown] = credential_names(data)
+    return hits, skipped, scanned, env
 
 
 def _scan_files_in_worker(files: Sequence[_File], max_bytes: int,
@@ -293,4 +301,5 @@ def scan_tree(paths: list[Path], scanner: Scanner, *, max_bytes: int = DEFAULT_M
     return TreeScan(files=tuple(h for r in results for h in r[0]),
                     skipped=tuple(k for r in results for k in r[1]),
                     scanned=sum(r[2] for r in results),
-                    tracked=tuple(tracked_all), git=in_git)
+                    tracked=tuple(tracked_all), git=in_git,
+                    env_credentials={k: v for r in results for k, v in r[3].items()})

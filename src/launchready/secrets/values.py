@@ -25,6 +25,16 @@ PLACEHOLDER_MARKERS: tuple[bytes, ...] = (
 )
 
 
+#: passwords that local setups, CI service containers and templates use on purpose
+LOCAL_PASSWORDS = frozenset({
+    "postgres", "postgrespassword", "changethis", "changeit", "admin", "root", "secret", "test",
+    "testing", "tests", "dev", "develop", "development", "local", "localdev", "mysql",
+    "mariadb", "redis", "rabbitmq", "guest", "mongo", "mongodb", "user", "docker", "pass",
+    "password", "passw0rd", "password1", "password123", "supersecret", "supersecretpassword",
+    "pgpassword", "app", "example", "default", "prisma", "ci", "github", "gitlab",
+})
+
+
 #: the word a sample password spells, however it is dressed up, with little around it
 #: (``pa$$word``, ``P@ssw0rd1``, ``mys3cr3t``): a default in a sample file, never a generated
 #: credential (provider tokens such as ``secret_…`` are much longer)
@@ -37,7 +47,7 @@ def is_placeholder(value: bytes) -> bool:
     low = value.lower()
     if any(m in low for m in PLACEHOLDER_MARKERS):
         return True
-    spelled = low.translate(_LEET)
+    spelled = low.replace(b"\\", b"").translate(_LEET)  # a shell escape: ``pa\$\$word``
     if any(word in spelled and len(spelled) <= len(word) + 8 for word in _SPELLED):
         return True
     return len(set(low)) < 5

@@ -4,7 +4,11 @@ What: SEC001 — a credential (any rule of ``launchready.secrets.rules``: cloud,
 messaging and AI provider keys, private keys, signed JWTs, database URLs with a password,
 high-entropy ``password=``/``secret=``/``api_key=`` values) in a tracked or untracked,
 not-ignored file of the working tree. SEC002 — a credential some reachable commit added that
-is no longer in HEAD. SEC006 — a ``.env``-style file tracked by git.
+is no longer in HEAD. SEC006 — a ``.env``-style file tracked by git: high when it holds a
+credential (a secret-named variable with a value that could be real, such as
+``SMTP_PASSWORD=Summer2024!``, or anything SEC001 reports in it) or cannot be read; low when it
+holds only placeholders, local defaults and settings (``SECRET_KEY=changethis``,
+``VITE_API_URL=http://localhost:8000``), as the templates of many starters do.
 
 Why: anyone with read access to the repository — every contractor, every CI system, every
 fork — holds the key; removing it in a later commit changes nothing for them.
@@ -20,8 +24,10 @@ not scanned; generated code (``*.gen.ts``...), lockfiles and ``vendor/`` are exc
 default (``exclude_defaults = false`` scans them) and listed with the reason. Known findings
 can be baselined with ``--write-baseline``/``--baseline`` (fingerprints are hashes, never
 values). A URL password for localhost or a container service, a well-known placeholder
-password, and keys published to browsers by design (Firebase web API keys) are low findings
-that say so; documentation hosts (``example.com``) are no finding.
+password, the development and test sections of a per-environment YAML file (Rails'
+``secrets.yml``, when it has a ``production:`` section too) and keys published to browsers by
+design (Firebase web API keys) are low findings that say so; documentation hosts
+(``example.com``) are no finding.
 
 Pass: ``STRIPE_KEY = os.environ["STRIPE_SECRET_KEY"]``.
 Fail: ``STRIPE_KEY = "sk_live_51H..."`` in ``src/billing.py`` (SEC001, critical), or the same
@@ -37,7 +43,6 @@ adds, read from the git index; history is not looked at there (SEC002 is skipped
 from __future__ import annotations
 
 import asyncio
-import fnmatch
 import os
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
@@ -54,21 +59,9 @@ from launchready.secrets.history import HistoryScan, scan_history
 from launchready.secrets.redact import safe_path
 from launchready.secrets.scanner import Scanner
 from launchready.secrets.staged import scan_staged
+from launchready.secrets.tracked_env import is_env_file
 from launchready.secrets.tree import TreeScan, read_capped, scan_tree
 from launchready.secrets.workers import worker_pool
-
-ENV_TEMPLATES = (".env.example", ".env.sample", ".env.template", ".env.dist", ".env.defaults",
-                 ".env.schema", ".env.test.example")
-_ENV_PATTERNS = (".env", ".env.*", "*.env", ".envrc")
-
-
-def is_env_file(path: str) -> bool:
-    """True for dotenv-style files that hold real values (templates excluded)."""
-    name = PurePosixPath(path).name
-    if name.lower() in ENV_TEMPLATES or name.lower().endswith((".example", ".sample",
-                                                               ".template", ".dist")):
-        return False
-    return any(fnmatch.fnmatchcase(name, p) for p in _ENV_PATTERNS)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -222,19 +215,8 @@ class RepoSecrets(CheckFamily[RepoObservations]):
                 title="Git history scan", columns=("commits", "status", "note"),
                 rows=((str(h.commits), "complete" if h.complete else "incomplete history",
                        h.range_note or h.reason or ""),)))
-        tracked = obs.tree.tracked
-        for path in tracked:
-            if is_env_file(path):
-                findings.append(make_finding(
-                    meta("SEC006"), target=safe_path(path), identity=path,
-                    evidence=f"{safe_path(path)} is tracked by git (values not shown)",
-                    impact="Every variable in it, including any secret, is in the "
-                           "repository and its history for anyone with access.",
-                    fix=f"git rm --cached {_shell_quote(path)} && echo "
-                        f"{_shell_quote(PurePosixPath(path).name)} >> .gitignore && git commit; "
-                        "then rotate every secret it held and commit a .env.example with "
-                        "empty values instead. " + PURGE,
-                    location=Location(path=path)))
+        findings += [tracked_env_finding(path, obs.tree) for path in obs.tree.tracked
+                     if is_env_file(path)]
         if len(obs.ignore):
             tables.append(Table(title=".gitleaksignore", columns=("entries", "suppressed"),
                                 rows=((str(len(obs.ignore)), str(allowed)),)))
@@ -246,6 +228,43 @@ class RepoSecrets(CheckFamily[RepoObservations]):
                        "SEC002": "history not scanned: --staged reads only the git index"}
         return Outcome(findings=tuple(findings), tables=tuple(tables), errors=errors,
                        skipped=skipped)
+
+
+def tracked_env_finding(path: str, tree: TreeScan) -> Finding:
+    """SEC006 for one tracked env file: high when it holds a credential (a secret-named value
+    that could be real, anything the scanner reported in it) or could not be read; low when it
+    holds only placeholders, local defaults and settings."""
+    shown = safe_path(path)
+    untrack = f"git rm --cached {_shell_quote(path)} && echo " \
+              f"{_shell_quote(PurePosixPath(path).name)} >> .gitignore && git commit"
+    names = tree.env_credentials.get(path)
+    reported = any(fh.path == path and any(not m.note for m in fh.matches)
+                   for fh in tree.files)
+    if names is None or names or reported:
+        held = f"; it holds {_listed(names)}" if names else ""
+        return make_finding(
+            meta("SEC006"), target=shown, identity=path, location=Location(path=path),
+            evidence=f"{shown} is tracked by git{held} (values not shown)",
+            impact="Every variable in it, including any secret, is in the repository and its "
+                   "history for anyone with access.",
+            fix=f"{untrack}; then rotate every secret it held and commit a .env.example with "
+                f"empty values instead. {PURGE}")
+    return make_finding(
+        meta("SEC006"), target=shown, identity=path, location=Location(path=path),
+        severity=Severity.LOW,
+        evidence=f"{shown} is tracked by git; it holds no credential now, only placeholders, "
+                 f"local defaults and settings (values not shown)",
+        impact="Nothing secret is exposed by it today, but the first real value typed into it "
+               "is committed with the next `git add`.",
+        fix="Keep only shared defaults in it and put real values in an ignored file: add "
+            "`.env*.local` to .gitignore and use .env.local; or stop tracking it with "
+            f"{untrack}, and commit a .env.example with empty values instead.",
+        effort_minutes=5)
+
+
+def _listed(names: tuple[str, ...], limit: int = 5) -> str:
+    more = f" and {len(names) - limit} more" if len(names) > limit else ""
+    return ", ".join(names[:limit]) + more
 
 
 def _gitleaksignore(targets: list[Path]) -> GitleaksIgnore:
