@@ -64,6 +64,19 @@ _TOKEN = re.compile(r'\s*(?:(?P<str>"(?:[^"\\\n]|\\.)*")|(?P<raw>`[^`]*`)|'
                     r"(?P<name>[A-Za-z_][\w.]*)|(?P<op>[(),+])|(?P<comment>//[^\n]*))")
 
 
+class _Xeger(rstr.Rstr):  # type: ignore[misc,unused-ignore]
+    """rstr caps every repeat at 100 and fails on a fixed count above it (``{138}``, HashiCorp
+    batch tokens); gitleaks' generator draws such a count whole, so this does too."""
+
+    _CAP = 100
+
+    def _handle_repeat(self, start_range: int, end_range: int, value: object) -> str:
+        draw = super()._handle_repeat
+        if start_range <= self._CAP:
+            return str(draw(start_range, end_range, value))
+        return "".join(str(draw(1, 1, value)) for _ in range(start_range))
+
+
 class Unsupported(Exception):
     """A Go expression this script does not evaluate (it is reported, not guessed)."""
 
@@ -110,6 +123,9 @@ class _Parser:
             raise Unsupported(f"expected {op!r}")
 
     def args(self) -> list[str]:
+        if self._peek() == ("op", ")"):
+            self._next()
+            return []  # a call without arguments: ``utils.Hex8_4_4_4_12()``
         out = [self.expr()]
         while self._peek() == ("op", ","):
             self._next()
@@ -202,7 +218,7 @@ def examples(rules: dict[str, str], xeger: rstr.Rstr) -> tuple[list[Example], li
 
 def write_corpus(root: Path, source: Path, forms: list[tuple[str, str]], draws: int, seed: int
                  ) -> tuple[dict[str, Example], list[str]]:
-    xeger = rstr.Rstr(random.Random(seed))
+    xeger = _Xeger(random.Random(seed))
     files: dict[str, Example] = {}
     skipped: list[str] = []
     rules = rule_sources(source)

@@ -8,7 +8,9 @@ The positives are generated here, from random values of the shapes real secrets 
 
 from __future__ import annotations
 
+import hashlib
 import os
+import uuid
 from pathlib import Path
 
 import pytest
@@ -272,12 +274,56 @@ def test_random_single_case_values_are_found(alphabet: str, length: int, floor: 
     assert SCANNER.scan(f'API_TOKEN = "{value}"'.encode(), "app/client.py") != []
 
 
+def test_a_local_services_token_is_low() -> None:
+    """A token beside its own service's URL on this machine (a CI job's local QStash) is a
+    local default; beside a real host, or beside another service's local URL, it is not."""
+    token = noise(40, "qstash", ALNUM + "+/")
+    ci = f'    env:\n      QSTASH_URL: "http://127.0.0.1:8080"\n      QSTASH_TOKEN: "{token}"\n'
+    (m,) = SCANNER.scan(ci.encode(), ".github/workflows/e2e.yml")
+    assert m.note.startswith("local default: QSTASH_URL points at 127.0.0.1")
+    real = ci.replace("127.0.0.1:8080", "qstash.upstash.io")
+    assert [m.note for m in SCANNER.scan(real.encode(), ".github/workflows/e2e.yml")] == [""]
+    other = f"APP_URL=http://localhost:3000\nSESSION_SECRET={token}\n"
+    assert [m.note for m in SCANNER.scan(other.encode(), ".env")] == [""]
+    # the app's own signing key is no local service's, wherever its URL points
+    own = f"NEXTAUTH_URL=http://localhost:4002\nNEXTAUTH_SECRET={token}\n"
+    assert [m.note for m in SCANNER.scan(own.encode(), ".env.example")] == [""]
+
+
+def test_a_value_its_line_calls_dummy_is_low() -> None:
+    key = "whsec_" + noise(32, "dummy-wh")
+    (m,) = SCANNER.scan(f'  secret: "{key}", // dummy secret'.encode(), "src/hooks.ts")
+    assert m.rule.id == "stripe-webhook-secret" and m.note.startswith("a comment calls it")
+    (m,) = SCANNER.scan(f'  secret: "{key}",'.encode(), "src/hooks.ts")
+    assert m.note == ""
+    (m,) = SCANNER.scan(f'  url: "https://h.test/#dummy", secret: "{key}"'.encode(), "a.ts")
+    assert m.note == ""
+    xor = noise(32, "xor", "0123456789abcdef")
+    above = f"// This is not actually a secret key, just a string we XOR with\n" \
+            f'const XOR_SECRET_KEY = "{xor}";\n'
+    (m,) = SCANNER.scan(above.encode(), "lib/case.ts")
+    assert m.note.startswith("a comment calls it")
+    code = f'const label = "not a real secret";\nconst XOR_SECRET_KEY = "{xor}";\n'
+    (m,) = SCANNER.scan(code.encode(), "lib/case.ts")
+    assert m.note == ""
+
+
+def test_random_uuid_keys_are_found() -> None:
+    """A UUID under a secret name (Heroku's legacy API keys, many SaaS tokens) is found
+    whatever its digits happen to be: its dashes do not count against its entropy."""
+    values = [str(uuid.UUID(bytes=hashlib.sha256(f"uuid:{i}".encode()).digest()[:16]))
+              for i in range(400)]
+    found = sum(bool(SCANNER.scan(f'HEROKU_API_KEY = "{v}"'.encode(), "deploy/heroku.py"))
+                for v in values)
+    assert found == len(values)
+
+
 @pytest.mark.parametrize("line", [
     'DISCOURSE_SMTP_PASSWORD: "pa$$word"', 'password = "P@ssw0rd123!"',
     'secret = "mys3cr3tValue"', 'token = "oauth2callback"',
     'callback_token = "handleOauth2CallbackV2Token"',
-    '      local smtp_password="pa\\$\\$word"',
+    '      local smtp_password="pa\\$\\$word"', '      SRH_TOKEN: "e2e_srh_token"',
 ], ids=["leet-password", "leet-password-digits", "leet-secret", "one-number", "camel-name",
-        "shell-escaped"])
+        "shell-escaped", "token-word"])
 def test_sample_passwords_and_names_are_no_finding(line: str) -> None:
     assert SCANNER.scan(line.encode(), "config/app.yml") == []

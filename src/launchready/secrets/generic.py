@@ -249,8 +249,9 @@ def looks_generated(value: str) -> bool:
     classes = lower + upper + digit + symbol
     if classes < 2 or (not digit and not symbol and n < 20):
         return False
-    # hex has 16 symbols: its entropy per character tops out at 4 bits
-    hexy = all(c in "0123456789abcdefABCDEF" for c in value)
+    # hex has 16 symbols: its entropy per character tops out at 4 bits (a UUID's dashes add
+    # next to nothing)
+    hexy = all(c in "0123456789abcdefABCDEF-" for c in value)
     floor = min(3.0 if hexy else 3.5, math.log2(n) * 0.85)
     return shannon_entropy(value.encode()) >= floor
 

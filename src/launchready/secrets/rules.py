@@ -178,7 +178,38 @@ def _generic_context(data: bytes, vs: int, ve: int) -> str:
     section = environment_section(data, vs)
     if section is not None:
         return f"local default: a value for the {section} environment only"
+    service = local_service(data, start, vs, ve)
+    if service is not None:
+        return f"local default: {service}, so this is a local service's value"
     return ""
+
+
+#: the key a value is assigned to, at the end of the text before the value
+_KEY_BEFORE = re.compile(rb"(([A-Za-z][A-Za-z0-9]*)[_.-][A-Za-z0-9_.-]*)[\"'\]]?[ \t]*"
+                         rb"(?::=|=>|[:=])[ \t]*[\"'`]?$")
+#: words of a key the application owns (it signs or encrypts with it wherever it runs), not a
+#: credential for reaching a service
+_APP_KEY_WORDS = frozenset({"secret", "signing", "encryption", "jwt", "session", "cookie",
+                            "nextauth"})
+
+
+def local_service(data: bytes, line_start: int, vs: int, ve: int) -> str | None:
+    """``QSTASH_URL points at 127.0.0.1`` when a key next to the value's, of the same service
+    (``QSTASH_TOKEN`` beside ``QSTASH_URL``), gives that service a local address: CI jobs and
+    dev setups run the service (and its published token) on this machine. None otherwise."""
+    key = _KEY_BEFORE.search(data, line_start, vs)
+    if key is None or _APP_KEY_WORDS.intersection(generic.key_parts(key.group(1).decode(
+            "ascii", "replace"))):
+        return None  # NEXTAUTH_SECRET beside NEXTAUTH_URL=localhost is still the app's key
+    near = re.compile(rb"(?im)^[ \t-]*(%s[A-Za-z0-9_.-]*(?:url|uri|host|endpoint|addr))"
+                      rb"[\"']?[ \t]*[:=][ \t]*[\"']?(?:[a-z][a-z0-9+.-]*://)?"
+                      rb"(?:[^\s\"'@/]*@)?(\[[0-9a-f:]+\]|[^\s\"'/:?#]+)" % re.escape(key.group(2)))
+    window = data[max(0, vs - CONTEXT_REACH):ve + CONTEXT_REACH]
+    for m in near.finditer(window):
+        host = m.group(2).decode("ascii", "replace").lower()
+        if is_local_host(host.strip("[]")):
+            return f"{m.group(1).decode('ascii', 'replace')} points at {host}"
+    return None
 
 
 #: a top-level section of a per-environment YAML file (Rails' ``secrets.yml``/``database.yml``)
@@ -903,6 +934,34 @@ RULES: tuple[Rule, ...] = (
                  noise(20, "hns-secret2"))),
         fp=("pat.xxxxxxxxxxxxxxxxxxxxxx.xxxxxxxxxxxxxxxxxxxxxxxx.xxxxxxxxxxxxxxxxxxxx",
             "const pat = config.pat.accountIdentifierFromSettings.value"),
+    ),
+    Rule(
+        id="telegram-bot-token", title="Telegram bot token", provider="telegram",
+        # the bot's numeric id, a colon, then 35 characters starting with ``A``; in a Bot API
+        # URL it follows ``/bot`` directly
+        pattern=r"(?:^|[^0-9A-Za-z]|bot)([0-9]{5,16}:A[A-Za-z0-9_-]{34})(?:[^A-Za-z0-9_-]|$)",
+        group=1, keywords=("telegram", "bot"), min_entropy=3.5,
+        rotation="Telegram: message @BotFather, send /revoke and pick the bot; it issues a new "
+                 "token and the old one stops working.",
+        tp=(_cat("TELEGRAM_BOT_TOKEN=", noise(10, "tg-id", "0123456789"), ":AA",
+                 noise(33, "tg-secret", ALNUM + "_-")),
+            _cat('fetch(`https://api.telegram.org/bot', noise(9, "tg-id2", "0123456789"), ":AA",
+                 noise(33, "tg-secret2", ALNUM + "_-"), '/sendMessage`)')),
+        fp=('<xsd:element name="Code" type="clm12345:AgencyIdentificationCodeContentType"/>',
+            "TELEGRAM_BOT_TOKEN=123456789:AAxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"),
+    ),
+    Rule(
+        id="twitter-bearer-token", title="X (Twitter) API bearer token",
+        provider="x",
+        # app-only bearer tokens: 21 ``A``s, then URL-escaped base64 (``%2B``, ``%3D``)
+        pattern=r"\b(A{21}[A-Za-z0-9%]{80,110})(?:[^A-Za-z0-9%]|$)", group=1,
+        keywords=("a" * 21,), min_entropy=3.5, show_prefix=0,
+        rotation="X developer portal: Projects & Apps > the app > Keys and tokens > Bearer "
+                 "Token > Regenerate; the old token stops working at once.",
+        tp=(_cat("TWITTER_BEARER_TOKEN=", "A" * 21, noise(9, "x-id", ALNUM), "A" * 7,
+                 noise(20, "x-a"), "%2B", noise(30, "x-b"), "%3D", noise(30, "x-c")),
+            _cat('bearer = "', "A" * 22, noise(90, "x-gl", ALNUM + "%"), '"')),
+        fp=("A" * 120, "TWITTER_BEARER_TOKEN=" + "A" * 21 + "x" * 90),
     ),
     Rule(
         id="authress-access-key", title="Authress service client access key",

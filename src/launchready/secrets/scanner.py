@@ -258,6 +258,9 @@ class Scanner:
                 note = rule.context(data, vs, ve) if rule.context is not None else ""
                 if note is None:
                     continue  # a documentation example
+                if not note and _marked_not_real(data, vs, ve):
+                    note = ("a comment calls it a dummy, a fake or not a secret: most likely "
+                            "not a credential; rotate it if it is a real one")
                 if rule.generic and not note and (lang == DOCS or test):
                     note = (f"in {'documentation' if lang == DOCS else 'a test'}: most "
                             f"likely {'an example' if lang == DOCS else 'a fixture'}; "
@@ -291,8 +294,10 @@ class Scanner:
                 return
             for inner in self._scan(decoded, depth=depth + 1):
                 key = (inner.rule.id, inner.hash)
-                if key in seen:
-                    continue
+                if key in seen or (inner.rule.generic and any(
+                        p.start < end and at < p.end for p in plain)):
+                    continue  # the encoded text is reported already, by a provider's rule
+                    # or as the generic value it is
                 seen.add(key)
                 chain = f"{label}>{inner.encoding}" if inner.encoding else label
                 out.append(Match(rule=inner.rule, value=inner.value, start=at, end=end,
@@ -344,6 +349,29 @@ def _ignore_marker(line: bytes) -> frozenset[str]:
             return frozenset(i for i in ids if i)
         return frozenset({"*"})
     return frozenset()
+
+
+#: a comment that says a value is not a credential: ``"whsec_…", // dummy secret``, or
+#: ``// This is not actually a secret key`` on the line above
+_NOT_REAL = re.compile(rb"(?:^|[\s,;)\]}])(?://|#|/\*|\*|<!--|--)[^\n]*?\b(?:dummy|fake|"
+                       rb"not (?:a )?real|not (?:actually |really )?a (?:real )?(?:secret|key|"
+                       rb"password|token|credential))\b", re.I)
+_COMMENT_LINE = re.compile(rb"[ \t]*(?://|#|/\*|\*|<!--|--)")
+
+
+def _marked_not_real(data: bytes, vs: int, ve: int) -> bool:
+    """True when the rest of the value's line, or a comment line right above it, calls the
+    value a dummy, a fake or not a secret."""
+    end = data.find(b"\n", ve)
+    rest = data[ve:end if end != -1 else len(data)]
+    if len(rest) <= 200 and _NOT_REAL.search(rest) is not None:
+        return True
+    start = data.rfind(b"\n", 0, vs)
+    if start <= 0:
+        return False
+    above = data[data.rfind(b"\n", 0, start) + 1:start]
+    return len(above) <= 200 and _COMMENT_LINE.match(above) is not None and \
+        _NOT_REAL.search(above) is not None
 
 
 def _line_windows(regex: _Pattern, data: bytes) -> Iterator[tuple[int, int]]:

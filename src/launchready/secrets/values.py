@@ -35,10 +35,11 @@ LOCAL_PASSWORDS = frozenset({
 })
 
 
-#: the word a sample password spells, however it is dressed up, with little around it
-#: (``pa$$word``, ``P@ssw0rd1``, ``mys3cr3t``): a default in a sample file, never a generated
-#: credential (provider tokens such as ``secret_…`` are much longer)
-_SPELLED = (b"password", b"passwd", b"secret")
+#: the word a sample value spells, however it is dressed up, with little around it
+#: (``pa$$word``, ``P@ssw0rd1``, ``mys3cr3t``, ``e2e_srh_token``): a default in a sample or
+#: test file, never a generated credential (provider tokens such as ``secret_…`` are much
+#: longer)
+_SPELLED = (b"password", b"passwd", b"secret", b"token")
 _LEET = bytes.maketrans(b"$@0134!5", b"saoieais")
 
 
