@@ -81,7 +81,8 @@ def _secret_lines(rng: random.Random, n: int) -> list[tuple[str, str]]:
         ("sendgrid-api-key", lambda: "SENDGRID=" + "SG" + "." + r(22) + "." + r(43)),
         ("google-api-key", lambda: "maps_key: " + "AI" + "za" + r(35)),
         ("database-url", lambda: "DATABASE_URL=postgres://app:" + r(18) + "@db.internal:5432/app"),
-        ("generic-secret", lambda: "SESSION_SECRET=" + r(32)),
+        # planted in .js/.py files: code assigns a quoted literal (unquoted it is a name)
+        ("generic-secret", lambda: 'SESSION_SECRET = "' + r(32) + '"'),
         ("npm-token", lambda: "//registry.npmjs.org/:_authToken=" + make_checksummed_token(
             "np" + "m", r(30))),
     ]
