@@ -35,7 +35,7 @@ def _config(perf: dict[str, Any], **extra: Any) -> Config:
 
 
 def _ctx(config: Config) -> Context:
-    return Context(config=config, probes=cast(Any, SimpleNamespace()), environ={},
+    return Context(loaded=config, probes=cast(Any, SimpleNamespace()), environ={},
                    now=cast(Any, None), timeout=5)
 
 

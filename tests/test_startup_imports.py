@@ -51,6 +51,20 @@ def test_version_loads_no_config_models(tmp_path: Path) -> None:
     assert "pydantic" not in _loaded(["--version"], tmp_path)
 
 
+@pytest.mark.parametrize("argv", [
+    ["secrets", "."], ["secrets", ".", "--format", "json", "-o", "r.json"],
+    ["secrets", ".", "--history", "-q"],
+], ids=["terminal", "json", "history"])
+def test_a_secret_scan_without_a_config_file_loads_no_config_models(
+        tmp_path: Path, argv: list[str]) -> None:
+    """Without a config file the scan stands on the defaults: pydantic and the config models
+    (most of the start-up) are not loaded. With one, they are — the control."""
+    (tmp_path / "app.py").write_text("TIMEOUT = 30\n")
+    assert "pydantic" not in _loaded(argv, tmp_path)
+    (tmp_path / "launchready.toml").write_text('[app]\nname = "Acme"\n')
+    assert "pydantic" in _loaded(argv, tmp_path)
+
+
 def test_the_terminal_report_loads_its_renderer(tmp_path: Path) -> None:
     """The control: the probe does see a renderer that is used."""
     (tmp_path / "app.py").write_text("TIMEOUT = 30\n")

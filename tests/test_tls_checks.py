@@ -34,7 +34,7 @@ def _config(canonical: str | None, domain: str | None = None) -> Any:
 
 
 def _ctx(config: Any, probe: TlsProbe | None = None, now: datetime = NOW) -> Context:
-    return Context(config=config, probes=cast(Any, SimpleNamespace(tls=probe)), environ={},
+    return Context(loaded=config, probes=cast(Any, SimpleNamespace(tls=probe)), environ={},
                    now=now, timeout=5)
 
 

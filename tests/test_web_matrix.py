@@ -199,7 +199,7 @@ def _obs(overrides: dict[tuple[str, str], RedirectChain] | None = None,
 
 
 def _pure_ctx(timeout: float = 5) -> Context:
-    return Context(config=cast(Any, None), probes=cast(Any, None), environ={},
+    return Context(loaded=cast(Any, None), probes=cast(Any, None), environ={},
                    now=datetime.now(UTC), timeout=timeout)
 
 

@@ -125,7 +125,7 @@ def test_evaluate(accepted: tuple[bool | None, bool | None], title: str | None,
     obs = (ProtocolObservation(host=HOST, port=443, versions=(
         _version("TLSv1", accepted[0], None if accepted[0] is not None else "timeout"),
         _version("TLSv1.1", accepted[1], None if accepted[1] is not None else "timeout"))),)
-    ctx = Context(config=cast(Any, None), probes=cast(Any, None), environ={},
+    ctx = Context(loaded=cast(Any, None), probes=cast(Any, None), environ={},
                   now=datetime.now(UTC), timeout=5)
     outcome = ProtocolVersions().evaluate(obs, ctx)
     assert [f.title for f in outcome.findings] == ([title] if title else [])

@@ -39,7 +39,7 @@ def page(*hops: HttpResponse) -> Page:
 def context(canonical: str = "https://app.acme.test/", **sections: Any) -> Context:
     """A context for ``evaluate`` calls and ``skip_reason`` (no probes)."""
     config = SimpleNamespace(app=SimpleNamespace(canonical=canonical, domain=None), **sections)
-    return Context(config=cast(Any, config), probes=cast(Any, None), environ={}, now=NOW,
+    return Context(loaded=cast(Any, config), probes=cast(Any, None), environ={}, now=NOW,
                    timeout=5)
 
 

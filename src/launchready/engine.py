@@ -25,12 +25,12 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from launchready._version import __version__
 from launchready.checks.base import CheckFamily, Context, Outcome
-from launchready.config.models import Config
+from launchready.config.defaults import APP_NAME, NETWORK_TIMEOUT_S
 from launchready.errors import ConfigError, LaunchreadyError, ProbeTimeout, UsageError
 from launchready.model import (
     CheckResult,
@@ -45,6 +45,9 @@ from launchready.model import (
 from launchready.probes import Probes
 from launchready.rank import rank, score, summarize
 from launchready.urls import is_ip
+
+if TYPE_CHECKING:
+    from launchready.config.models import Config
 
 ProgressHook = Callable[[str, int, int], None]  # (what finished, done, total)
 
@@ -121,13 +124,13 @@ def _preflights(ctx: Context) -> Preflight:
     (:func:`launchready.probes.dns.resolver_problem`). ``web``: the canonical host resolves
     (an IP literal or a ``--resolve`` entry needs no lookup).
     """
-    config = ctx.config
     tasks: dict[str, asyncio.Task[str | None]] = {}
 
     async def resolver() -> str | None:
         # dnspython is loaded only by a run that asks the resolver something
         from launchready.probes.dns import resolver_problem  # noqa: PLC0415
 
+        config = ctx.config
         email = config.email.domains if config.email else []
         canonical = urlsplit(config.app.canonical).hostname if config.app.canonical else None
         domain = next((d for d in (config.app.domain, *email, canonical) if d), None)
@@ -138,6 +141,7 @@ def _preflights(ctx: Context) -> Preflight:
     async def web() -> str | None:
         from launchready.probes.dns import host_problem  # noqa: PLC0415
 
+        config = ctx.config
         host = urlsplit(config.app.canonical).hostname if config.app.canonical else None
         if not host or is_ip(host) or any(h == host for h, _ in
                                            config.network.resolve_map()):
@@ -225,7 +229,7 @@ def _results(run: _FamilyRun, wanted: Sequence[str], findings: Sequence[Finding]
 
 
 async def arun_audit(
-    config: Config,
+    config: Config | None,
     *,
     selection: Selection | None = None,
     suppress: frozenset[str] = frozenset(),
@@ -237,16 +241,22 @@ async def arun_audit(
     deadline: float = 600.0,
     progress: ProgressHook | None = None,
 ) -> Report:
-    """Run every selected check family concurrently and build the ranked report."""
+    """Run every selected check family concurrently and build the ranked report.
+
+    ``config`` None is a run without a config file: the defaults apply, and the config models
+    are built only if a check asks for them (:attr:`Context.config`).
+    """
     started_at = datetime.now(UTC)
     sel = selection or Selection()
     fams = list(families) if families is not None else default_families()
     own_probes = probes is None
-    run_probes = probes or Probes.from_network(config.network)
-    per_check = check_timeout or max(config.network.timeout * 6, 30.0)
-    ctx = Context(config=config, probes=run_probes,
+    run_probes = probes or (Probes.from_network(config.network) if config is not None
+                            else Probes())
+    timeout = config.network.timeout if config is not None else NETWORK_TIMEOUT_S
+    per_check = check_timeout or max(timeout * 6, 30.0)
+    ctx = Context(loaded=config, probes=run_probes,
                   environ=os.environ if environ is None else environ,
-                  now=now or started_at, timeout=config.network.timeout)
+                  now=now or started_at, timeout=timeout)
     picked = [(f, [r for r in f.rule_ids if sel.wants(r)]) for f in fams]
     picked = [(f, ids) for f, ids in picked if ids]
     total = len(picked)
@@ -320,7 +330,8 @@ async def arun_audit(
         tool_version=__version__, started_at=started_at, finished_at=datetime.now(UTC),
         score=score(ranked), summary=summarize(ranked), checks=tuple(checks),
         findings=ranked, measurements=tuple(measurements), tables=tuple(tables),
-        title=f"{config.app.name} — launch readiness", interrupted=interrupted,
+        title=f"{config.app.name if config is not None else APP_NAME} — launch readiness",
+        interrupted=interrupted,
         output_files=tuple(output_files))
 
 
@@ -355,6 +366,6 @@ def default_families() -> list[CheckFamily[Any]]:
     return families()
 
 
-def run_audit(config: Config, **kwargs: Any) -> Report:
+def run_audit(config: Config | None, **kwargs: Any) -> Report:
     """Synchronous wrapper around :func:`arun_audit`."""
     return asyncio.run(arun_audit(config, **kwargs))

@@ -19,25 +19,28 @@ import asyncio
 import sys
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from launchready.baseline import load_baseline, write_baseline
 from launchready.checks.base import CheckFamily
-from launchready.config.loader import find_config, load_config
-from launchready.config.models import Config, NetworkConfig, parse_resolve
+from launchready.config.locate import find_config
 from launchready.engine import ProgressHook, Selection, arun_audit
 from launchready.errors import UsageError
 from launchready.model import OutputFile, Report
 from launchready.output import emit, exit_code
 from launchready.probes import Probes
 
+if TYPE_CHECKING:
+    from launchready.config.models import Config
+
 #: a command's own exit rule, applied before the common one; None defers to ``exit_code``
 ExitRule = Callable[[Report], int | None]
 #: how the report reaches the user (default: ``output.emit``, every --format and -o)
 Renderer = Callable[[Report, argparse.Namespace], None]
 
-__all__ = ["ExitRule", "Renderer", "arun_report", "exit_status", "load_command_config",
-           "network_overrides", "run_command", "selection_for", "split_ids", "write_output"]
+__all__ = ["ExitRule", "Renderer", "arun_report", "exit_status", "found_config",
+           "load_command_config", "network_options", "network_overrides", "run_command",
+           "selection_for", "split_ids", "write_output"]
 
 
 def split_ids(value: str) -> tuple[str, ...]:
@@ -51,13 +54,33 @@ def load_command_config(args: argparse.Namespace, *, optional: bool) -> Config:
     ``optional`` commands (given their target on the command line) run on an empty config
     when there is no file; the others raise the loader's ConfigError.
     """
+    from launchready.config.loader import load_config  # noqa: PLC0415 - see found_config
+    from launchready.config.models import Config  # noqa: PLC0415
+
     if find_config(args.config) is None and optional:
         return Config()
     return load_config(args.config)
 
 
+def found_config(args: argparse.Namespace) -> Config | None:
+    """The config file's config, or None when there is none (``--config`` must exist): a
+    command that needs no section runs on None without loading the config models."""
+    if find_config(args.config) is None:
+        return None
+    return load_command_config(args, optional=False)
+
+
+def network_options(args: argparse.Namespace) -> bool:
+    """True when any of --resolve, --resolver, --ca-bundle or --timeout is given."""
+    return bool(args.resolve or args.resolver or args.ca_bundle or args.timeout is not None)
+
+
 def network_overrides(args: argparse.Namespace, config: Config) -> Config:
     """``config`` with the common network options applied (validated like the config keys)."""
+    if not network_options(args):
+        return config
+    from launchready.config.models import NetworkConfig, parse_resolve  # noqa: PLC0415
+
     net = config.network
     update: dict[str, Any] = {}
     if args.resolve:
@@ -77,8 +100,6 @@ def network_overrides(args: argparse.Namespace, config: Config) -> Config:
         if not 0 < args.timeout <= 300:
             raise UsageError("--timeout must be between 0 and 300 seconds")
         update["timeout"] = args.timeout
-    if not update:
-        return config
     new_net = NetworkConfig.model_validate({**net.model_dump(), **update})
     return config.model_copy(update={"network": new_net})
 
@@ -91,10 +112,10 @@ def selection_for(args: argparse.Namespace, default: Selection | None = None) ->
     return Selection(only=only or default.only, skip=skip + default.skip)
 
 
-def _suppressions(config: Config, args: argparse.Namespace) -> frozenset[str]:
+def _suppressions(config: Config | None, args: argparse.Namespace) -> frozenset[str]:
     if args.baseline:
         return load_baseline(args.baseline)
-    configured = config.secrets.baseline if config.secrets else None
+    configured = config.secrets.baseline if config is not None and config.secrets else None
     if configured:
         # the configured baseline may not exist yet: `--write-baseline` creates it
         return load_baseline(configured, key="secrets.baseline", missing_ok=True)
@@ -114,7 +135,7 @@ def _progress(args: argparse.Namespace) -> ProgressHook | None:
     return hook
 
 
-async def arun_report(config: Config, args: argparse.Namespace, *,
+async def arun_report(config: Config | None, args: argparse.Namespace, *,
                       selection: Selection | None = None,
                       families: Iterable[CheckFamily[Any]] | None = None,
                       probes: Probes | None = None,
@@ -162,7 +183,7 @@ def exit_status(report: Report, args: argparse.Namespace,
     return exit_code(report, args.fail_on)
 
 
-def run_command(config: Config, args: argparse.Namespace, *,
+def run_command(config: Config | None, args: argparse.Namespace, *,
                 selection: Selection | None = None,
                 families: Iterable[CheckFamily[Any]] | None = None,
                 exit_rule: ExitRule | None = None,
@@ -172,8 +193,12 @@ def run_command(config: Config, args: argparse.Namespace, *,
 
     ``selection`` is the command's own scope (``--only``/``--skip`` refine it), ``families``
     replaces the registry's, ``loop_factory`` picks the event loop (perf passes uvloop's).
+    ``config`` None is a run without a config file (see :func:`found_config`).
     """
-    config = network_overrides(args, config)
+    if config is not None or network_options(args):
+        from launchready.config.models import Config  # noqa: PLC0415 - see found_config
+
+        config = network_overrides(args, config if config is not None else Config())
     with asyncio.Runner(loop_factory=loop_factory) as runner:
         report = runner.run(arun_report(config, args, selection=selection, families=families))
     render(report, args)

@@ -7,6 +7,7 @@ function of the observations, so tests can drive it with hand-made facts.
 from __future__ import annotations
 
 import abc
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -35,11 +36,23 @@ Obs = TypeVar("Obs")
 class Context:
     """Everything a check may use: config, probes, environment and a fixed clock."""
 
-    config: Config
     probes: Probes
     environ: Mapping[str, str]
     now: datetime
     timeout: float
+    #: the config file's contents; None when the run has no config file
+    loaded: Config | None = None
+
+    @functools.cached_property
+    def config(self) -> Config:
+        """The run's config: the loaded one, else the defaults, built on first use — a run
+        without a config file whose checks never ask (a secret scan of given paths) does
+        not load the config models."""
+        if self.loaded is not None:
+            return self.loaded
+        from launchready.config.models import Config  # noqa: PLC0415 - see the docstring
+
+        return Config()
 
 
 @dataclass(frozen=True, kw_only=True)

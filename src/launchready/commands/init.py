@@ -13,7 +13,8 @@ import asyncio
 import sys
 from pathlib import Path
 
-from launchready.config.loader import DEFAULT_NAME, load_config_text
+from launchready.config.loader import load_config_text
+from launchready.config.locate import DEFAULT_NAME
 from launchready.config.models import NetworkConfig
 from launchready.errors import ConfigError, UsageError
 from launchready.init import InitOptions, detect_project, probe_site, render_config

@@ -10,16 +10,18 @@ from __future__ import annotations
 
 import argparse
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from launchready.checks.base import CheckFamily
 from launchready.checks.secrets.bundle import BundleSecrets
 from launchready.checks.secrets.repo import RepoSecrets
-from launchready.config.models import Config
 from launchready.errors import UsageError
-from launchready.pipeline import load_command_config, run_command
+from launchready.pipeline import found_config, run_command
 from launchready.probes.git import repo_root
 from launchready.secrets.redact import safe_path
+
+if TYPE_CHECKING:
+    from launchready.config.models import Config
 
 IDS = RepoSecrets.rule_ids + BundleSecrets.rule_ids
 
@@ -39,8 +41,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "index (for pre-commit hooks)")
 
 
-def families_for(args: argparse.Namespace, config: Config) -> list[CheckFamily[Any]]:
-    """The configured check families for these arguments."""
+def families_for(args: argparse.Namespace, config: Config | None) -> list[CheckFamily[Any]]:
+    """The configured check families for these arguments (``config`` None: no config file,
+    so no ``[secrets]`` section)."""
     if getattr(args, "staged", False):
         if args.history or args.since or args.bundle:
             raise UsageError("--staged scans the git index only; drop --history, --since "
@@ -48,15 +51,16 @@ def families_for(args: argparse.Namespace, config: Config) -> list[CheckFamily[A
         if repo_root(args.paths[0] if args.paths else ".") is None:
             raise UsageError("--staged: not inside a git repository")
         return [RepoSecrets(paths=list(args.paths) or ["."], history=False, staged=True)]
-    paths = list(args.paths) or (None if config.secrets else ["."])
-    history = True if (args.history or args.since) else (None if config.secrets else False)
+    section = config.secrets if config is not None else None
+    paths = list(args.paths) or (None if section else ["."])
+    history = True if (args.history or args.since) else (None if section else False)
     fams: list[CheckFamily[Any]] = [RepoSecrets(paths=paths, history=history,
                                                 since=args.since)]
     urls = [b for b in args.bundle if b.startswith(("http://", "https://"))]
     dirs = [b for b in args.bundle if not b.startswith(("http://", "https://"))]
     if args.bundle:
         fams.append(BundleSecrets(dirs=dirs, urls=urls))
-    elif config.secrets is not None:
+    elif section is not None:
         fams.append(BundleSecrets())
     return fams
 
@@ -77,5 +81,7 @@ def run(args: argparse.Namespace) -> int:
         if why is not None:
             raise UsageError(f"secrets: {safe_path(path)} {why}; give a file or directory "
                              f"to scan")
-    config = load_command_config(args, optional=True)
+    # without a config file the scan runs on the defaults, and pydantic is never loaded: a
+    # pre-commit hook starts in a fifth of a second
+    config = found_config(args)
     return run_command(config, args, families=families_for(args, config))

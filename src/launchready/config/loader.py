@@ -14,40 +14,11 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from launchready.config.expand import expand
+from launchready.config.locate import DEFAULT_NAME, find_config
 from launchready.config.models import Config
 from launchready.config.paths import resolve_paths
 from launchready.errors import ConfigError
 from launchready.probes.files import CONFIG_LIMIT, UnreadableFile, read_capped, size_text
-
-DEFAULT_NAME = "launchready.toml"
-
-
-def find_config(path: str | Path | None, cwd: Path | None = None) -> tuple[Path, bool] | None:
-    """The config file to read and whether it is a pyproject.toml; None when there is none.
-
-    An explicit ``path`` must exist. Otherwise ``./launchready.toml``, else
-    ``[tool.launchready]`` in ``./pyproject.toml``.
-    """
-    base = cwd or Path.cwd()
-    if path is not None:
-        p = Path(path)
-        if not p.exists():
-            raise ConfigError(f"config file {p} does not exist",
-                              fix="pass an existing file to --config, or run `launchready init`")
-        return p, p.name == "pyproject.toml"
-    own = base / DEFAULT_NAME
-    if own.is_file():
-        return own, False
-    pyproject = base / "pyproject.toml"
-    if pyproject.is_file():
-        try:
-            data = tomllib.loads(read_capped(pyproject, limit=CONFIG_LIMIT,
-                                             what=str(pyproject)).decode("utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError, UnreadableFile, RecursionError):
-            return None
-        if "launchready" in data.get("tool", {}):
-            return pyproject, True
-    return None
 
 
 def load_config(path: str | Path | None = None, *, environ: Mapping[str, str] | None = None,

@@ -32,6 +32,7 @@ from launchready.config.captures import (
     parse_capture,
     references,
 )
+from launchready.config.defaults import APP_NAME, NETWORK_TIMEOUT_S
 from launchready.config.expect import Expectation, ExpectationError, parse_expectation
 from launchready.config.types import http_url, parse_duration, parse_resolver, unique_names, upper
 
@@ -75,7 +76,7 @@ def environment_name(value: str) -> str:
 
 
 class AppConfig(_Model):
-    name: str = "My App"
+    name: str = APP_NAME
     domain: str | None = None
     canonical: str | None = None
     environment: str = "production"
@@ -113,7 +114,7 @@ class NetworkConfig(_Model):
     resolver: str | None = None
     resolve: list[str] = Field(default_factory=list)
     ca_bundle: str | None = None
-    timeout: float = Field(default=10.0, gt=0, le=300)
+    timeout: float = Field(default=NETWORK_TIMEOUT_S, gt=0, le=300)
 
     @field_validator("resolver")
     @classmethod

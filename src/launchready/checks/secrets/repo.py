@@ -90,7 +90,7 @@ class RepoSecrets(CheckFamily[RepoObservations]):
         self.staged = staged
 
     def skip_reason(self, ctx: Context) -> str | None:
-        if self.paths is None and ctx.config.secrets is None:
+        if self.paths is None and (ctx.loaded is None or ctx.loaded.secrets is None):
             return "no [secrets] section in the config"
         return None
 
@@ -107,14 +107,15 @@ class RepoSecrets(CheckFamily[RepoObservations]):
     def _gather_sync(self, ctx: Context) -> RepoObservations:
         scanner = Scanner()
         targets = self._targets(ctx)
-        conf = ctx.config.secrets
+        # no config file: no [secrets] section (and no need to build the config models)
+        conf = ctx.loaded.secrets if ctx.loaded is not None else None
         excludes = Excludes(user=tuple(conf.exclude), defaults=conf.exclude_defaults) \
             if conf is not None else Excludes()
         if self.staged:
             return RepoObservations(tree=self._staged(targets, scanner, ctx), history=None,
                                     ignore=_gitleaksignore(targets))
         want_history = self.history if self.history is not None else (
-            ctx.config.secrets.history if ctx.config.secrets else False)
+            conf.history if conf else False)
         missing = tuple(safe_path(str(t)) for t in targets if not os.path.lexists(t))
         ignore = _gitleaksignore(targets)
         if not want_history:
