@@ -237,7 +237,7 @@ def test_generic_values_in_documentation_are_low() -> None:
 
 @pytest.mark.parametrize("path", ["app/users/tests/test_admin.py", "src/login.test.tsx",
                                   "internal/auth/auth_test.go", "spec/models/user_spec.rb",
-                                  "app/src/test/java/AuthTest.java"])
+                                  "app/src/test/java/AuthTest.java", "db/seeds/test.rb"])
 def test_generic_values_in_tests_are_low_fixtures(path: str) -> None:
     line = 'password = "' + noise(18, "fixture", ALNUM + "@!") + '"'
     (m,) = SCANNER.scan(line.encode(), path)
@@ -323,7 +323,9 @@ def test_random_uuid_keys_are_found() -> None:
     'secret = "mys3cr3tValue"', 'token = "oauth2callback"',
     'callback_token = "handleOauth2CallbackV2Token"',
     '      local smtp_password="pa\\$\\$word"', '      SRH_TOKEN: "e2e_srh_token"',
+    '    checkout_token: "2058578c41c7d9a5e3b6f0d4a9e2c17b",',
+    '  nextPageToken: "CAUQAAhx7Zk3Wq9LmRtY2vB8"',
 ], ids=["leet-password", "leet-password-digits", "leet-secret", "one-number", "camel-name",
-        "shell-escaped", "token-word"])
+        "shell-escaped", "token-word", "checkout-id", "page-cursor"])
 def test_sample_passwords_and_names_are_no_finding(line: str) -> None:
     assert SCANNER.scan(line.encode(), "config/app.yml") == []

@@ -57,10 +57,18 @@ _TEST_NAME = re.compile(r"(?:^test_.*\.py|.*_test\.(?:py|go|rb|exs)|.*\.(?:test|
                         r"|conftest\.py)$")
 
 
+#: seed data of a non-production environment (Rails' ``db/seeds/test.rb``)
+_SEED_ENVIRONMENTS = frozenset({"test", "development", "dev", "local"})
+
+
 def is_test_path(path: str) -> bool:
     """True for a test file or a file under a test directory (``tests/``, ``__tests__/``,
-    ``*.spec.ts``, ``test_*.py``, ``*_test.go``): its literals are fixtures."""
+    ``*.spec.ts``, ``test_*.py``, ``*_test.go``) or the seeds of a test or development
+    environment (``db/seeds/test.rb``): its literals are fixtures."""
     parts = path.replace("\\", "/").split("/")
+    if len(parts) >= 2 and parts[-2].lower() == "seeds" and \
+            parts[-1].lower().rsplit(".", 1)[0] in _SEED_ENVIRONMENTS:
+        return True
     return any(p.lower() in _TEST_DIRS for p in parts[:-1]) or bool(_TEST_NAME.match(parts[-1]))
 
 
@@ -121,6 +129,10 @@ _FLAG_START = frozenset({"is", "has", "show", "should", "can", "use", "set", "ge
                          "verify", "hide", "render", "update", "create", "delete", "refresh",
                          "fetch", "load", "save", "generate", "request", "send", "revoke",
                          "parse", "decode", "encode", "mask", "new", "old", "confirm"})
+#: a token named after one of these identifies a thing, it grants nothing (Shopify's
+#: ``checkout_token``, an API's ``nextPageToken``)
+_IDENTIFYING = frozenset({"page", "checkout", "cart", "continuation", "cursor", "pagination",
+                          "sync"})
 #: services whose name starts with one of those words (``NEW_RELIC_API_KEY``)
 _NAMES_OF_FLAG_WORDS = frozenset({("new", "relic")})
 
@@ -170,6 +182,8 @@ def is_secret_name(name: str) -> bool:
     """True when ``name`` names a credential (``client_secret``, ``API_KEY``, ``pwd``)."""
     parts = key_parts(name)
     if not parts or parts[-1] in _ABOUT:
+        return False
+    if len(parts) >= 2 and parts[-1] == "token" and parts[-2] in _IDENTIFYING:
         return False
     if parts[0] in _FLAG_START and tuple(parts[:2]) not in _NAMES_OF_FLAG_WORDS:
         return False
