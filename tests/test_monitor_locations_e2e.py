@@ -118,7 +118,10 @@ def test_three_nodes_kill9_of_the_leader_repeats_no_alert(tmp_path: Path,
                 await _wait_sent(url, "[RECOVERED]", 30)
                 await _stop(procs, drains)
                 before_restart = await asyncio.to_thread(_sent, url, "[")
-                procs = {loc: await _node(cfg, loc, log, drains) for loc in LOCATIONS}
+                # every node at once, as a host restart brings them back
+                started = await asyncio.gather(*(_node(cfg, loc, log, drains)
+                                                 for loc in LOCATIONS))
+                procs = dict(zip(LOCATIONS, started, strict=True))
                 await asyncio.sleep(4.0)
                 after_restart = await asyncio.to_thread(_sent, url, "[")
                 return {"down_s": time_to_down, "takeover_s": takeover, "new": now.holder,
@@ -147,4 +150,13 @@ def test_three_nodes_kill9_of_the_leader_repeats_no_alert(tmp_path: Path,
     assert isinstance(after, list) and after[:len(before)] == before, after
     back = [f"[LOCATION BACK] {t.split('] ', 1)[1]}" for t in before
             if t.startswith("[LOCATION OFFLINE]")]
-    assert after[len(before):] == back, (before, after)
+    news = after[len(before):]
+    # a node slower to start than a window on a loaded machine is news of its own (offline,
+    # then back), never a repeat; take such pairs out and nothing else may be left
+    for t in [t for t in news if t.startswith("[LOCATION OFFLINE]")]:
+        pair = f"[LOCATION BACK] {t.split('] ', 1)[1]}"
+        at = news.index(t)
+        assert pair in news[at:], (before, after)
+        del news[news.index(pair, at)]
+        del news[at]
+    assert news == back, (before, after)
