@@ -67,7 +67,9 @@ def found_config(args: argparse.Namespace) -> Config | None:
     command that needs no section runs on None without loading the config models."""
     if find_config(args.config) is None:
         return None
-    return load_command_config(args, optional=False)
+    from launchready.config.loader import load_config  # noqa: PLC0415 - a file to validate
+
+    return load_config(args.config)
 
 
 def network_options(args: argparse.Namespace) -> bool:

@@ -86,7 +86,7 @@ def scan_staged(root: Path, scanner: Scanner, *, pathspec: Sequence[str] = (),
         scanned += 1
         added = b"\n".join(lines)
         found = scanner.scan(added)
-        if is_env_file(path):
+        if path in env:
             env[path] = credential_names(added)
         if found:
             # a match's line is its line in the joined added lines; report the staged file's
